@@ -1,0 +1,69 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/connect.ts'
+import type { NewUser, UserUpdate } from '../db/schema.ts'
+import type { Actor } from './actor.ts'
+
+type Queryable = Db
+
+/** The actor behind a session, with the town its place belongs to. */
+export async function findActor(db: Queryable, userId: number): Promise<(Actor & { disabled: boolean }) | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .leftJoin('villages', 'villages.id', 'users.villageId')
+    .leftJoin('windows', 'windows.id', 'users.windowId')
+    .select([
+      'users.id',
+      'users.countyId',
+      'users.username',
+      'users.displayName',
+      'users.role',
+      'users.post',
+      'users.villageId',
+      'users.windowId',
+      'users.tokenVersion',
+      'users.disabled',
+      sql<number | null>`coalesce(users.town_id, villages.town_id, windows.town_id)`.as('townId'),
+    ])
+    .where('users.id', '=', userId)
+    .executeTakeFirst()
+  return row
+}
+
+export function findUserByUsername(db: Queryable, username: string) {
+  return db
+    .selectFrom('users')
+    .selectAll()
+    .where(sql`lower(username)`, '=', username.trim().toLowerCase())
+    .executeTakeFirst()
+}
+
+export function findUserById(db: Queryable, id: number) {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export async function insertUser(db: Queryable, user: NewUser): Promise<number> {
+  const row = await db.insertInto('users').values(user).returning('id').executeTakeFirstOrThrow()
+  return row.id
+}
+
+export async function updateUser(db: Queryable, id: number, changes: UserUpdate): Promise<void> {
+  await db.updateTable('users').set({ ...changes, updatedAt: sql`now()` as never }).where('id', '=', id).execute()
+}
+
+export async function recordLoginFailure(db: Queryable, userId: number, ip: string): Promise<void> {
+  await db.insertInto('loginFailures').values({ userId, ip }).execute()
+}
+
+export async function countLoginFailuresSince(db: Queryable, userId: number, since: Date): Promise<number> {
+  const row = await db
+    .selectFrom('loginFailures')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('userId', '=', userId)
+    .where('at', '>', since)
+    .executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
+export async function clearLoginFailures(db: Queryable, userId: number): Promise<void> {
+  await db.deleteFrom('loginFailures').where('userId', '=', userId).execute()
+}

@@ -1,0 +1,119 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import querystring from 'node:querystring'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import cookie from '@fastify/cookie'
+import formbody from '@fastify/formbody'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import csrf from '@fastify/csrf-protection'
+import staticFiles from '@fastify/static'
+import type { AppConfig } from './config/config.ts'
+import type { Db } from './db/connect.ts'
+import dbPlugin from './db/plugin.ts'
+import i18nPlugin from './i18n/plugin.ts'
+import viewsPlugin, { viewsDir } from './views/plugin.ts'
+import authPlugin from './accounts/auth.plugin.ts'
+import errorHandler from './errors/handler.ts'
+import layoutLocals from './views/layout-locals.ts'
+import healthRoutes from './health/health.routes.ts'
+import accountRoutes from './accounts/accounts.routes.ts'
+import userAdminRoutes from './accounts/users.routes.ts'
+import orgRoutes from './org/org.routes.ts'
+import homeRoutes from './home/home.routes.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: AppConfig
+  }
+}
+
+export interface BuildOptions {
+  config: AppConfig
+  db: Db
+  logger?: FastifyServerOptions['logger']
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+// Caps that keep a hostile form from costing memory: bytes, and fields per form.
+export const BODY_LIMIT_BYTES = 256 * 1024
+export const MAX_FORM_FIELDS = 300
+
+/** Builds the application without listening; only server/index.ts listens. */
+export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
+  const { config } = options
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: true,
+    requestIdHeader: false,
+    genReqId: () => Math.random().toString(36).slice(2, 10),
+    ajv: {
+      customOptions: { allErrors: true, verbose: true, coerceTypes: 'array', removeAdditional: true, keywords: ['hint'] },
+    },
+  })
+  app.decorate('config', config)
+
+  // Ecosystem plugins.
+  await app.register(cookie)
+  await app.register(formbody, {
+    bodyLimit: BODY_LIMIT_BYTES,
+    parser: (body: string) => querystring.parse(body, undefined, undefined, { maxKeys: MAX_FORM_FIELDS }),
+  })
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: config.secureCookies ? [] : null,
+      },
+    },
+    hsts: config.secureCookies,
+  })
+  await app.register(rateLimit, { global: false })
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: 'bianmin_csrf',
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: config.secureCookies, signed: false },
+  })
+  await app.register(staticFiles, {
+    root: [path.join(viewsDir, 'assets'), path.join(root, 'node_modules/@picocss/pico/css')],
+    prefix: '/assets/',
+    maxAge: config.env === 'production' ? '1d' : 0,
+  })
+
+  // Our shared plugins.
+  await app.register(dbPlugin, { db: options.db })
+  await app.register(i18nPlugin)
+  await app.register(viewsPlugin, { cache: config.env === 'production' })
+  await app.register(authPlugin, { secret: config.jwtSecret, idleHours: config.sessionIdleHours, secureCookies: config.secureCookies })
+  await app.register(errorHandler)
+
+  // Hooks: CSRF on every state-changing request, before its body is validated or used.
+  app.addHook('preValidation', (request, reply, done) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.routeOptions.config.csrf === false) return done()
+    app.csrfProtection(request, reply, done)
+  })
+  await app.register(layoutLocals)
+
+  // Routes.
+  await app.register(healthRoutes)
+  await app.register(accountRoutes)
+  await app.register(homeRoutes)
+  await app.register(userAdminRoutes)
+  await app.register(orgRoutes)
+
+  return app
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set false only for machine endpoints that take no cookies. */
+    csrf?: boolean
+  }
+}

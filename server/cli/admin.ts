@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util'
+import { createInterface } from 'node:readline/promises'
+import { loadConfig } from '../config/config.ts'
+import { openDatabase } from '../db/open.ts'
+import { createUser } from '../accounts/users.service.ts'
+import { ROLES, type Role } from '../db/schema.ts'
+import { RuleViolation } from '../errors/errors.ts'
+import { translate } from '../i18n/i18n.ts'
+
+const HELP = `Bianmin operator commands
+
+  npm run admin -- create-county --code CODE --name NAME
+      Creates the county a fresh production install serves (once).
+
+  npm run admin -- create-user --role admin --username NAME [--password PASSWORD] [--display-name NAME] [--county CODE]
+      Creates a user. Without --password it is asked for (not echoed on a terminal).
+      Roles: ${ROLES.join(', ')}. Agents, clerks and town supervisors are better created on the admin pages,
+      where their village, window or town is chosen.
+
+  npm run admin -- --help
+      This text.
+`
+
+async function askPassword(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    const rl = createInterface({ input: process.stdin })
+    for await (const line of rl) return line.trim()
+    return ''
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true })
+  // Hide what is typed.
+  const write = (rl as unknown as { _writeToOutput: (s: string) => void })
+  const original = write._writeToOutput.bind(rl)
+  write._writeToOutput = (s: string) => original(s.includes('Password') ? s : '')
+  const answer = await rl.question('Password: ')
+  rl.close()
+  process.stdout.write('\n')
+  return answer
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      role: { type: 'string' },
+      username: { type: 'string' },
+      password: { type: 'string' },
+      'display-name': { type: 'string' },
+      county: { type: 'string' },
+      code: { type: 'string' },
+      name: { type: 'string' },
+    },
+  })
+  const command = positionals[0]
+  if (values.help || !command) {
+    console.log(HELP)
+    return command || values.help ? 0 : 1
+  }
+  const database = await openDatabase(loadConfig())
+  try {
+    if (command === 'create-county') {
+      if (!values.code || !values.name) throw new UsageError('create-county needs --code and --name')
+      const { id } = await database.db.insertInto('counties').values({ code: values.code, name: values.name }).returning('id').executeTakeFirstOrThrow()
+      console.log(`County ${values.name} created (id ${id}).`)
+      return 0
+    }
+    if (command === 'create-user') {
+      const role = values.role as Role
+      if (!ROLES.includes(role)) throw new UsageError(`--role must be one of: ${ROLES.join(', ')}`)
+      if (!values.username) throw new UsageError('create-user needs --username')
+      const countyQuery = database.db.selectFrom('counties').select(['id', 'code'])
+      const counties = await (values.county ? countyQuery.where('code', '=', values.county) : countyQuery).execute()
+      if (counties.length === 0) throw new UsageError('No county found: run create-county first (or name it with --county CODE).')
+      if (counties.length > 1) throw new UsageError('Several counties exist: name one with --county CODE.')
+      const password = values.password ?? (await askPassword())
+      const userId = await createUser(database.db, null, counties[0].id, {
+        username: values.username,
+        displayName: values['display-name'] ?? values.username,
+        phone: '',
+        role,
+        password,
+      })
+      console.log(`User ${values.username} (${role}) created (id ${userId}).`)
+      return 0
+    }
+    throw new UsageError(`Unknown command: ${command}`)
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(error.message)
+      console.error('Run with --help for the commands.')
+      return 2
+    }
+    if (error instanceof RuleViolation) {
+      console.error(translate('en', error.key, error.params))
+      return 2
+    }
+    throw error
+  } finally {
+    await database.close()
+  }
+}
+
+class UsageError extends Error {}
+
+process.exitCode = await main(process.argv.slice(2))

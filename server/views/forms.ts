@@ -1,0 +1,40 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { RuleViolation } from '../errors/errors.ts'
+import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from './form-errors.ts'
+
+/**
+ * The one shape of every form POST: bad input re-renders the form (status 400, values kept,
+ * a message per field); a refused business rule does the same; success redirects.
+ */
+export async function submitForm<T>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  form: {
+    render: (status: number, errors: FieldErrors) => Promise<unknown>
+    action: () => Promise<T>
+    done: (result: T) => unknown
+  },
+): Promise<unknown> {
+  if (request.validationError) return form.render(400, fieldErrorsFromValidation(request.validationError.validation, request.t))
+  let result: T
+  try {
+    result = await form.action()
+  } catch (error) {
+    if (error instanceof RuleViolation) return form.render(error.statusCode, fieldErrorsFromRule(error, request.t))
+    throw error
+  }
+  return form.done(result)
+}
+
+// Schema pieces shared by forms. Every string has a length cap; `hint` names the message shown when a pattern fails.
+export const text = (maxLength: number) => ({ type: 'string', maxLength }) as const
+export const requiredText = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength, pattern: '\\S', hint: 'validation.required' }) as const
+export const phone = { type: 'string', maxLength: 20, pattern: '^$|^1[3-9][0-9]{9}$|^0[0-9]{2,3}-?[0-9]{7,8}$', hint: 'validation.phone' } as const
+export const requiredPhone = { type: 'string', minLength: 1, maxLength: 20, pattern: '^1[3-9][0-9]{9}$|^0[0-9]{2,3}-?[0-9]{7,8}$', hint: 'validation.phone' } as const
+export const id = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
+/** An optional reference in a form: '' or a positive id; the route turns it into number | null. */
+export const optionalId = { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$', hint: 'validation.choose' } as const
+export const toId = (value: string | number | undefined | null): number | null =>
+  value === undefined || value === null || value === '' ? null : Number(value)
+export const idParams = { type: 'object', required: ['id'], properties: { id } } as const
+export const code = { type: 'string', minLength: 2, maxLength: 12, pattern: '^[0-9A-Za-z]{2,12}$', hint: 'validation.code' } as const

@@ -1,0 +1,52 @@
+import type Handlebars from 'handlebars'
+import { translate, isLocale, DEFAULT_LOCALE, type Locale } from '../i18n/i18n.ts'
+import { formatLocalDate, formatLocalDateTime } from '../calendar/local-time.ts'
+
+type HelperOptions = Handlebars.HelperOptions
+
+function localeOf(options: HelperOptions): Locale {
+  const locale = options?.data?.root?.locale
+  return isLocale(locale) ? locale : DEFAULT_LOCALE
+}
+
+function timeZoneOf(options: HelperOptions): string {
+  return options?.data?.root?.timeZone ?? 'Asia/Shanghai'
+}
+
+/** Helpers only format and choose; anything that decides belongs in the route's view model. */
+export function registerHelpers(hbs: typeof Handlebars): void {
+  hbs.registerHelper('t', function (key: string, options: HelperOptions) {
+    return translate(localeOf(options), key, options.hash)
+  })
+  // `tp "prefix" value` translates a coded value, e.g. a role or a department.
+  hbs.registerHelper('tp', function (prefix: string, value: unknown, options: HelperOptions) {
+    if (value === null || value === undefined || value === '') return ''
+    return translate(localeOf(options), `${prefix}.${String(value)}`, options.hash)
+  })
+  hbs.registerHelper('eq', (a: unknown, b: unknown) => String(a) === String(b))
+  hbs.registerHelper('ne', (a: unknown, b: unknown) => String(a) !== String(b))
+  hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean))
+  hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean))
+  hbs.registerHelper('not', (a: unknown) => !a)
+  hbs.registerHelper('includes', (list: unknown, value: unknown) => Array.isArray(list) && list.map(String).includes(String(value)))
+  hbs.registerHelper('selected', (a: unknown, b: unknown) => (String(a) === String(b) ? 'selected' : ''))
+  hbs.registerHelper('checked', (a: unknown) => (a === true || a === 'on' || a === 'true' || a === '1' ? 'checked' : ''))
+  hbs.registerHelper('date', function (value: unknown, options: HelperOptions) {
+    if (!value) return ''
+    if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return value
+    return formatLocalDate(new Date(value as string), timeZoneOf(options))
+  })
+  hbs.registerHelper('datetime', function (value: unknown, options: HelperOptions) {
+    if (!value) return ''
+    return formatLocalDateTime(new Date(value as string), timeZoneOf(options))
+  })
+  hbs.registerHelper('yuan', (fen: unknown) => {
+    if (fen === null || fen === undefined || fen === '') return ''
+    const n = BigInt(String(fen))
+    const sign = n < 0n ? '-' : ''
+    const abs = n < 0n ? -n : n
+    return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`
+  })
+  hbs.registerHelper('urlencode', (value: unknown) => encodeURIComponent(String(value ?? '')))
+  hbs.registerHelper('add', (a: unknown, b: unknown) => Number(a) + Number(b))
+}

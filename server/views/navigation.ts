@@ -1,0 +1,22 @@
+import type { Actor } from '../accounts/actor.ts'
+
+export interface NavItem {
+  href: string
+  labelKey: string
+}
+
+/** The menu of each role. Pages check access themselves; the menu only shows the way. */
+export function navigationFor(actor: Actor | null): NavItem[] {
+  if (!actor) return [{ href: '/login', labelKey: 'nav.login' }]
+  const home = { href: '/', labelKey: 'nav.home' }
+  switch (actor.role) {
+    case 'agent':
+      return [home, { href: `/villages/${actor.villageId}`, labelKey: 'nav.station' }]
+    case 'clerk':
+      return [home]
+    case 'supervisor':
+      return [home, { href: '/villages', labelKey: 'nav.villages' }, { href: '/admin/users', labelKey: 'nav.users' }]
+    case 'admin':
+      return [home, { href: '/admin/users', labelKey: 'nav.users' }, { href: '/admin/org', labelKey: 'nav.org' }, { href: '/villages', labelKey: 'nav.villages' }]
+  }
+}

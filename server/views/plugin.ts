@@ -1,0 +1,32 @@
+import fp from 'fastify-plugin'
+import path from 'node:path'
+import { readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import Handlebars from 'handlebars'
+import view from '@fastify/view'
+import type { FastifyInstance } from 'fastify'
+import { registerHelpers } from './helpers.ts'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const viewsDir = path.join(root, 'views')
+export const templatesDir = path.join(root, 'templates')
+
+/** One Handlebars instance for pages (views/) and printed documents (templates/). */
+export const handlebars = Handlebars.create()
+registerHelpers(handlebars)
+
+for (const file of readdirSync(path.join(viewsDir, 'partials'))) {
+  if (file.endsWith('.hbs')) handlebars.registerPartial(file.replace(/\.hbs$/, ''), readFileSync(path.join(viewsDir, 'partials', file), 'utf8'))
+}
+
+async function viewsPlugin(app: FastifyInstance, options: { cache: boolean }) {
+  await app.register(view, {
+    engine: { handlebars },
+    root: viewsDir,
+    layout: 'layout.hbs',
+    viewExt: 'hbs',
+    production: options.cache,
+  })
+}
+
+export default fp(viewsPlugin, { name: 'views' })

@@ -1,0 +1,163 @@
+import t from 'tap'
+import { setupApp } from '../fixtures/app.ts'
+import { makeOrg, makeUser } from '../fixtures/factories.ts'
+
+t.test('each role logs in and lands on its own home page and menu', async (t) => {
+  const ctx = await setupApp(t)
+  const org = await makeOrg(ctx.db)
+  const cases = [
+    { role: 'agent', heading: '代办员工作台', menu: '本站' },
+    { role: 'clerk', heading: '窗口工作台', menu: '工作台' },
+    { role: 'supervisor', heading: '监督工作台', menu: '服务站' },
+    { role: 'admin', heading: '系统管理', menu: '组织机构' },
+  ] as const
+  for (const c of cases) {
+    const user = await makeUser(ctx.db, org, c.role)
+    const browser = ctx.browser()
+    const login = await browser.post('/login', { username: user.username, password: user.password, next: '/' })
+    t.equal(login.statusCode, 303, `${c.role} is redirected after login`)
+    t.equal(login.headers.location, '/')
+    const home = await browser.get('/')
+    t.equal(home.statusCode, 200)
+    t.match(home.body, `<h1>${c.heading}</h1>`, `${c.role} sees its home page`)
+    t.match(home.body, c.menu, `${c.role} sees its menu`)
+    t.match(home.body, '退出')
+  }
+})
+
+t.test('a page needing login sends an anonymous visitor to the login page and back', async (t) => {
+  const ctx = await setupApp(t)
+  const org = await makeOrg(ctx.db)
+  const admin = await makeUser(ctx.db, org, 'admin')
+  const browser = ctx.browser()
+  const res = await browser.get('/admin/users')
+  t.equal(res.statusCode, 303)
+  t.equal(res.headers.location, '/login?next=%2Fadmin%2Fusers')
+  const login = await browser.post('/login', { username: admin.username, password: admin.password, next: '/admin/users' })
+  t.equal(login.headers.location, '/admin/users')
+  const offsite = await browser.post('/login', { username: admin.username, password: admin.password, next: '//evil.example/' })
+  t.equal(offsite.headers.location, '/', 'an off-site next is ignored')
+})
+
+t.test('a wrong password shows a message and keeps the username', async (t) => {
+  const ctx = await setupApp(t)
+  const org = await makeOrg(ctx.db)
+  const user = await makeUser(ctx.db, org, 'agent')
+  const res = await ctx.browser().post('/login', { username: user.username, password: 'wrong-password1' })
+  t.equal(res.statusCode, 401)
+  t.match(res.body, '用户名或密码不正确')
+  t.match(res.body, `value="${user.username}"`)
+  t.notMatch(res.body, 'wrong-password1', 'the password is never echoed')
+})
+
+t.test('the sixth wrong password meets a locked account, even with the right password after', async (t) => {
+  const ctx = await setupApp(t)
+  const org = await makeOrg(ctx.db)
+  const user = await makeUser(ctx.db, org, 'agent')
+  const browser = ctx.browser()
+  for (let i = 1; i <= 4; i++) {
+    const res = await browser.post('/login', { username: user.username, password: `wrong${i}xyz` })
+    t.equal(res.statusCode, 401, `attempt ${i} is an ordinary failure`)
+  }
+  const fifth = await browser.post('/login', { username: user.username, password: 'wrong5xyz' })
+  t.equal(fifth.statusCode, 423, 'the fifth failure locks the account')
+  const sixth = await browser.post('/login', { username: user.username, password: 'wrong6xyz' })
+  t.equal(sixth.statusCode, 423)
+  t.match(sixth.body, '账号已锁定')
+  const right = await browser.post('/login', { username: user.username, password: user.password })
+  t.equal(right.statusCode, 423, 'while locked even the right password is refused')
+  const row = await ctx.db.selectFrom('users').select('lockedUntil').where('id', '=', user.id).executeTakeFirstOrThrow()
+  t.ok(row.lockedUntil && row.lockedUntil.getTime() > Date.now() + 14 * 60 * 1000, 'locked for 15 minutes')
+  const audit = await ctx.db.selectFrom('auditEvents').select('action').where('subjectId', '=', String(user.id)).execute()
+  t.same(audit.map((a) => a.action), ['user.locked'], 'the lock is recorded')
+})
+
+t.test('a lock that has run out lets the user in again', async (t) => {
+  const ctx = await setupApp(t)
+  const org = await makeOrg(ctx.db)
+  const user = await makeUser(ctx.db, org, 'agent')
+  await ctx.db.updateTable('users').set({ lockedUntil: new Date(Date.now() - 1000) }).where('id', '=', user.id).execute()
+  const res = await ctx.browser().post('/login', { username: user.username, password: user.password })
+  t.equal(res.statusCode, 303)
+})
+
+t.test('logout ends the session on the server: the old cookie goes back to login', async (t) => {
+  const ctx = await setupApp(t)
+  const org = await makeOrg(ctx.db)
+  const user = await makeUser(ctx.db, org, 'agent')
+  const browser = ctx.browser()
+  await browser.login(user.username, user.password)
+  const oldCookies = new Map(browser.cookies)
+  const logout = await browser.post('/logout')
+  t.equal(logout.statusCode, 303)
+  t.equal(logout.headers.location, '/login')
+
+  const replay = ctx.browser()
+  replay.cookies = oldCookies
+  const res = await replay.get('/')
+  t.equal(res.statusCode, 303, 'the copied old cookie no longer works')
+  t.match(res.headers.location as string, /^\/login/)
+})
+
+t.test('a disabled user cannot log in, and an open session of theirs ends', async (t) => {
+  const ctx = await setupApp(t)
+  const org = await makeOrg(ctx.db)
+  const admin = await makeUser(ctx.db, org, 'admin')
+  const user = await makeUser(ctx.db, org, 'clerk')
+  const userBrowser = ctx.browser()
+  await userBrowser.login(user.username, user.password)
+
+  const adminBrowser = ctx.browser()
+  await adminBrowser.login(admin.username, admin.password)
+  await adminBrowser.get('/admin/users')
+  const disable = await adminBrowser.post(`/admin/users/${user.id}/disable`)
+  t.equal(disable.statusCode, 303)
+
+  const again = await userBrowser.get('/')
+  t.equal(again.statusCode, 303, 'the open session ends')
+  const res = await ctx.browser().post('/login', { username: user.username, password: user.password })
+  t.equal(res.statusCode, 401)
+  t.match(res.body, '该账号已停用')
+})
+
+t.test('changing the password ends other sessions and keeps this one', async (t) => {
+  const ctx = await setupApp(t)
+  const org = await makeOrg(ctx.db)
+  const user = await makeUser(ctx.db, org, 'agent')
+  const phone = ctx.browser()
+  await phone.login(user.username, user.password)
+  const desk = ctx.browser()
+  await desk.login(user.username, user.password)
+  await desk.get('/account/password')
+
+  const mismatch = await desk.post('/account/password', { current: user.password, password: 'newpass123', confirm: 'newpass124' })
+  t.equal(mismatch.statusCode, 400)
+  t.match(mismatch.body, '两次输入的新密码不一致')
+  const weak = await desk.post('/account/password', { current: user.password, password: 'short', confirm: 'short' })
+  t.match(weak.body, '密码至少需要 8 位')
+  const wrong = await desk.post('/account/password', { current: 'not-it-123', password: 'newpass123', confirm: 'newpass123' })
+  t.match(wrong.body, '当前密码不正确')
+
+  const ok = await desk.post('/account/password', { current: user.password, password: 'newpass123', confirm: 'newpass123' })
+  t.equal(ok.statusCode, 200)
+  t.match(ok.body, '密码已修改')
+  t.equal((await desk.get('/')).statusCode, 200, 'this session continues')
+  t.equal((await phone.get('/')).statusCode, 303, 'the other session ended')
+  t.equal((await ctx.browser().post('/login', { username: user.username, password: 'newpass123' })).statusCode, 303, 'the new password works')
+})
+
+t.test('a tampered or foreign-signed session cookie is refused', async (t) => {
+  const ctx = await setupApp(t)
+  const org = await makeOrg(ctx.db)
+  const user = await makeUser(ctx.db, org, 'admin')
+  const browser = ctx.browser()
+  await browser.login(user.username, user.password)
+  const token = browser.cookies.get('bianmin_session')!
+  const [header, payload, signature] = token.split('.')
+  const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: '999' })).toString('base64url')
+  browser.cookies.set('bianmin_session', `${header}.${forged}.${signature}`)
+  t.equal((await browser.get('/')).statusCode, 303, 'a changed payload is refused')
+  const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')
+  browser.cookies.set('bianmin_session', `${none}.${payload}.`)
+  t.equal((await browser.get('/')).statusCode, 303, 'alg=none is refused')
+})
