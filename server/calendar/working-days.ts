@@ -1,0 +1,166 @@
+/**
+ * Working-day arithmetic, as plain functions over a calendar of dated overrides.
+ * Dates are 'YYYY-MM-DD' strings of the local time zone; no clock is read here.
+ *
+ * Rules (see DESIGN.md, Deadlines):
+ * - A date listed as a holiday is a rest day; a date listed as a make-up workday (调休) is a working
+ *   day; any other date follows Monday–Friday work, Saturday–Sunday rest.
+ * - Counting N working days from a starting event: the event's own day is day 0, counting starts the
+ *   next day, and the due date is the Nth working day (due at its end).
+ * - Days inside a pause (waiting for materials, a posting, the applicant) do not count; the count
+ *   resumes the day after the pause ends.
+ */
+
+export type DayKind = 'holiday' | 'workday'
+
+export interface CalendarOverride {
+  kind: DayKind
+  name: string
+}
+
+export type Calendar = ReadonlyMap<string, CalendarOverride>
+
+export interface Pause {
+  /** First paused day, inclusive. */
+  from: string
+  /** Last paused day, inclusive; null while the pause is still running. */
+  to: string | null
+}
+
+export type SkipReason = 'weekend' | 'holiday' | 'paused'
+
+export interface SkippedDay {
+  date: string
+  reason: SkipReason
+  name?: string
+}
+
+export interface DueDate {
+  start: string
+  days: number
+  unit: LimitUnit
+  due: string
+  /** The working (or calendar) days counted, in order; the last is the due date. */
+  counted: string[]
+  skipped: SkippedDay[]
+  /** Weekend days that counted because they were declared make-up working days. */
+  makeUpWorkdays: { date: string; name: string }[]
+}
+
+export type LimitUnit = 'working' | 'calendar'
+
+export type StageStatus = 'on_time' | 'due_soon' | 'overdue' | 'very_overdue'
+
+const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/
+
+/** True for a real calendar date in 'YYYY-MM-DD' form (2026-02-30 is not one). */
+export function isValidDate(value: unknown): value is string {
+  if (typeof value !== 'string') return false
+  const m = DATE_PATTERN.exec(value)
+  if (!m) return false
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])]
+  if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1) return false
+  return d <= new Date(Date.UTC(y, mo, 0)).getUTCDate()
+}
+
+function toUtc(date: string): number {
+  const m = DATE_PATTERN.exec(date)
+  if (!m) throw new RangeError(`not a date: ${date}`)
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))
+}
+
+export function addCalendarDays(date: string, n: number): string {
+  return new Date(toUtc(date) + n * 86400000).toISOString().slice(0, 10)
+}
+
+/** 0 = Sunday … 6 = Saturday. */
+export function weekday(date: string): number {
+  return new Date(toUtc(date)).getUTCDay()
+}
+
+export function isWeekend(date: string): boolean {
+  const d = weekday(date)
+  return d === 0 || d === 6
+}
+
+export function isWorkingDay(calendar: Calendar, date: string): boolean {
+  const override = calendar.get(date)
+  if (override) return override.kind === 'workday'
+  return !isWeekend(date)
+}
+
+function isPaused(pauses: readonly Pause[], date: string): boolean {
+  return pauses.some((p) => date >= p.from && (p.to === null || date <= p.to))
+}
+
+function skipReason(calendar: Calendar, date: string): SkippedDay {
+  const override = calendar.get(date)
+  if (override?.kind === 'holiday') return { date, reason: 'holiday', name: override.name }
+  return { date, reason: 'weekend' }
+}
+
+// Far beyond any real limit; stops a runaway count on a calendar with no working days.
+const MAX_SCAN_DAYS = 3660
+
+/**
+ * The due date of a limit of `days` working (or calendar) days starting on `start`,
+ * with the days counted and the days passed over, for the explanation page.
+ */
+export function computeDueDate(calendar: Calendar, start: string, days: number, unit: LimitUnit = 'working', pauses: readonly Pause[] = []): DueDate {
+  if (!isValidDate(start)) throw new RangeError(`not a date: ${start}`)
+  if (!Number.isInteger(days) || days < 0) throw new RangeError(`not a number of days: ${days}`)
+  const counted: string[] = []
+  const skipped: SkippedDay[] = []
+  const makeUpWorkdays: { date: string; name: string }[] = []
+  let date = start
+  let scanned = 0
+  while (counted.length < days) {
+    if (++scanned > MAX_SCAN_DAYS) throw new RangeError('no working day found within ten years')
+    date = addCalendarDays(date, 1)
+    if (isPaused(pauses, date)) {
+      skipped.push({ date, reason: 'paused' })
+      continue
+    }
+    if (unit === 'calendar' || isWorkingDay(calendar, date)) {
+      counted.push(date)
+      const override = calendar.get(date)
+      if (unit === 'working' && override?.kind === 'workday') makeUpWorkdays.push({ date, name: override.name })
+    } else {
+      skipped.push(skipReason(calendar, date))
+    }
+  }
+  let due = days === 0 ? start : date
+  // A calendar-day limit that ends on a rest day moves to the next working day.
+  if (unit === 'calendar') {
+    while (!isWorkingDay(calendar, due)) {
+      if (++scanned > MAX_SCAN_DAYS) throw new RangeError('no working day found within ten years')
+      skipped.push(skipReason(calendar, due))
+      due = addCalendarDays(due, 1)
+    }
+    if (due !== date) counted.push(due)
+  }
+  return { start, days, unit, due, counted, skipped, makeUpWorkdays }
+}
+
+/** The number of working days after `from` up to and including `to` (0 when `to` ≤ `from`). */
+export function workingDaysBetween(calendar: Calendar, from: string, to: string, pauses: readonly Pause[] = []): number {
+  let n = 0
+  let date = from
+  while (date < to) {
+    date = addCalendarDays(date, 1)
+    if (!isPaused(pauses, date) && isWorkingDay(calendar, date)) n++
+  }
+  return n
+}
+
+/**
+ * The status of an open stage on `today`: due_soon with one working day or less left,
+ * overdue after the due date, very_overdue when late by at least the stage's own limit again.
+ */
+export function stageStatus(calendar: Calendar, due: string, limitDays: number, today: string): StageStatus {
+  if (today > due) {
+    const late = workingDaysBetween(calendar, due, today)
+    return late >= Math.max(1, limitDays) ? 'very_overdue' : 'overdue'
+  }
+  return workingDaysBetween(calendar, today, due) <= 1 ? 'due_soon' : 'on_time'
+}
