@@ -21,6 +21,7 @@ import accountRoutes from './accounts/accounts.routes.ts'
 import userAdminRoutes from './accounts/users.routes.ts'
 import orgRoutes from './org/org.routes.ts'
 import homeRoutes from './home/home.routes.ts'
+import calendarRoutes from './calendar/calendar.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -107,6 +108,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(homeRoutes)
   await app.register(userAdminRoutes)
   await app.register(orgRoutes)
+  await app.register(calendarRoutes)
 
   return app
 }

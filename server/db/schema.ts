@@ -98,6 +98,82 @@ export interface AuditEventsTable {
   at: CreatedAt
 }
 
+export interface CalendarDaysTable {
+  date: string
+  kind: 'holiday' | 'workday'
+  name: string
+  source: Generated<string>
+  updatedBy: number | null
+  updatedAt: Generated<Timestamp>
+}
+
+export interface CalendarChangesTable {
+  id: Generated<string>
+  date: string
+  oldKind: string | null
+  newKind: string | null
+  name: Generated<string>
+  actorId: number | null
+  at: CreatedAt
+}
+
+export const CASE_TYPES = ['on_the_spot', 'promised', 'joint', 'referred'] as const
+export type CaseType = (typeof CASE_TYPES)[number]
+export const SERVICE_FORMS = ['proxy', 'help', 'accompany'] as const
+export type ServiceForm = (typeof SERVICE_FORMS)[number]
+export const MATERIAL_FORMS = ['original', 'copy', 'original_and_copy'] as const
+export const POSTING_FIELDS = ['household_head', 'household_size', 'amount', 'village_group', 'proposed_result'] as const
+
+export interface Material {
+  name: string
+  form: (typeof MATERIAL_FORMS)[number]
+  copies: number
+  required: boolean
+  note: string
+}
+
+export interface MattersTable {
+  id: Generated<number>
+  countyId: number
+  code: string
+  currentVersion: Generated<number>
+  active: Generated<boolean>
+  demo: Generated<boolean>
+  createdAt: CreatedAt
+}
+
+export interface MatterVersionsTable {
+  id: Generated<number>
+  matterId: number
+  countyId: number
+  version: number
+  name: string
+  department: Department
+  caseType: CaseType
+  serviceForms: ServiceForm[]
+  proxiable: boolean
+  notProxiableReason: Generated<string>
+  materials: Json<Material[]>
+  legalBasis: string
+  conditions: string
+  procedure: Json<string[]>
+  statutoryLimit: number
+  promisedLimit: number
+  limitUnit: 'working' | 'calendar'
+  forwardLimit: Generated<number>
+  replyLimit: Generated<number>
+  /** pg returns bigint as a string; parsed on purpose where summed. */
+  feeFen: ColumnType<string, string | number | bigint | undefined, never>
+  feeBasis: Generated<string>
+  complaintChannel: string
+  silenceConsent: Generated<boolean>
+  postingRounds: Generated<number>
+  postingDays: Generated<number>
+  postingFields: ColumnType<string[], string[] | undefined, never>
+  createdBy: number | null
+  createdAt: CreatedAt
+}
+
 export interface Database {
   counties: CountiesTable
   towns: TownsTable
@@ -106,6 +182,10 @@ export interface Database {
   users: UsersTable
   loginFailures: LoginFailuresTable
   auditEvents: AuditEventsTable
+  calendarDays: CalendarDaysTable
+  calendarChanges: CalendarChangesTable
+  matters: MattersTable
+  matterVersions: MatterVersionsTable
 }
 
 export type County = Selectable<CountiesTable>
@@ -115,3 +195,5 @@ export type Window = Selectable<WindowsTable>
 export type User = Selectable<UsersTable>
 export type NewUser = Insertable<UsersTable>
 export type UserUpdate = Updateable<UsersTable>
+export type Matter = Selectable<MattersTable>
+export type MatterVersion = Selectable<MatterVersionsTable>

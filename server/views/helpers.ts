@@ -31,12 +31,12 @@ export function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('includes', (list: unknown, value: unknown) => Array.isArray(list) && list.map(String).includes(String(value)))
   hbs.registerHelper('selected', (a: unknown, b: unknown) => (String(a) === String(b) ? 'selected' : ''))
   hbs.registerHelper('checked', (a: unknown) => (a === true || a === 'on' || a === 'true' || a === '1' ? 'checked' : ''))
-  hbs.registerHelper('date', function (value: unknown, options: HelperOptions) {
+  hbs.registerHelper('fmtDate', function (value: unknown, options: HelperOptions) {
     if (!value) return ''
     if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) return value
     return formatLocalDate(new Date(value as string), timeZoneOf(options))
   })
-  hbs.registerHelper('datetime', function (value: unknown, options: HelperOptions) {
+  hbs.registerHelper('fmtDateTime', function (value: unknown, options: HelperOptions) {
     if (!value) return ''
     return formatLocalDateTime(new Date(value as string), timeZoneOf(options))
   })
@@ -48,5 +48,7 @@ export function registerHelpers(hbs: typeof Handlebars): void {
     return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`
   })
   hbs.registerHelper('urlencode', (value: unknown) => encodeURIComponent(String(value ?? '')))
+  hbs.registerHelper('array', (...args: unknown[]) => args.slice(0, -1))
+  hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''))
   hbs.registerHelper('add', (a: unknown, b: unknown) => Number(a) + Number(b))
 }

@@ -17,6 +17,6 @@ export function navigationFor(actor: Actor | null): NavItem[] {
     case 'supervisor':
       return [home, { href: '/villages', labelKey: 'nav.villages' }, { href: '/admin/users', labelKey: 'nav.users' }]
     case 'admin':
-      return [home, { href: '/admin/users', labelKey: 'nav.users' }, { href: '/admin/org', labelKey: 'nav.org' }, { href: '/villages', labelKey: 'nav.villages' }]
+      return [home, { href: '/admin/users', labelKey: 'nav.users' }, { href: '/admin/org', labelKey: 'nav.org' }, { href: '/admin/matters', labelKey: 'nav.matters' }, { href: '/admin/calendar', labelKey: 'nav.calendar' }]
   }
 }

@@ -1,0 +1,172 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { loadCalendar, listDaysBetween } from './calendar.repository.ts'
+import { computeDueDate, isValidDate, isWorkingDay, addCalendarDays, weekday, type Pause } from './working-days.ts'
+import { explanationView } from './explain.ts'
+import { setCalendarDay, importCalendarYear, CalendarImportRefused, calendarYearSchema, type DaySetting } from './calendar.service.ts'
+import { submitForm, text } from '../views/forms.ts'
+import { formatLocalDate } from './local-time.ts'
+import type { FieldErrors } from '../views/form-errors.ts'
+
+const deadlineQuery = {
+  type: 'object',
+  properties: {
+    start: { type: 'string', maxLength: 10 },
+    days: { type: 'string', maxLength: 4 },
+    unit: { type: 'string', enum: ['working', 'calendar'] },
+    pause: { type: 'array', maxItems: 10, items: { type: 'string', maxLength: 22 } },
+  },
+} as const
+
+type DeadlineQuery = { start?: string; days?: string; unit?: 'working' | 'calendar'; pause?: string[] }
+
+const MAX_DAYS = 365
+
+/** Reads the calculator's parameters; returns field messages instead of throwing. */
+function readDeadlineQuery(query: DeadlineQuery, t: FastifyRequest['t']) {
+  const errors: FieldErrors = {}
+  const start = (query.start ?? '').trim()
+  const daysText = (query.days ?? '').trim()
+  if (!isValidDate(start)) errors.start = t('validation.date')
+  const days = Number(daysText)
+  if (!/^\d{1,3}$/.test(daysText) || days > MAX_DAYS) errors.days = t('calendar.daysRange', { max: MAX_DAYS })
+  const pauses: Pause[] = []
+  for (const p of query.pause ?? []) {
+    const [from, to] = p.split('..')
+    if (!isValidDate(from) || !isValidDate(to) || to < from) errors.pause = t('calendar.pauseFormat')
+    else pauses.push({ from, to })
+  }
+  return { errors, start, days, unit: query.unit ?? 'working', pauses }
+}
+
+export default async function calendarRoutes(app: FastifyInstance) {
+  const today = () => formatLocalDate(new Date(), app.config.timeZone)
+
+  // Public: anyone may compute a due date and see why it is that date.
+  app.get('/deadline', { config: { public: true }, schema: { querystring: deadlineQuery } }, async (request, reply) => {
+    const query = request.query as DeadlineQuery
+    const asked = query.start !== undefined || query.days !== undefined
+    const values = { start: query.start ?? today(), days: query.days ?? '3', unit: query.unit ?? 'working' }
+    if (!asked) return reply.viewAsync('calendar/deadline.hbs', { title: request.t('calendar.calculatorTitle'), values, errors: {} })
+    const parsed = readDeadlineQuery(query, request.t)
+    if (Object.keys(parsed.errors).length > 0) {
+      return reply.code(400).viewAsync('calendar/deadline.hbs', { title: request.t('calendar.calculatorTitle'), values, errors: parsed.errors })
+    }
+    const calendar = await loadCalendar(app.db)
+    const result = computeDueDate(calendar, parsed.start, parsed.days, parsed.unit, parsed.pauses)
+    return reply.viewAsync('calendar/deadline.hbs', {
+      title: request.t('calendar.calculatorTitle'),
+      values,
+      errors: {},
+      pauses: parsed.pauses,
+      result: explanationView(result, request.t),
+    })
+  })
+
+  app.get('/api/v1/deadline', { config: { public: true }, schema: { querystring: deadlineQuery }, attachValidation: true }, async (request, reply) => {
+    if (request.validationError) return reply.code(400).send({ error: request.t('calendar.apiBadParams') })
+    const parsed = readDeadlineQuery(request.query as DeadlineQuery, request.t)
+    const problems = Object.entries(parsed.errors)
+    if (problems.length > 0) return reply.code(400).send({ error: problems.map(([field, message]) => `${field}: ${message}`).join(' ') })
+    const calendar = await loadCalendar(app.db)
+    const result = computeDueDate(calendar, parsed.start, parsed.days, parsed.unit, parsed.pauses)
+    return {
+      start: result.start,
+      days: result.days,
+      due: result.due,
+      counted: result.counted,
+      skipped: result.skipped.filter((s) => s.reason !== 'paused').map((s) => (s.reason === 'holiday' ? { date: s.date, reason: s.reason, name: s.name } : { date: s.date, reason: s.reason })),
+    }
+  })
+
+  app.get('/schemas/calendar-year.json', { config: { public: true } }, async () => calendarYearSchema)
+
+  const admin = { roles: ['admin'] as const }
+  const monthQuery = {
+    type: 'object',
+    properties: { year: { type: 'integer', minimum: 2000, maximum: 2100 }, month: { type: 'integer', minimum: 1, maximum: 12 } },
+  } as const
+
+  async function renderMonth(request: FastifyRequest, reply: FastifyReply, year: number, month: number, status = 200, form: { values: Record<string, string>; errors: FieldErrors } = { values: {}, errors: {} }) {
+    const first = `${year}-${String(month).padStart(2, '0')}-01`
+    const last = addCalendarDays(month === 12 ? `${year + 1}-01-01` : `${year}-${String(month + 1).padStart(2, '0')}-01`, -1)
+    const [calendar, overrides] = await Promise.all([loadCalendar(app.db), listDaysBetween(app.db, first, last)])
+    const byDate = new Map(overrides.map((o) => [o.date, o]))
+    // Weeks start on Monday, as on Chinese wall calendars.
+    const lead = (weekday(first) + 6) % 7
+    const cells: ({ date: string; day: number; working: boolean; kind: string; name: string } | null)[] = Array(lead).fill(null)
+    for (let d = first; d <= last; d = addCalendarDays(d, 1)) {
+      const o = byDate.get(d)
+      cells.push({ date: d, day: Number(d.slice(8)), working: isWorkingDay(calendar, d), kind: o?.kind ?? '', name: o?.name ?? '' })
+    }
+    while (cells.length % 7) cells.push(null)
+    const weeks = []
+    for (let i = 0; i < cells.length; i += 7) weeks.push(cells.slice(i, i + 7))
+    const prev = month === 1 ? { year: year - 1, month: 12 } : { year, month: month - 1 }
+    const next = month === 12 ? { year: year + 1, month: 1 } : { year, month: month + 1 }
+    return reply.code(status).viewAsync('calendar/month.hbs', {
+      title: request.t('calendar.adminTitle'),
+      year,
+      month,
+      weeks,
+      prev,
+      next,
+      overrides,
+      values: { date: first, setting: 'holiday', name: '', ...form.values },
+      errors: form.errors,
+    })
+  }
+
+  app.get('/admin/calendar', { config: admin, schema: { querystring: monthQuery } }, async (request, reply) => {
+    const q = request.query as { year?: number; month?: number }
+    const [y, m] = today().split('-').map(Number)
+    return renderMonth(request, reply, q.year ?? y, q.month ?? m)
+  })
+
+  const dayBody = {
+    type: 'object',
+    required: ['date', 'setting'],
+    properties: { date: { type: 'string', maxLength: 10 }, setting: { type: 'string', enum: ['holiday', 'workday', 'default'] }, name: text(50) },
+  } as const
+
+  app.post('/admin/calendar/days', { config: admin, schema: { body: dayBody }, attachValidation: true }, async (request, reply) => {
+    const body = (request.body ?? {}) as { date?: string; setting?: DaySetting; name?: string }
+    const [y, m] = isValidDate(body.date) ? body.date.split('-').map(Number) : today().split('-').map(Number)
+    return submitForm(request, reply, {
+      render: (status, errors) => renderMonth(request, reply, y, m, status, { values: body as Record<string, string>, errors }),
+      action: () => setCalendarDay(app.db, request.actor!, body.date ?? '', body.setting!, body.name ?? ''),
+      done: () => reply.redirect(`/admin/calendar?year=${y}&month=${m}`, 303),
+    })
+  })
+
+  const importBody = {
+    type: 'object',
+    required: ['year', 'json'],
+    properties: { year: { type: 'integer', minimum: 2000, maximum: 2100 }, json: { type: 'string', minLength: 1, maxLength: 100000 } },
+  } as const
+
+  const renderImport = (request: FastifyRequest, reply: FastifyReply, status: number, values: Record<string, unknown>, errors: FieldErrors, problems: { path: string; message: string }[] = [], imported?: number) =>
+    reply.code(status).viewAsync('calendar/import.hbs', { title: request.t('calendar.importTitle'), values, errors, problems, imported })
+
+  app.get('/admin/calendar/import', { config: admin }, async (request, reply) => renderImport(request, reply, 200, { year: Number(today().slice(0, 4)) + 1 }, {}))
+
+  app.post('/admin/calendar/import', { config: admin, schema: { body: importBody }, attachValidation: true }, async (request, reply) => {
+    const body = (request.body ?? {}) as { year?: number; json?: string }
+    if (request.validationError) return submitForm(request, reply, { render: (s, e) => renderImport(request, reply, s, body, e), action: async () => 0, done: () => null })
+    let data: unknown
+    try {
+      data = JSON.parse(body.json!)
+    } catch (error) {
+      return renderImport(request, reply, 400, body, { json: request.t('calendar.notJson', { detail: (error as Error).message }) })
+    }
+    // Accept either one year's object or the whole file with {"years": {"2027": {...}}}.
+    const years = (data as { years?: Record<string, unknown> })?.years
+    if (years && typeof years === 'object') data = years[String(body.year)] ?? data
+    try {
+      const count = await importCalendarYear(app.db, request.actor!, body.year!, data)
+      return renderImport(request, reply, 200, body, {}, [], count)
+    } catch (error) {
+      if (error instanceof CalendarImportRefused) return renderImport(request, reply, 400, body, { json: request.t('calendar.importRefused') }, error.problems)
+      throw error
+    }
+  })
+}
