@@ -22,6 +22,7 @@ import userAdminRoutes from './accounts/users.routes.ts'
 import orgRoutes from './org/org.routes.ts'
 import homeRoutes from './home/home.routes.ts'
 import calendarRoutes from './calendar/calendar.routes.ts'
+import matterRoutes from './matters/matters.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -109,6 +110,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(userAdminRoutes)
   await app.register(orgRoutes)
   await app.register(calendarRoutes)
+  await app.register(matterRoutes)
 
   return app
 }

@@ -2,6 +2,8 @@ import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 import type { Department } from '../db/schema.ts'
 import { hashPassword } from '../accounts/passwords.ts'
+import { importCatalogue } from '../matters/matters.service.ts'
+import { demoCatalogue } from './matters.ts'
 
 /** Known to everyone who reads the README: demo data is for trying the product, never for production. */
 export const DEMO_PASSWORD = 'demo1234'
@@ -33,7 +35,7 @@ export interface SeedResult {
 /** Creates the demo county when the database has none; returns the demo logins, or null when data exists. */
 export async function seedDemoIfEmpty(db: Db): Promise<SeedResult | null> {
   const passwordHash = await hashPassword(DEMO_PASSWORD)
-  return db.transaction().execute(async (trx) => {
+  const seeded = await db.transaction().execute(async (trx) => {
     // Two instances starting together must not both seed.
     await sql`select pg_advisory_xact_lock(7211001)`.execute(trx)
     const existing = await trx.selectFrom('counties').select('id').limit(1).executeTakeFirst()
@@ -107,8 +109,11 @@ export async function seedDemoIfEmpty(db: Db): Promise<SeedResult | null> {
         }
       }
     }
-    return { password: DEMO_PASSWORD, logins }
+    return { countyId, logins }
   })
+  if (!seeded) return null
+  await importCatalogue(db, null, seeded.countyId, demoCatalogue(), { demo: true })
+  return { password: DEMO_PASSWORD, logins: seeded.logins }
 }
 
 async function insertDemoUser(
