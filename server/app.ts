@@ -9,6 +9,7 @@ import rateLimit from '@fastify/rate-limit'
 import csrf from '@fastify/csrf-protection'
 import staticFiles from '@fastify/static'
 import type { AppConfig } from './config/config.ts'
+import { formatLocalDate } from './calendar/local-time.ts'
 import type { Db } from './db/connect.ts'
 import dbPlugin from './db/plugin.ts'
 import i18nPlugin from './i18n/plugin.ts'
@@ -23,10 +24,15 @@ import orgRoutes from './org/org.routes.ts'
 import homeRoutes from './home/home.routes.ts'
 import calendarRoutes from './calendar/calendar.routes.ts'
 import matterRoutes from './matters/matters.routes.ts'
+import caseRoutes from './cases/cases.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     config: AppConfig
+    /** The current instant; tests fix it. */
+    now: () => Date
+    /** Today's date in the configured time zone ('YYYY-MM-DD'). */
+    today: () => string
   }
 }
 
@@ -34,6 +40,7 @@ export interface BuildOptions {
   config: AppConfig
   db: Db
   logger?: FastifyServerOptions['logger']
+  now?: () => Date
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -56,6 +63,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     },
   })
   app.decorate('config', config)
+  const now = options.now ?? (() => new Date())
+  app.decorate('now', now)
+  app.decorate('today', () => formatLocalDate(now(), config.timeZone))
 
   // Ecosystem plugins.
   await app.register(cookie)
@@ -111,6 +121,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(orgRoutes)
   await app.register(calendarRoutes)
   await app.register(matterRoutes)
+  await app.register(caseRoutes)
 
   return app
 }

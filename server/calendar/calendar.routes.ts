@@ -4,7 +4,6 @@ import { computeDueDate, isValidDate, isWorkingDay, addCalendarDays, weekday, ty
 import { explanationView } from './explain.ts'
 import { setCalendarDay, importCalendarYear, CalendarImportRefused, calendarYearSchema, type DaySetting } from './calendar.service.ts'
 import { submitForm, text } from '../views/forms.ts'
-import { formatLocalDate } from './local-time.ts'
 import type { FieldErrors } from '../views/form-errors.ts'
 
 const deadlineQuery = {
@@ -39,7 +38,7 @@ function readDeadlineQuery(query: DeadlineQuery, t: FastifyRequest['t']) {
 }
 
 export default async function calendarRoutes(app: FastifyInstance) {
-  const today = () => formatLocalDate(new Date(), app.config.timeZone)
+  const today = () => app.today()
 
   // Public: anyone may compute a due date and see why it is that date.
   app.get('/deadline', { config: { public: true }, schema: { querystring: deadlineQuery } }, async (request, reply) => {

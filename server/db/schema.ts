@@ -4,6 +4,8 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>
 type Timestamp = ColumnType<Date, Date | string, Date | string>
 type Json<T> = ColumnType<T, string | T, string | T>
+/** A JSON column with a database default: optional on insert. */
+type JsonDefault<T> = ColumnType<T, string | T | undefined, string | T>
 
 export const DEPARTMENTS = [
   'civil_affairs',
@@ -174,6 +176,137 @@ export interface MatterVersionsTable {
   createdAt: CreatedAt
 }
 
+export const STAGES = ['registered', 'awaiting_materials', 'accepted', 'rejected', 'forwarded', 'in_progress', 'completed', 'replied', 'closed', 'withdrawn'] as const
+export type Stage = (typeof STAGES)[number]
+export const VULNERABLE = ['none', 'lonely_elderly', 'sick_disabled', 'five_guarantees'] as const
+export const CHANNELS = ['station', 'home', 'phone', 'hotline'] as const
+export const CASE_SERVICE_FORMS = ['proxy', 'help', 'accompany', 'on_the_spot'] as const
+export const OUTCOMES = ['approved', 'refused', 'referred', 'voided'] as const
+export const RATINGS = ['very_satisfied', 'satisfied', 'basic', 'dissatisfied', 'very_dissatisfied'] as const
+export type Rating = (typeof RATINGS)[number]
+
+export interface PauseRecord {
+  from: string
+  to: string | null
+  reason: string
+}
+
+export interface ApplicantsTable {
+  id: Generated<number>
+  countyId: number
+  villageId: number
+  name: string
+  idNumber: string | null
+  phone: string
+  villageGroup: Generated<string>
+  address: Generated<string>
+  vulnerable: Generated<(typeof VULNERABLE)[number]>
+  createdBy: number | null
+  createdAt: CreatedAt
+}
+
+export interface CasesTable {
+  id: Generated<string>
+  countyId: number
+  townId: number
+  villageId: number
+  caseNo: string
+  idempotencyKey: string
+  applicantId: number
+  matterId: number
+  matterVersionId: number
+  channel: (typeof CHANNELS)[number]
+  serviceForm: (typeof CASE_SERVICE_FORMS)[number]
+  homeService: Generated<boolean>
+  stage: Stage
+  version: Generated<number>
+  agentId: number
+  windowId: number | null
+  materialsReceived: Json<string[]>
+  summary: Generated<string>
+  registeredOn: string
+  acceptedOn: string | null
+  forwardDue: string | null
+  forwardedOn: string | null
+  receivedOn: string | null
+  completeDue: string | null
+  completedOn: string | null
+  replyDue: string | null
+  repliedOn: string | null
+  closedOn: string | null
+  dueOn: string | null
+  dueLimit: number | null
+  pauses: JsonDefault<PauseRecord[]>
+  pausedSince: string | null
+  outcome: (typeof OUTCOMES)[number] | null
+  outcomeReason: Generated<string>
+  deemedApproved: Generated<boolean>
+  handback: JsonDefault<string[]>
+  extensionToTell: Generated<boolean>
+  rating: Rating | null
+  createdAt: CreatedAt
+  updatedAt: Generated<Timestamp>
+}
+
+export interface CaseCountersTable {
+  villageId: number
+  day: string
+  lastSeq: number
+}
+
+export interface CaseEventsTable {
+  id: Generated<string>
+  countyId: number
+  caseId: string
+  actorId: number | null
+  actorRole: string
+  action: string
+  fromStage: Stage | null
+  toStage: Stage
+  note: Generated<string>
+  data: Json<Record<string, unknown>>
+  at: CreatedAt
+}
+
+export interface CaseAssistsTable {
+  id: Generated<number>
+  caseId: string
+  question: string
+  dueOn: string
+  askedBy: number
+  askedAt: CreatedAt
+  answer: string | null
+  answeredBy: number | null
+  answeredAt: Timestamp | null
+}
+
+export interface CaseExtensionsTable {
+  id: Generated<number>
+  caseId: string
+  reason: string
+  oldDue: string
+  newDue: string
+  status: Generated<'pending' | 'approved' | 'refused'>
+  requestedBy: number
+  requestedAt: CreatedAt
+  decidedBy: number | null
+  decidedAt: Timestamp | null
+  decisionNote: Generated<string>
+}
+
+export interface CaseRatingsTable {
+  caseId: string
+  countyId: number
+  overall: Rating
+  efficiency: number
+  competence: number
+  attitude: number
+  satisfaction: number
+  comment: Generated<string>
+  recordedBy: number | null
+  recordedAt: CreatedAt
+}
+
 export interface Database {
   counties: CountiesTable
   towns: TownsTable
@@ -186,6 +319,13 @@ export interface Database {
   calendarChanges: CalendarChangesTable
   matters: MattersTable
   matterVersions: MatterVersionsTable
+  applicants: ApplicantsTable
+  cases: CasesTable
+  caseCounters: CaseCountersTable
+  caseEvents: CaseEventsTable
+  caseAssists: CaseAssistsTable
+  caseExtensions: CaseExtensionsTable
+  caseRatings: CaseRatingsTable
 }
 
 export type County = Selectable<CountiesTable>
@@ -197,3 +337,5 @@ export type NewUser = Insertable<UsersTable>
 export type UserUpdate = Updateable<UsersTable>
 export type Matter = Selectable<MattersTable>
 export type MatterVersion = Selectable<MatterVersionsTable>
+export type Applicant = Selectable<ApplicantsTable>
+export type Case = Selectable<CasesTable>

@@ -1,19 +1,68 @@
 import type { FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
+import { STAGES, type Stage } from '../db/schema.ts'
+import { scopeOf } from '../accounts/actor.ts'
+import { loadCalendar } from '../calendar/calendar.repository.ts'
+import { listOpenCases } from '../cases/cases.repository.ts'
+import { groupForAgent, withDue } from '../cases/worklist.ts'
+import { listVillagesInScope, listWindows } from '../org/org.repository.ts'
+import { listMatters } from '../matters/matters.repository.ts'
 
-/** Each role lands on its own home page. Later work adds the worklists to these pages. */
+const DUE_STATUSES = ['on_time', 'due_soon', 'overdue', 'very_overdue'] as const
+const idFilter = { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' } as const
+
+/** Each role lands on its own home page: the worklist of what it has to do. */
 export default async function homeRoutes(app: FastifyInstance) {
-  app.get('/', async (request, reply) => {
-    const actor = request.actor!
-    const place = await app.db
-      .selectFrom('users')
-      .leftJoin('villages', 'villages.id', 'users.villageId')
-      .leftJoin('windows', 'windows.id', 'users.windowId')
-      .leftJoin('towns', (join) => join.on(sql`towns.id`, '=', sql`coalesce(users.town_id, villages.town_id, windows.town_id)`))
-      .innerJoin('counties', 'counties.id', 'users.countyId')
-      .select(['villages.name as villageName', 'windows.name as windowName', 'towns.name as townName', 'counties.name as countyName'])
-      .where('users.id', '=', actor.id)
-      .executeTakeFirstOrThrow()
-    return reply.viewAsync(`home/${actor.role}.hbs`, { title: request.t(`home.${actor.role}.title`), place })
-  })
+  app.get(
+    '/',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { stage: { type: 'string', enum: ['', ...STAGES] }, villageId: idFilter, windowId: idFilter, matterId: idFilter, due: { type: 'string', enum: ['', ...DUE_STATUSES] } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const actor = request.actor!
+      const place = await app.db
+        .selectFrom('users')
+        .leftJoin('villages', 'villages.id', 'users.villageId')
+        .leftJoin('windows', 'windows.id', 'users.windowId')
+        .leftJoin('towns', (join) => join.on(sql`towns.id`, '=', sql`coalesce(users.town_id, villages.town_id, windows.town_id)`))
+        .innerJoin('counties', 'counties.id', 'users.countyId')
+        .select(['villages.name as villageName', 'windows.name as windowName', 'towns.name as townName', 'counties.name as countyName'])
+        .where('users.id', '=', actor.id)
+        .executeTakeFirstOrThrow()
+      const view: Record<string, unknown> = { title: request.t(`home.${actor.role}.title`), place }
+      if (actor.role !== 'admin') {
+        const today = app.today()
+        const calendar = await loadCalendar(app.db)
+        const scope = scopeOf(actor)
+        if (actor.role === 'agent') {
+          view.groups = groupForAgent(await listOpenCases(app.db, scope), calendar, today)
+        } else if (actor.role === 'clerk') {
+          const rows = withDue(await listOpenCases(app.db, scope), calendar, today)
+          view.toReceive = rows.filter((r) => r.stage === 'forwarded')
+          view.inProgress = rows.filter((r) => r.stage === 'in_progress')
+        } else {
+          const q = request.query as { stage?: Stage | ''; villageId?: string; windowId?: string; matterId?: string; due?: string }
+          const rows = withDue(
+            await listOpenCases(app.db, scope, { stage: q.stage || undefined, villageId: Number(q.villageId) || undefined, windowId: Number(q.windowId) || undefined, matterId: Number(q.matterId) || undefined }),
+            calendar,
+            today,
+          )
+          view.rows = q.due ? rows.filter((r) => r.due?.status === q.due) : rows
+          view.pendingExtensions = rows.filter((r) => r.pendingExtension)
+          view.filter = q
+          view.stages = STAGES
+          view.dueStatuses = DUE_STATUSES
+          view.villages = await listVillagesInScope(app.db, scope)
+          view.windows = (await listWindows(app.db, actor.countyId)).filter((w) => scope.kind === 'county' || w.townId === actor.townId || w.townId === null)
+          view.matters = await listMatters(app.db, actor.countyId)
+        }
+      }
+      return reply.viewAsync(`home/${actor.role}.hbs`, view)
+    },
+  )
 }

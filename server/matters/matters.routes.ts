@@ -8,7 +8,6 @@ import { findMatter, findMatterByCode, listMatters, listVersions } from './matte
 import { exportCatalogue, importCatalogue, MatterRefused, saveMatter, setMatterActive } from './matters.service.ts'
 import { formValues, matterFormBody, matterFromForm, problemsToFieldErrors, typedValues, type MatterForm } from './matter-form.ts'
 import { explanationHref } from '../calendar/explain.ts'
-import { formatLocalDate } from '../calendar/local-time.ts'
 
 const listQuery = {
   type: 'object',
@@ -165,7 +164,7 @@ export default async function matterRoutes(app: FastifyInstance) {
         county,
         matter,
         feeYuan: Number(matter.feeFen) > 0 ? (Number(matter.feeFen) / 100).toFixed(2) : null,
-        promisedHref: explanationHref(formatLocalDate(new Date(), app.config.timeZone), matter.promisedLimit, matter.limitUnit),
+        promisedHref: explanationHref(app.today(), matter.promisedLimit, matter.limitUnit),
       })
     },
   )

@@ -11,11 +11,11 @@ export function navigationFor(actor: Actor | null): NavItem[] {
   const home = { href: '/', labelKey: 'nav.home' }
   switch (actor.role) {
     case 'agent':
-      return [home, { href: `/villages/${actor.villageId}`, labelKey: 'nav.station' }]
+      return [home, { href: '/cases/new', labelKey: 'nav.intake' }, { href: '/cases', labelKey: 'nav.search' }, { href: `/villages/${actor.villageId}`, labelKey: 'nav.station' }]
     case 'clerk':
-      return [home]
+      return [home, { href: '/cases', labelKey: 'nav.search' }]
     case 'supervisor':
-      return [home, { href: '/villages', labelKey: 'nav.villages' }, { href: '/admin/users', labelKey: 'nav.users' }]
+      return [home, { href: '/cases', labelKey: 'nav.search' }, { href: '/villages', labelKey: 'nav.villages' }]
     case 'admin':
       return [home, { href: '/admin/users', labelKey: 'nav.users' }, { href: '/admin/org', labelKey: 'nav.org' }, { href: '/admin/matters', labelKey: 'nav.matters' }, { href: '/admin/calendar', labelKey: 'nav.calendar' }]
   }

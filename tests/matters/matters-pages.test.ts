@@ -5,7 +5,7 @@ import { importCatalogue, exportCatalogue } from '../../server/matters/matters.s
 import { findMatterByCode, findMatterVersion } from '../../server/matters/matters.repository.ts'
 import { demoCatalogue } from '../../server/demo/matters.ts'
 
-async function withCatalogue(t: Tap.Test) {
+async function withCatalogue(t: { teardown: (fn: () => Promise<void>) => void }) {
   const ctx = await setupApp(t)
   const org = await makeOrg(ctx.db)
   await importCatalogue(ctx.db, null, org.countyId, demoCatalogue(), { demo: true })

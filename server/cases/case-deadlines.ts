@@ -1,0 +1,54 @@
+import type { Case, MatterVersion, PauseRecord } from '../db/schema.ts'
+import { computeDueDate, stageStatus, type Calendar, type StageStatus } from '../calendar/working-days.ts'
+import { explanationHref } from '../calendar/explain.ts'
+
+/** The law deems a request accepted when no decision is taken within 5 working days. */
+export const REGISTRATION_LIMIT = 5
+
+type Limits = Pick<MatterVersion, 'forwardLimit' | 'replyLimit' | 'promisedLimit' | 'limitUnit'>
+
+export function forwardDue(calendar: Calendar, acceptedOn: string, mv: Limits): string {
+  return computeDueDate(calendar, acceptedOn, mv.forwardLimit).due
+}
+
+export function completeDue(calendar: Calendar, acceptedOn: string, mv: Limits, pauses: readonly PauseRecord[] = []): string {
+  return computeDueDate(calendar, acceptedOn, mv.promisedLimit, mv.limitUnit, pauses.filter((p) => p.to !== null)).due
+}
+
+export function replyDue(calendar: Calendar, completedOn: string, mv: Limits): string {
+  return computeDueDate(calendar, completedOn, mv.replyLimit).due
+}
+
+export type DueKind = 'registration' | 'forward' | 'complete' | 'reply'
+
+export interface OpenDue {
+  kind: DueKind
+  due: string
+  limit: number
+  status: StageStatus
+  explainHref: string
+}
+
+/** The deadline of the case's open stage on `today`, or null when its clock is not running. */
+export function openDue(calendar: Calendar, c: Pick<Case, 'stage' | 'registeredOn' | 'acceptedOn' | 'forwardDue' | 'completeDue' | 'completedOn' | 'replyDue' | 'pauses' | 'pausedSince'>, mv: Limits, onTheSpot: boolean, today: string): OpenDue | null {
+  const make = (kind: DueKind, due: string | null, start: string | null, limit: number, unit: 'working' | 'calendar' = 'working', pauses: PauseRecord[] = []): OpenDue | null => {
+    if (!due || !start) return null
+    return { kind, due, limit, status: stageStatus(calendar, due, limit, today), explainHref: explanationHref(start, limit, unit, pauses) }
+  }
+  switch (c.stage) {
+    case 'registered':
+      return make('registration', computeDueDate(calendar, c.registeredOn, REGISTRATION_LIMIT).due, c.registeredOn, REGISTRATION_LIMIT)
+    case 'accepted':
+      return onTheSpot
+        ? make('complete', c.completeDue, c.acceptedOn, mv.promisedLimit, mv.limitUnit)
+        : make('forward', c.forwardDue, c.acceptedOn, mv.forwardLimit)
+    case 'forwarded':
+    case 'in_progress':
+      if (c.pausedSince) return null
+      return make('complete', c.completeDue, c.acceptedOn, mv.promisedLimit, mv.limitUnit, c.pauses)
+    case 'completed':
+      return make('reply', c.replyDue, c.completedOn, mv.replyLimit)
+    default:
+      return null
+  }
+}

@@ -1,0 +1,89 @@
+import type { Role, Stage } from '../db/schema.ts'
+
+/**
+ * The life of a case as a table: which action moves which stage, for which role.
+ * Routes show only the actions this returns; the service refuses anything else.
+ */
+export const ACTIONS = [
+  'accept', 'supplement', 'reject', 'forward', 'receive', 'transfer', 'ask_assist', 'answer_assist',
+  'request_extension', 'decide_extension', 'tell_extension', 'pause', 'resume', 'complete', 'record_deemed',
+  'reply', 'rate', 'follow_up', 'withdraw',
+] as const
+export type Action = (typeof ACTIONS)[number]
+
+export const OPEN_STAGES: readonly Stage[] = ['registered', 'awaiting_materials', 'accepted', 'forwarded', 'in_progress', 'completed']
+export const FINAL_STAGES: readonly Stage[] = ['rejected', 'closed', 'withdrawn']
+
+/** Facts about a case that some actions depend on. */
+export interface CaseFlags {
+  /** 即办件 or 即办 service form: handled by the agent, never forwarded. */
+  onTheSpot: boolean
+  openAssist: boolean
+  pendingExtension: boolean
+  extensionToTell: boolean
+  paused: boolean
+  /** A silence-is-consent matter whose completion limit has passed without a decision. */
+  deemedApprovalDue: boolean
+}
+
+export const NO_FLAGS: CaseFlags = { onTheSpot: false, openAssist: false, pendingExtension: false, extensionToTell: false, paused: false, deemedApprovalDue: false }
+
+interface Rule {
+  from: readonly Stage[]
+  roles: readonly Role[]
+  when?: (flags: CaseFlags) => boolean
+}
+
+const WITHDRAWABLE: readonly Stage[] = ['registered', 'awaiting_materials', 'accepted', 'forwarded', 'in_progress']
+
+export const TRANSITIONS: Record<Action, Rule> = {
+  accept: { from: ['registered'], roles: ['agent'] },
+  supplement: { from: ['awaiting_materials'], roles: ['agent'] },
+  reject: { from: ['registered', 'awaiting_materials'], roles: ['agent'] },
+  forward: { from: ['accepted'], roles: ['agent'], when: (f) => !f.onTheSpot },
+  receive: { from: ['forwarded'], roles: ['clerk'] },
+  transfer: { from: ['forwarded', 'in_progress'], roles: ['clerk'], when: (f) => !f.pendingExtension },
+  ask_assist: { from: ['in_progress'], roles: ['clerk'], when: (f) => !f.openAssist },
+  answer_assist: { from: ['in_progress'], roles: ['agent'], when: (f) => f.openAssist },
+  request_extension: { from: ['in_progress'], roles: ['clerk'], when: (f) => !f.pendingExtension && !f.paused },
+  decide_extension: { from: ['in_progress'], roles: ['supervisor'], when: (f) => f.pendingExtension },
+  tell_extension: { from: ['forwarded', 'in_progress', 'completed'], roles: ['agent'], when: (f) => f.extensionToTell },
+  pause: { from: ['in_progress'], roles: ['clerk'], when: (f) => !f.paused },
+  resume: { from: ['in_progress'], roles: ['clerk'], when: (f) => f.paused },
+  complete: { from: ['accepted', 'in_progress'], roles: ['agent', 'clerk'] },
+  record_deemed: { from: ['forwarded', 'in_progress'], roles: ['agent'], when: (f) => f.deemedApprovalDue },
+  reply: { from: ['completed'], roles: ['agent'] },
+  rate: { from: ['replied'], roles: ['agent'] },
+  follow_up: { from: ['replied', 'closed'], roles: ['agent'] },
+  withdraw: { from: WITHDRAWABLE, roles: ['agent'] },
+}
+
+/** Completion is the window's in handling, the agent's only for on-the-spot cases. */
+function completeAllowed(stage: Stage, role: Role, flags: CaseFlags): boolean {
+  if (stage === 'accepted') return role === 'agent' && flags.onTheSpot
+  return role === 'clerk' && !flags.paused && !flags.pendingExtension
+}
+
+export function isAllowed(action: Action, stage: Stage, role: Role, flags: CaseFlags = NO_FLAGS): boolean {
+  const rule = TRANSITIONS[action]
+  if (!rule.from.includes(stage) || !rule.roles.includes(role)) return false
+  if (action === 'complete') return completeAllowed(stage, role, flags)
+  return rule.when ? rule.when(flags) : true
+}
+
+export function allowedActions(stage: Stage, role: Role, flags: CaseFlags = NO_FLAGS): Action[] {
+  return ACTIONS.filter((a) => isAllowed(a, stage, role, flags))
+}
+
+/** The stage a case lands in after intake: all required materials present → accepted. */
+export function intakeStage(missingRequired: number, decision: 'decide' | 'register'): Stage {
+  if (decision === 'register') return 'registered'
+  return missingRequired === 0 ? 'accepted' : 'awaiting_materials'
+}
+
+/** JP01-20261124-007: station code, local date, the day's sequence — readable and sortable. */
+export function formatCaseNo(villageCode: string, localDate: string, seq: number): string {
+  return `${villageCode}-${localDate.replaceAll('-', '')}-${String(seq).padStart(3, '0')}`
+}
+
+export const CASE_NO_PATTERN = '^[0-9A-Za-z]{2,12}-[0-9]{8}-[0-9]{3,6}$'

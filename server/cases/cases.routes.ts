@@ -1,0 +1,279 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { sql } from 'kysely'
+import { CHANNELS, CASE_SERVICE_FORMS, STAGES, VULNERABLE, OUTCOMES, RATINGS, type Stage } from '../db/schema.ts'
+import { NotFound, RuleViolation } from '../errors/errors.ts'
+import { text } from '../views/forms.ts'
+import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
+import { scopeOf } from '../accounts/actor.ts'
+import { inScope } from '../accounts/scope.ts'
+import { loadCalendar } from '../calendar/calendar.repository.ts'
+import { isValidDate } from '../calendar/working-days.ts'
+import { listMatters, findMatter } from '../matters/matters.repository.ts'
+import { ACTIONS, CASE_NO_PATTERN, type Action } from './case-rules.ts'
+import { CASE_COLUMNS, findCaseInScope, listAssists, listCaseEvents, listExtensions } from './cases.repository.ts'
+import { caseFlags, intakeCase, performAction, type ActionInput, type IntakeInput } from './cases.service.ts'
+import { caseViewModel } from './case-view.ts'
+
+const caseParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } } } as const
+
+const intakeBody = {
+  type: 'object',
+  required: ['idempotencyKey', 'matterId'],
+  properties: {
+    idempotencyKey: { type: 'string', format: 'uuid' },
+    applicantId: { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' },
+    name: text(50),
+    idNumber: { type: 'string', maxLength: 18, pattern: '^$|^[0-9]{17}[0-9Xx]$', hint: 'intake.idInvalid' },
+    phone: { type: 'string', maxLength: 20, pattern: '^$|^1[3-9][0-9]{9}$|^0[0-9]{2,3}-?[0-9]{7,8}$', hint: 'validation.phone' },
+    villageGroup: text(30),
+    address: text(200),
+    vulnerable: { type: 'string', enum: VULNERABLE },
+    matterId: { type: 'integer', minimum: 1, maximum: 2147483647 },
+    channel: { type: 'string', enum: CHANNELS },
+    serviceForm: { type: 'string', enum: CASE_SERVICE_FORMS },
+    homeService: { type: 'string', maxLength: 5 },
+    materialsReceived: { type: 'array', maxItems: 40, items: { type: 'string', maxLength: 100 } },
+    decision: { type: 'string', enum: ['decide', 'register', 'reject'] },
+    rejectReason: text(500),
+    summary: text(500),
+  },
+} as const
+
+const actionBody = {
+  type: 'object',
+  required: ['version'],
+  properties: {
+    version: { type: 'integer', minimum: 1, maximum: 2147483647 },
+    materialsReceived: { type: 'array', maxItems: 40, items: { type: 'string', maxLength: 100 } },
+    materialsSent: { type: 'array', maxItems: 40, items: { type: 'string', maxLength: 100 } },
+    returned: { type: 'array', maxItems: 40, items: { type: 'string', maxLength: 100 } },
+    windowId: text(10),
+    method: text(10),
+    reason: text(500),
+    redirectTo: text(200),
+    note: text(1000),
+    question: text(1000),
+    answer: text(1000),
+    dueDays: text(3),
+    newDue: text(10),
+    decision: text(10),
+    how: text(10),
+    outcome: text(10),
+    handback: text(1000),
+    feesSettled: text(5),
+    overall: text(20),
+    efficiency: text(1),
+    competence: text(1),
+    attitude: text(1),
+    satisfaction: text(1),
+    comment: text(500),
+  },
+} as const
+
+const searchQuery = {
+  type: 'object',
+  properties: {
+    q: text(50),
+    stage: { type: 'string', enum: ['', ...STAGES] },
+    matterId: { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' },
+    from: text(10),
+    to: text(10),
+    before: { type: 'string', maxLength: 19, pattern: '^$|^[1-9][0-9]{0,17}$' },
+  },
+} as const
+
+export const PAGE_SIZE = 50
+
+export default async function caseRoutes(app: FastifyInstance) {
+  const today = () => app.today()
+
+  // ---- Intake ----
+  async function renderIntake(request: FastifyRequest, reply: FastifyReply, status: number, values: Record<string, unknown>, errors: FieldErrors) {
+    const actor = request.actor!
+    const matters = await listMatters(app.db, actor.countyId)
+    const matterId = Number(values.matterId) || null
+    const matter = matterId ? await findMatter(app.db, actor.countyId, matterId) : undefined
+    const applicantId = Number(values.applicantId) || null
+    const applicant = applicantId
+      ? await app.db.selectFrom('applicants').selectAll().where('id', '=', applicantId).where('villageId', '=', actor.villageId!).executeTakeFirst()
+      : undefined
+    const q = String(values.q ?? '').trim()
+    const found = q ? await searchApplicants(actor.villageId!, q) : []
+    const received = Array.isArray(values.materialsReceived) ? values.materialsReceived.map(String) : values.materialsReceived ? [String(values.materialsReceived)] : []
+    return reply.code(status).viewAsync('cases/intake.hbs', {
+      title: request.t('intake.title'),
+      values: { channel: 'station', serviceForm: 'proxy', vulnerable: 'none', decision: 'decide', idempotencyKey: randomUUID(), ...values },
+      errors,
+      matters,
+      matter,
+      materials: matter?.materials.map((m) => ({ ...m, received: received.includes(m.name) })) ?? [],
+      applicant: applicant && { ...applicant, idNumber: applicant.idNumber ?? '' },
+      found,
+      channels: CHANNELS,
+      serviceForms: CASE_SERVICE_FORMS,
+      vulnerableKinds: VULNERABLE,
+    })
+  }
+
+  function searchApplicants(villageId: number, q: string) {
+    return app.db
+      .selectFrom('applicants')
+      .select(['id', 'name', 'phone', 'idNumber', 'villageGroup'])
+      .where('villageId', '=', villageId)
+      .where((eb) => eb.or([eb('name', 'ilike', `%${q.replace(/[\\%_]/g, '\\$&')}%`), eb(sql`name`, sql`%`, q), eb('phone', '=', q), eb('idNumber', '=', q.toUpperCase())]))
+      .orderBy(sql`similarity(name, ${q})`, 'desc')
+      .limit(10)
+      .execute()
+  }
+
+  const intakeQuery = {
+    type: 'object',
+    properties: { matterId: { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' }, applicantId: { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' }, q: text(50) },
+  } as const
+
+  app.get('/cases/new', { config: { roles: ['agent'] }, schema: { querystring: intakeQuery } }, async (request, reply) =>
+    renderIntake(request, reply, 200, request.query as Record<string, unknown>, {}),
+  )
+
+  app.post('/cases', { config: { roles: ['agent'] }, schema: { body: intakeBody }, attachValidation: true }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    if (request.validationError) return renderIntake(request, reply, 400, body, fieldErrorsFromValidation(request.validationError.validation, request.t))
+    const input: IntakeInput = {
+      idempotencyKey: String(body.idempotencyKey),
+      applicantId: Number(body.applicantId) || null,
+      applicant: {
+        name: String(body.name ?? ''),
+        idNumber: String(body.idNumber ?? ''),
+        phone: String(body.phone ?? ''),
+        villageGroup: String(body.villageGroup ?? ''),
+        address: String(body.address ?? ''),
+        vulnerable: (body.vulnerable ?? 'none') as IntakeInput['applicant']['vulnerable'],
+      },
+      matterId: Number(body.matterId),
+      channel: (body.channel ?? 'station') as IntakeInput['channel'],
+      serviceForm: (body.serviceForm ?? 'proxy') as IntakeInput['serviceForm'],
+      homeService: body.homeService === 'on',
+      materialsReceived: (body.materialsReceived as string[] | undefined) ?? [],
+      decision: (body.decision ?? 'decide') as IntakeInput['decision'],
+      rejectReason: String(body.rejectReason ?? ''),
+      summary: String(body.summary ?? ''),
+    }
+    if (!input.applicantId && !input.applicant.phone) return renderIntake(request, reply, 400, body, { phone: request.t('validation.required') })
+    try {
+      const result = await intakeCase(app.db, request.actor!, input, today())
+      return reply.redirect(`/cases/${result.caseId}?new=1`, 303)
+    } catch (error) {
+      if (error instanceof RuleViolation) return renderIntake(request, reply, 400, body, fieldErrorsFromRule(error, request.t))
+      throw error
+    }
+  })
+
+  // ---- The case page and its steps ----
+  async function renderCase(request: FastifyRequest, reply: FastifyReply, caseId: string, status = 200, failed?: { action: string; errors: FieldErrors; values: Record<string, unknown> }) {
+    const actor = request.actor!
+    const c = await findCaseInScope(app.db, scopeOf(actor), caseId)
+    if (!c) throw new NotFound()
+    const calendar = await loadCalendar(app.db)
+    const now = today()
+    const flags = await caseFlags(app.db, c, calendar, now)
+    const [events, assists, extensions, windows] = await Promise.all([
+      listCaseEvents(app.db, caseId),
+      listAssists(app.db, caseId),
+      listExtensions(app.db, caseId),
+      app.db.selectFrom('windows').leftJoin('towns', 'towns.id', 'windows.townId').select(['windows.id', 'windows.name', 'windows.department', 'windows.townId', 'towns.name as townName']).where('windows.countyId', '=', actor.countyId).where('windows.active', '=', true).orderBy('windows.townId').orderBy('windows.department').execute(),
+    ])
+    const defaultWindow = windows.find((w) => w.townId === c.townId && w.department === c.department)?.id
+    const notices: string[] = reply.locals.notices as string[]
+    if ((request.query as { new?: string })?.new === '1') notices.push(request.t('cases.created', { caseNo: c.caseNo }))
+    const model = caseViewModel(actor, c, flags, calendar, now)
+    return reply.code(status).viewAsync('cases/case.hbs', {
+      title: `${c.caseNo} · ${c.matterName}`,
+      c: model,
+      // A step refused outright (not offered here) is reported above the page's steps.
+      topError: failed && !model.actions.includes(failed.action as Action) ? Object.values(failed.errors)[0] : null,
+      forms: model.actions.map((action) => {
+        const mine = failed?.action === action
+        return { action, open: mine, values: mine ? failed.values : {}, errors: mine ? failed.errors : {} }
+      }),
+      events,
+      assists,
+      extensions,
+      windows,
+      defaultWindow: failed?.values.windowId ?? c.windowId ?? defaultWindow,
+      outcomes: OUTCOMES,
+      ratings: RATINGS,
+      today: now,
+    })
+  }
+
+  app.get('/cases/:id', { schema: { params: caseParams, querystring: { type: 'object', properties: { new: text(1) } } } }, async (request, reply) =>
+    renderCase(request, reply, (request.params as { id: string }).id),
+  )
+
+  app.post(
+    '/cases/:id/:action',
+    {
+      config: { roles: ['agent', 'clerk', 'supervisor'] },
+      schema: { params: { ...caseParams, required: ['id', 'action'], properties: { ...caseParams.properties, action: { type: 'string', enum: ACTIONS } } }, body: actionBody },
+      attachValidation: true,
+    },
+    async (request, reply) => {
+      const { id, action } = request.params as { id: string; action: Action }
+      const body = (request.body ?? {}) as ActionInput & { version?: number }
+      if (request.validationError) {
+        if (request.validationError.validationContext === 'params') throw new NotFound()
+        return renderCase(request, reply, id, 400, { action, errors: fieldErrorsFromValidation(request.validationError.validation, request.t), values: body })
+      }
+      try {
+        await performAction(app.db, request.actor!, id, action, Number(body.version), body, today())
+        return reply.redirect(`/cases/${id}`, 303)
+      } catch (error) {
+        if (error instanceof RuleViolation) {
+          return renderCase(request, reply, id, 400, { action, errors: fieldErrorsFromRule(error, request.t), values: body })
+        }
+        if ((error as { code?: string }).code === 'APP_ERR_CASE_STALE') {
+          ;(reply.locals.notices as string[]).push(request.t('errors.stale'))
+          return renderCase(request, reply, id, 409)
+        }
+        throw error
+      }
+    },
+  )
+
+  // ---- Search ----
+  app.get('/cases', { schema: { querystring: searchQuery }, attachValidation: true }, async (request, reply) => {
+    const query = (request.query ?? {}) as { q?: string; stage?: Stage | ''; matterId?: string; from?: string; to?: string; before?: string }
+    const actor = request.actor!
+    const errors: FieldErrors = request.validationError ? fieldErrorsFromValidation(request.validationError.validation, request.t) : {}
+    if (query.from && !isValidDate(query.from)) errors.from = request.t('validation.date')
+    if (query.to && !isValidDate(query.to)) errors.to = request.t('validation.date')
+    const matters = await listMatters(app.db, actor.countyId, { includeInactive: true })
+    if (Object.keys(errors).length) return reply.code(400).viewAsync('cases/search.hbs', { title: request.t('search.title'), query, errors, rows: [], matters, stages: STAGES })
+    let q = app.db
+      .selectFrom('cases')
+      .innerJoin('applicants', 'applicants.id', 'cases.applicantId')
+      .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
+      .innerJoin('villages', 'villages.id', 'cases.villageId')
+      .select(['cases.id', 'cases.caseNo', 'cases.stage', 'cases.registeredOn', 'cases.dueOn', 'applicants.name as applicantName', 'applicants.phone', 'matterVersions.name as matterName', 'villages.name as villageName'])
+      .where((eb) => inScope(eb, scopeOf(actor), CASE_COLUMNS))
+    const text = (query.q ?? '').trim()
+    if (text) {
+      if (new RegExp(CASE_NO_PATTERN).test(text)) q = q.where('cases.caseNo', '=', text.toUpperCase())
+      else if (/^\d{17}[\dXx]$/.test(text)) q = q.where('applicants.idNumber', '=', text.toUpperCase())
+      else if (/^[\d-]{7,13}$/.test(text)) q = q.where('applicants.phone', '=', text)
+      else q = q.where((eb) => eb.or([eb('applicants.name', 'ilike', `%${text.replace(/[\\%_]/g, '\\$&')}%`), eb(sql`applicants.name`, sql`%`, text)]))
+    }
+    if (query.stage) q = q.where('cases.stage', '=', query.stage)
+    if (query.matterId) q = q.where('cases.matterId', '=', Number(query.matterId))
+    if (query.from) q = q.where('cases.registeredOn', '>=', query.from)
+    if (query.to) q = q.where('cases.registeredOn', '<=', query.to)
+    if (query.before) q = q.where('cases.id', '<', query.before)
+    const rows = await q.orderBy('cases.id', 'desc').limit(PAGE_SIZE + 1).execute()
+    const more = rows.length > PAGE_SIZE
+    const page = rows.slice(0, PAGE_SIZE)
+    const next = more ? new URLSearchParams({ ...Object.fromEntries(Object.entries(query).filter(([k, v]) => v && k !== 'before')), before: page[page.length - 1].id }).toString() : null
+    return reply.viewAsync('cases/search.hbs', { title: request.t('search.title'), query, errors, rows: page, next, matters, stages: STAGES })
+  })
+
+}

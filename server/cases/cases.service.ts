@@ -1,0 +1,467 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/connect.ts'
+import type { Actor } from '../accounts/actor.ts'
+import { scopeOf } from '../accounts/actor.ts'
+import type { Case, PauseRecord, Stage, MatterVersion, Rating } from '../db/schema.ts'
+import { NotFound, RuleViolation, Stale, Forbidden } from '../errors/errors.ts'
+import { loadCalendar } from '../calendar/calendar.repository.ts'
+import { addCalendarDays, computeDueDate, isValidDate, workingDaysBetween, type Calendar } from '../calendar/working-days.ts'
+import { findMatterVersion } from '../matters/matters.repository.ts'
+import { normaliseIdNumber } from '../applicants/id-number.ts'
+import { formatCaseNo, intakeStage, isAllowed, type Action, type CaseFlags } from './case-rules.ts'
+import { completeDue, forwardDue, replyDue, REGISTRATION_LIMIT } from './case-deadlines.ts'
+import { findCaseInScope, type CaseView } from './cases.repository.ts'
+
+export interface ApplicantInput {
+  name: string
+  idNumber: string
+  phone: string
+  villageGroup: string
+  address: string
+  vulnerable: 'none' | 'lonely_elderly' | 'sick_disabled' | 'five_guarantees'
+}
+
+export interface IntakeInput {
+  idempotencyKey: string
+  applicantId: number | null
+  applicant: ApplicantInput
+  matterId: number
+  channel: Case['channel']
+  serviceForm: Case['serviceForm']
+  homeService: boolean
+  materialsReceived: string[]
+  decision: 'decide' | 'register' | 'reject'
+  rejectReason: string
+  summary: string
+}
+
+export interface IntakeResult {
+  caseId: string
+  caseNo: string
+  stage: Stage
+  duplicate: boolean
+}
+
+const isUniqueViolation = (e: unknown, constraint?: string) =>
+  (e as { code?: string })?.code === '23505' && (!constraint || (e as { constraint?: string }).constraint === constraint)
+
+/** The required materials not ticked as received: the one-time notice lists all of them at once. */
+export function missingMaterials(mv: Pick<MatterVersion, 'materials'>, received: readonly string[]): string[] {
+  return mv.materials.filter((m) => m.required && !received.includes(m.name)).map((m) => m.name)
+}
+
+function onTheSpotCase(caseType: string, serviceForm: string): boolean {
+  return caseType === 'on_the_spot' || serviceForm === 'on_the_spot'
+}
+
+/** Dates and due of a case that has just been accepted on `today`. */
+function acceptanceColumns(calendar: Calendar, mv: MatterVersion, today: string, onTheSpot: boolean) {
+  const complete = completeDue(calendar, today, mv)
+  const forward = onTheSpot ? null : forwardDue(calendar, today, mv)
+  return {
+    acceptedOn: today,
+    forwardDue: forward,
+    completeDue: complete,
+    dueOn: onTheSpot ? complete : forward,
+    dueLimit: onTheSpot ? mv.promisedLimit : mv.forwardLimit,
+  }
+}
+
+async function appendEvent(
+  db: Db,
+  actor: Pick<Actor, 'id' | 'role' | 'countyId'>,
+  caseId: string,
+  action: string,
+  from: Stage | null,
+  to: Stage,
+  note = '',
+  data: Record<string, unknown> = {},
+) {
+  await db
+    .insertInto('caseEvents')
+    .values({ countyId: actor.countyId, caseId, actorId: actor.id, actorRole: actor.role, action, fromStage: from, toStage: to, note, data: JSON.stringify(data) })
+    .execute()
+}
+
+/** The applicant of an intake: an existing file of this county, or a new one. One ID number, one file. */
+async function resolveApplicant(trx: Db, actor: Actor, input: IntakeInput): Promise<number> {
+  if (input.applicantId) {
+    const existing = await trx.selectFrom('applicants').select('id').where('id', '=', input.applicantId).where('countyId', '=', actor.countyId).executeTakeFirst()
+    if (!existing) throw new RuleViolation('intake.applicantMissing', 'applicantId')
+    return existing.id
+  }
+  const a = input.applicant
+  if (!a.name.trim()) throw new RuleViolation('validation.required', 'name')
+  let idNumber: string | null = null
+  if (a.idNumber.trim()) {
+    idNumber = normaliseIdNumber(a.idNumber)
+    if (!idNumber) throw new RuleViolation('intake.idInvalid', 'idNumber')
+    const holder = await trx.selectFrom('applicants').select(['id', 'villageId']).where('idNumber', '=', idNumber).executeTakeFirst()
+    if (holder) throw new RuleViolation('intake.idTaken', 'idNumber')
+  } else if (input.decision !== 'register') {
+    // Only a consultation (registered, no decision) may go without the ID number.
+    throw new RuleViolation('intake.idRequired', 'idNumber')
+  }
+  const { id } = await trx
+    .insertInto('applicants')
+    .values({
+      countyId: actor.countyId,
+      villageId: actor.villageId!,
+      name: a.name.trim(),
+      idNumber,
+      phone: a.phone.trim(),
+      villageGroup: a.villageGroup.trim(),
+      address: a.address.trim(),
+      vulnerable: a.vulnerable,
+      createdBy: actor.id,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  return id
+}
+
+/**
+ * Intake at the station (受理): one transaction writes the applicant (if new), the case with a
+ * gapless daily number, and its first event. A form posted twice (same idempotency key) creates one case.
+ */
+export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today: string): Promise<IntakeResult> {
+  if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
+  const existing = await db.selectFrom('cases').select(['id', 'caseNo', 'stage', 'villageId']).where('idempotencyKey', '=', input.idempotencyKey).executeTakeFirst()
+  if (existing) {
+    if (existing.villageId !== actor.villageId) throw new NotFound()
+    return { caseId: existing.id, caseNo: existing.caseNo, stage: existing.stage, duplicate: true }
+  }
+  const calendar = await loadCalendar(db)
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const matter = await trx.selectFrom('matters').select(['id', 'currentVersion', 'active']).where('id', '=', input.matterId).where('countyId', '=', actor.countyId).executeTakeFirst()
+      if (!matter || !matter.active) throw new RuleViolation('intake.matterMissing', 'matterId')
+      const mv = await trx.selectFrom('matterVersions').selectAll().where('matterId', '=', matter.id).where('version', '=', matter.currentVersion).executeTakeFirstOrThrow()
+      const applicantId = await resolveApplicant(trx, actor, input)
+      const village = await trx.selectFrom('villages').select(['code', 'townId']).where('id', '=', actor.villageId!).executeTakeFirstOrThrow()
+
+      const onTheSpot = onTheSpotCase(mv.caseType, input.serviceForm)
+      const received = mv.materials.map((m) => m.name).filter((name) => input.materialsReceived.includes(name))
+      const missing = missingMaterials(mv, received)
+      let stage: Stage
+      let rejectReason = ''
+      if (!mv.proxiable) {
+        stage = 'rejected'
+        rejectReason = mv.notProxiableReason
+      } else if (input.decision === 'reject') {
+        if (!input.rejectReason.trim()) throw new RuleViolation('intake.rejectReasonRequired', 'rejectReason')
+        stage = 'rejected'
+        rejectReason = input.rejectReason.trim()
+      } else {
+        stage = intakeStage(missing.length, input.decision === 'register' ? 'register' : 'decide')
+      }
+
+      const { lastSeq } = await trx
+        .insertInto('caseCounters')
+        .values({ villageId: actor.villageId!, day: today, lastSeq: 1 })
+        .onConflict((oc) => oc.columns(['villageId', 'day']).doUpdateSet({ lastSeq: sql`case_counters.last_seq + 1` }))
+        .returning('lastSeq')
+        .executeTakeFirstOrThrow()
+      const caseNo = formatCaseNo(village.code, today, lastSeq)
+      const accepted = stage === 'accepted' ? acceptanceColumns(calendar, mv, today, onTheSpot) : {}
+      const registrationDue = stage === 'registered' ? { dueOn: computeDueDate(calendar, today, REGISTRATION_LIMIT).due, dueLimit: REGISTRATION_LIMIT } : {}
+      const { id } = await trx
+        .insertInto('cases')
+        .values({
+          countyId: actor.countyId,
+          townId: village.townId,
+          villageId: actor.villageId!,
+          caseNo,
+          idempotencyKey: input.idempotencyKey,
+          applicantId,
+          matterId: matter.id,
+          matterVersionId: mv.id,
+          channel: input.channel,
+          serviceForm: input.serviceForm,
+          homeService: input.homeService,
+          stage,
+          agentId: actor.id,
+          materialsReceived: JSON.stringify(received),
+          summary: input.summary.trim(),
+          registeredOn: today,
+          outcomeReason: rejectReason,
+          ...accepted,
+          ...registrationDue,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      await appendEvent(trx, actor, id, 'intake', null, stage, rejectReason || input.summary.trim(), {
+        received,
+        missing,
+        channel: input.channel,
+        serviceForm: input.serviceForm,
+        homeService: input.homeService,
+        matterVersion: mv.version,
+      })
+      return { caseId: id, caseNo, stage, duplicate: false }
+    })
+  } catch (error) {
+    // Two submissions of one form raced: the loser finds the winner's case.
+    if (isUniqueViolation(error, 'cases_idempotency_key_key')) {
+      const winner = await db.selectFrom('cases').select(['id', 'caseNo', 'stage']).where('idempotencyKey', '=', input.idempotencyKey).executeTakeFirstOrThrow()
+      return { caseId: winner.id, caseNo: winner.caseNo, stage: winner.stage, duplicate: true }
+    }
+    throw error
+  }
+}
+
+/** Flags of a loaded case, for the state machine. */
+export async function caseFlags(db: Db, c: CaseView, calendar: Calendar, today: string): Promise<CaseFlags> {
+  const [assist, extension] = await Promise.all([
+    db.selectFrom('caseAssists').select('id').where('caseId', '=', c.id).where('answer', 'is', null).executeTakeFirst(),
+    db.selectFrom('caseExtensions').select('id').where('caseId', '=', c.id).where('status', '=', 'pending').executeTakeFirst(),
+  ])
+  return flagsOf(c, Boolean(assist), Boolean(extension), today, calendar)
+}
+
+export function flagsOf(
+  c: Pick<CaseView, 'caseType' | 'serviceForm' | 'extensionToTell' | 'pausedSince' | 'silenceConsent' | 'stage' | 'completeDue'>,
+  openAssist: boolean,
+  pendingExtension: boolean,
+  today: string,
+  _calendar?: Calendar,
+): CaseFlags {
+  return {
+    onTheSpot: onTheSpotCase(c.caseType, c.serviceForm),
+    openAssist,
+    pendingExtension,
+    extensionToTell: c.extensionToTell,
+    paused: c.pausedSince !== null,
+    deemedApprovalDue: c.silenceConsent && (c.stage === 'forwarded' || c.stage === 'in_progress') && c.completeDue !== null && today > c.completeDue && !c.pausedSince,
+  }
+}
+
+export type ActionInput = Record<string, string | string[] | undefined>
+
+const str = (v: unknown) => (Array.isArray(v) ? String(v[0] ?? '') : String(v ?? '')).trim()
+const list = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map((x) => String(x).trim()).filter(Boolean))
+const lines = (v: unknown): string[] => str(v).split(/\r?\n/).map((s) => s.trim()).filter(Boolean)
+
+function requireText(input: ActionInput, field: string, key = 'validation.required'): string {
+  const value = str(input[field])
+  if (!value) throw new RuleViolation(key, field)
+  return value
+}
+
+function ratingOf(input: ActionInput): { overall: Rating; efficiency: number; competence: number; attitude: number; satisfaction: number; comment: string } | null {
+  const overall = str(input.overall)
+  if (!overall) return null
+  if (!['very_satisfied', 'satisfied', 'basic', 'dissatisfied', 'very_dissatisfied'].includes(overall)) throw new RuleViolation('validation.enum', 'overall')
+  const score = (field: string) => {
+    const n = Number(str(input[field]) || '5')
+    if (!Number.isInteger(n) || n < 1 || n > 5) throw new RuleViolation('validation.enum', field)
+    return n
+  }
+  return { overall: overall as Rating, efficiency: score('efficiency'), competence: score('competence'), attitude: score('attitude'), satisfaction: score('satisfaction'), comment: str(input.comment) }
+}
+
+interface Change {
+  to: Stage
+  set: Partial<Record<keyof Case, unknown>>
+  note?: string
+  data?: Record<string, unknown>
+  after?: (trx: Db) => Promise<void>
+}
+
+/**
+ * One step of a case (受理后的每一步): checks scope, role, stage and the version the form saw,
+ * then writes the case row and one append-only event in one transaction.
+ */
+export async function performAction(db: Db, actor: Actor, caseId: string, action: Action, expectedVersion: number, input: ActionInput, today: string): Promise<{ stage: Stage }> {
+  const calendar = await loadCalendar(db)
+  return db.transaction().execute(async (trx) => {
+    const scope = scopeOf(actor)
+    const found = await findCaseInScope(trx, scope, caseId)
+    if (!found) throw new NotFound()
+    // Lock the row: concurrent steps on one case queue here, then see the version the first one wrote.
+    const locked = await trx.selectFrom('cases').select(['version', 'stage']).where('id', '=', caseId).forUpdate().executeTakeFirstOrThrow()
+    if (locked.version !== expectedVersion) throw new Stale()
+    const c = { ...found, version: locked.version, stage: locked.stage }
+    const flags = await caseFlags(trx, c, calendar, today)
+    if (!isAllowed(action, c.stage, actor.role, flags)) throw new RuleViolation('cases.actionNotAllowed')
+    const mv = (await findMatterVersion(trx, c.matterVersionId))!
+    const change = await planChange(trx, actor, c, mv, action, input, today, calendar)
+    const result = await trx
+      .updateTable('cases')
+      .set({ ...(change.set as object), stage: change.to, version: c.version + 1, updatedAt: sql`now()` } as never)
+      .where('id', '=', caseId)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst()
+    if (result.numUpdatedRows !== 1n) throw new Stale()
+    await change.after?.(trx)
+    await appendEvent(trx, actor, caseId, action, c.stage, change.to, change.note ?? '', change.data ?? {})
+    return { stage: change.to }
+  })
+}
+
+async function activeWindow(trx: Db, actor: Actor, windowId: number) {
+  const window = await trx.selectFrom('windows').select(['id', 'name', 'townId']).where('id', '=', windowId).where('countyId', '=', actor.countyId).where('active', '=', true).executeTakeFirst()
+  if (!window) throw new RuleViolation('validation.choose', 'windowId')
+  return window
+}
+
+async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion, action: Action, input: ActionInput, today: string, calendar: Calendar): Promise<Change> {
+  const onTheSpot = onTheSpotCase(c.caseType, c.serviceForm)
+  switch (action) {
+    case 'accept':
+    case 'supplement': {
+      const received = mv.materials.map((m) => m.name).filter((name) => list(input.materialsReceived).includes(name))
+      const missing = missingMaterials(mv, received)
+      if (missing.length > 0) return { to: 'awaiting_materials', set: { materialsReceived: JSON.stringify(received), dueOn: null, dueLimit: null }, data: { received, missing } }
+      return { to: 'accepted', set: { materialsReceived: JSON.stringify(received), ...acceptanceColumns(calendar, mv, today, onTheSpot) }, data: { received, missing } }
+    }
+    case 'reject': {
+      const reason = requireText(input, 'reason')
+      const redirectTo = str(input.redirectTo)
+      return { to: 'rejected', set: { outcomeReason: redirectTo ? `${reason}（${redirectTo}）` : reason, dueOn: null, dueLimit: null }, note: reason, data: { redirectTo } }
+    }
+    case 'forward': {
+      const windowId = Number(str(input.windowId))
+      if (!Number.isInteger(windowId) || windowId < 1) throw new RuleViolation('validation.choose', 'windowId')
+      const window = await activeWindow(trx, actor, windowId)
+      const method = str(input.method)
+      if (!['online', 'paper'].includes(method)) throw new RuleViolation('validation.choose', 'method')
+      const sent = mv.materials.map((m) => m.name).filter((name) => list(input.materialsSent).includes(name))
+      return {
+        to: 'forwarded',
+        set: { windowId: window.id, forwardedOn: today, dueOn: c.completeDue, dueLimit: mv.promisedLimit },
+        note: str(input.note),
+        data: { windowId: window.id, windowName: window.name, method, materialsSent: sent },
+      }
+    }
+    case 'receive':
+      return { to: 'in_progress', set: { receivedOn: c.receivedOn ?? today } }
+    case 'transfer': {
+      const windowId = Number(str(input.windowId))
+      if (!Number.isInteger(windowId) || windowId < 1) throw new RuleViolation('validation.choose', 'windowId')
+      if (windowId === c.windowId) throw new RuleViolation('cases.transferSameWindow', 'windowId')
+      const window = await activeWindow(trx, actor, windowId)
+      const reason = requireText(input, 'reason')
+      return { to: 'forwarded', set: { windowId: window.id }, note: reason, data: { fromWindowId: c.windowId, toWindowId: window.id, windowName: window.name } }
+    }
+    case 'ask_assist': {
+      const question = requireText(input, 'question')
+      const days = Number(str(input.dueDays) || '2')
+      if (!Number.isInteger(days) || days < 1 || days > 20) throw new RuleViolation('cases.assistDays', 'dueDays')
+      const dueOn = computeDueDate(calendar, today, days).due
+      return {
+        to: c.stage,
+        set: {},
+        note: question,
+        data: { dueOn },
+        after: async (t) => {
+          await t.insertInto('caseAssists').values({ caseId: c.id, question, dueOn, askedBy: actor.id }).execute()
+        },
+      }
+    }
+    case 'answer_assist': {
+      const answer = requireText(input, 'answer')
+      return {
+        to: c.stage,
+        set: {},
+        note: answer,
+        after: async (t) => {
+          await t.updateTable('caseAssists').set({ answer, answeredBy: actor.id, answeredAt: sql`now()` as never }).where('caseId', '=', c.id).where('answer', 'is', null).execute()
+        },
+      }
+    }
+    case 'request_extension': {
+      const reason = requireText(input, 'reason')
+      const newDue = str(input.newDue)
+      if (!isValidDate(newDue)) throw new RuleViolation('validation.date', 'newDue')
+      if (!c.completeDue || newDue <= c.completeDue) throw new RuleViolation('cases.extensionLater', 'newDue', { due: c.completeDue })
+      return {
+        to: c.stage,
+        set: {},
+        note: reason,
+        data: { oldDue: c.completeDue, newDue },
+        after: async (t) => {
+          await t.insertInto('caseExtensions').values({ caseId: c.id, reason, oldDue: c.completeDue!, newDue, requestedBy: actor.id }).execute()
+        },
+      }
+    }
+    case 'decide_extension': {
+      const decision = str(input.decision)
+      if (!['approved', 'refused'].includes(decision)) throw new RuleViolation('validation.choose', 'decision')
+      const pending = await trx.selectFrom('caseExtensions').selectAll().where('caseId', '=', c.id).where('status', '=', 'pending').executeTakeFirstOrThrow()
+      const note = str(input.note)
+      const approved = decision === 'approved'
+      return {
+        to: c.stage,
+        set: approved ? { completeDue: pending.newDue, dueOn: c.pausedSince ? null : pending.newDue, extensionToTell: true } : {},
+        note,
+        data: { decision, oldDue: pending.oldDue, newDue: pending.newDue },
+        after: async (t) => {
+          await t.updateTable('caseExtensions').set({ status: decision as 'approved' | 'refused', decidedBy: actor.id, decidedAt: sql`now()` as never, decisionNote: note }).where('id', '=', pending.id).execute()
+        },
+      }
+    }
+    case 'tell_extension': {
+      const how = str(input.how)
+      if (!['phone', 'visit', 'station'].includes(how)) throw new RuleViolation('validation.choose', 'how')
+      return { to: c.stage, set: { extensionToTell: false }, note: str(input.note), data: { how } }
+    }
+    case 'pause': {
+      const reason = requireText(input, 'reason')
+      return { to: c.stage, set: { pausedSince: today, dueOn: null }, note: reason, data: { reason } }
+    }
+    case 'resume': {
+      const since = c.pausedSince!
+      // The pause day itself counted; the days after it up to today do not.
+      const pause: PauseRecord = { from: addCalendarDays(since, 1), to: today, reason: str(input.note) }
+      const remaining = c.completeDue ? workingDaysBetween(calendar, since, c.completeDue) : 0
+      const newDue = computeDueDate(calendar, today, remaining).due
+      const pauses = [...c.pauses, ...(pause.from <= today ? [pause] : [])]
+      return { to: c.stage, set: { pausedSince: null, pauses: JSON.stringify(pauses), completeDue: newDue, dueOn: newDue }, note: str(input.note), data: { pausedFrom: since, resumed: today, newDue } }
+    }
+    case 'complete':
+    case 'record_deemed': {
+      const deemed = action === 'record_deemed'
+      const outcome = deemed ? 'approved' : str(input.outcome)
+      if (!['approved', 'refused', 'referred', 'voided'].includes(outcome)) throw new RuleViolation('validation.choose', 'outcome')
+      const reason = str(input.reason)
+      if (outcome !== 'approved' && !reason) throw new RuleViolation('cases.outcomeReasonRequired', 'reason')
+      const handback = lines(input.handback)
+      const due = replyDue(calendar, today, mv)
+      return {
+        to: 'completed',
+        set: { outcome, outcomeReason: reason, handback: JSON.stringify(handback), completedOn: today, replyDue: due, dueOn: due, dueLimit: mv.replyLimit, deemedApproved: deemed, pausedSince: null },
+        note: reason,
+        data: { outcome, handback, deemed },
+      }
+    }
+    case 'reply': {
+      const how = str(input.how)
+      if (!['phone', 'visit', 'station'].includes(how)) throw new RuleViolation('validation.choose', 'how')
+      const returned = list(input.returned)
+      const rating = ratingOf(input)
+      return {
+        to: rating ? 'closed' : 'replied',
+        set: { repliedOn: today, dueOn: null, dueLimit: null, ...(rating ? { rating: rating.overall, closedOn: today } : {}) },
+        note: str(input.note),
+        data: { how, returned, feesSettled: str(input.feesSettled) === 'on', rating: rating?.overall ?? null },
+        after: rating ? (t) => insertRating(t, actor, c.id, rating) : undefined,
+      }
+    }
+    case 'rate': {
+      const rating = ratingOf(input)
+      if (!rating) throw new RuleViolation('validation.choose', 'overall')
+      return { to: 'closed', set: { rating: rating.overall, closedOn: today }, data: { rating: rating.overall }, after: (t) => insertRating(t, actor, c.id, rating) }
+    }
+    case 'follow_up':
+      return { to: c.stage, set: {}, note: requireText(input, 'note') }
+    case 'withdraw': {
+      const reason = requireText(input, 'reason')
+      return { to: 'withdrawn', set: { outcomeReason: reason, dueOn: null, dueLimit: null, pausedSince: null }, note: reason }
+    }
+  }
+}
+
+async function insertRating(trx: Db, actor: Actor, caseId: string, rating: NonNullable<ReturnType<typeof ratingOf>>) {
+  await trx.insertInto('caseRatings').values({ caseId, countyId: actor.countyId, ...rating, recordedBy: actor.id }).execute()
+}
