@@ -30,7 +30,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'serial', (c) => c.primaryKey())
     .addColumn('county_id', 'integer', (c) => c.notNull().references('counties.id'))
     .addColumn('town_id', 'integer', (c) => c.notNull().references('towns.id'))
-    .addColumn('code', 'text', (c) => c.notNull().unique().check(sql`code ~ '^[0-9A-Za-z]{2,12}$'`))
+    .addColumn('code', 'text', (c) => c.notNull().unique().check(sql`code ~ '^[0-9A-Z]{2,12}$'`))
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('station_phone', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('office_hours', 'text', (c) => c.notNull().defaultTo(''))

@@ -25,6 +25,9 @@ import homeRoutes from './home/home.routes.ts'
 import calendarRoutes from './calendar/calendar.routes.ts'
 import matterRoutes from './matters/matters.routes.ts'
 import caseRoutes from './cases/cases.routes.ts'
+import documentRoutes from './cases/documents.routes.ts'
+import printingPlugin from './printing/plugin.ts'
+import lookupRoutes from './lookup/lookup.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -98,11 +101,19 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     prefix: '/assets/',
     maxAge: config.env === 'production' ? '1d' : 0,
   })
+  // The Chinese font shipped with the project, so print views look like the PDFs.
+  await app.register(staticFiles, {
+    root: path.join(root, 'node_modules/@fontsource/noto-sans-sc'),
+    prefix: '/assets/fonts/',
+    decorateReply: false,
+    maxAge: '30d',
+  })
 
   // Our shared plugins.
   await app.register(dbPlugin, { db: options.db })
   await app.register(i18nPlugin)
   await app.register(viewsPlugin, { cache: config.env === 'production' })
+  await app.register(printingPlugin)
   await app.register(authPlugin, { secret: config.jwtSecret, idleHours: config.sessionIdleHours, secureCookies: config.secureCookies })
   await app.register(errorHandler)
 
@@ -122,6 +133,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(calendarRoutes)
   await app.register(matterRoutes)
   await app.register(caseRoutes)
+  await app.register(documentRoutes)
+  await app.register(lookupRoutes)
 
   return app
 }

@@ -14,6 +14,7 @@ import { ACTIONS, CASE_NO_PATTERN, type Action } from './case-rules.ts'
 import { CASE_COLUMNS, findCaseInScope, listAssists, listCaseEvents, listExtensions } from './cases.repository.ts'
 import { caseFlags, intakeCase, performAction, type ActionInput, type IntakeInput } from './cases.service.ts'
 import { caseViewModel } from './case-view.ts'
+import { documentsFor } from './case-documents.ts'
 
 const caseParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } } } as const
 
@@ -201,6 +202,8 @@ export default async function caseRoutes(app: FastifyInstance) {
       extensions,
       windows,
       defaultWindow: failed?.values.windowId ?? c.windowId ?? defaultWindow,
+      documents: documentsFor(c, extensions.some((e) => e.status === 'approved')),
+      pdfAvailable: app.printing.available,
       outcomes: OUTCOMES,
       ratings: RATINGS,
       today: now,

@@ -23,6 +23,10 @@ export interface AppConfig {
   sessionIdleHours: number
   loginRateLimitPerMinute: number
   publicBaseUrl: string
+  /** Chromium for PDFs: PUPPETEER_EXECUTABLE_PATH, else found on the machine. */
+  chromiumPath: string | null
+  pdfConcurrency: number
+  pdfQueueTimeoutMs: number
 }
 
 export class ConfigError extends Error {}
@@ -81,6 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionIdleHours: readInt(env, 'SESSION_IDLE_HOURS', 8),
     loginRateLimitPerMinute: readInt(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 20),
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${port}`,
+    chromiumPath: env.PUPPETEER_EXECUTABLE_PATH || null,
+    pdfConcurrency: Math.max(1, readInt(env, 'PDF_CONCURRENCY', 2)),
+    pdfQueueTimeoutMs: readInt(env, 'PDF_QUEUE_TIMEOUT_MS', 10000),
     ...overrides,
   }
 }

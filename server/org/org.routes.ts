@@ -59,7 +59,7 @@ export default async function orgRoutes(app: FastifyInstance) {
     const body = (request.body ?? {}) as Form
     return submitForm(request, reply, {
       render: (status, errors) => renderTree(request, reply, status, { kind: 'town', values: body, errors }),
-      action: () => createTown(app.db, request.actor!, { code: trimmed(body.code), name: trimmed(body.name), phone: trimmed(body.phone), address: trimmed(body.address) }),
+      action: () => createTown(app.db, request.actor!, { code: trimmed(body.code).toUpperCase(), name: trimmed(body.name), phone: trimmed(body.phone), address: trimmed(body.address) }),
       done: () => reply.redirect('/admin/org', 303),
     })
   })
@@ -71,7 +71,8 @@ export default async function orgRoutes(app: FastifyInstance) {
       action: () =>
         createVillage(app.db, request.actor!, {
           townId: Number(body.townId),
-          code: trimmed(body.code),
+          // Codes are upper-case: they start every case number of the station.
+          code: trimmed(body.code).toUpperCase(),
           name: trimmed(body.name),
           stationPhone: trimmed(body.stationPhone),
           officeHours: trimmed(body.officeHours),

@@ -29,7 +29,8 @@ async function layoutLocals(app: FastifyInstance) {
     if (request.actor?.role !== 'admin' || request.method !== 'GET') return
     const missing = await nextYearScheduleMissing(app.db, app.today())
     if (missing) (reply.locals.notices as string[]).push(request.t('calendar.nextYearMissing', { year: missing }))
+    if (!app.printing.available) (reply.locals.notices as string[]).push(request.t('docs.noChromium'))
   })
 }
 
-export default fp(layoutLocals, { name: 'layout-locals', dependencies: ['auth', 'i18n'] })
+export default fp(layoutLocals, { name: 'layout-locals', dependencies: ['auth', 'i18n', 'printing'] })

@@ -7,7 +7,7 @@ export interface NavItem {
 
 /** The menu of each role. Pages check access themselves; the menu only shows the way. */
 export function navigationFor(actor: Actor | null): NavItem[] {
-  if (!actor) return [{ href: '/guides', labelKey: 'nav.guides' }, { href: '/deadline', labelKey: 'nav.deadlineCalculator' }, { href: '/login', labelKey: 'nav.login' }]
+  if (!actor) return [{ href: '/guides', labelKey: 'nav.guides' }, { href: '/lookup', labelKey: 'nav.lookup' }, { href: '/deadline', labelKey: 'nav.deadlineCalculator' }, { href: '/login', labelKey: 'nav.login' }]
   const home = { href: '/', labelKey: 'nav.home' }
   switch (actor.role) {
     case 'agent':

@@ -15,7 +15,7 @@ t.test('agent, clerk and supervisor take a case from intake to closed, every ste
   t.equal(res.statusCode, 303)
   let page = await agent.get(`/cases/${caseId}?new=1`)
   t.equal(page.statusCode, 200)
-  const caseNo = /<h1>([A-Za-z0-9]+-20260213-001) /.exec(page.body)?.[1]
+  const caseNo = /<h1>([A-Z0-9]+-20260213-001) /.exec(page.body)?.[1]
   t.ok(caseNo, 'the first case of the day is numbered 001')
   t.match(page.body, '已受理')
   t.match(page.body, '报送截止</dt><dd><a href="/deadline?start&#x3D;2026-02-13&amp;days&#x3D;3"')

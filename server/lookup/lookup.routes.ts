@@ -1,0 +1,83 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { loadCalendar } from '../calendar/calendar.repository.ts'
+import { openDue } from '../cases/case-deadlines.ts'
+import type { FieldErrors } from '../views/form-errors.ts'
+import { fieldErrorsFromValidation } from '../views/form-errors.ts'
+
+const lookupBody = {
+  type: 'object',
+  required: ['no', 'tail'],
+  properties: {
+    no: { type: 'string', minLength: 1, maxLength: 40 },
+    tail: { type: 'string', minLength: 4, maxLength: 4, pattern: '^[0-9]{4}$', hint: 'lookup.tailFormat' },
+  },
+} as const
+
+/** Compared in constant time, and always compared, so a wrong number and wrong digits cost the same. */
+function tailMatches(phone: string | undefined, tail: string): boolean {
+  const expected = Buffer.from((phone ?? '').replace(/\D/g, '').slice(-4).padStart(4, '#'))
+  const given = Buffer.from(tail.padStart(4, '#').slice(0, 4))
+  return timingSafeEqual(expected, given) && phone !== undefined
+}
+
+/** Public case lookup: case number + last 4 phone digits → progress, never personal data. */
+export default async function lookupRoutes(app: FastifyInstance) {
+  const render = (request: FastifyRequest, reply: FastifyReply, status: number, values: Record<string, unknown>, errors: FieldErrors, result?: object) =>
+    reply.code(status).viewAsync('lookup/lookup.hbs', { title: request.t('lookup.title'), values, errors, result })
+
+  app.get('/lookup', { config: { public: true }, schema: { querystring: { type: 'object', properties: { no: { type: 'string', maxLength: 40 } } } } }, async (request, reply) =>
+    render(request, reply, 200, { no: (request.query as { no?: string }).no ?? '' }, {}),
+  )
+
+  app.post(
+    '/lookup',
+    { config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } }, schema: { body: lookupBody }, attachValidation: true },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as { no?: string; tail?: string }
+      const values = { no: body.no ?? '', tail: body.tail ?? '' }
+      if (request.validationError) return render(request, reply, 400, values, fieldErrorsFromValidation(request.validationError.validation, request.t))
+      const caseNo = body.no!.trim().toUpperCase()
+      const row = await app.db
+        .selectFrom('cases')
+        .innerJoin('applicants', 'applicants.id', 'cases.applicantId')
+        .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
+        .innerJoin('villages', 'villages.id', 'cases.villageId')
+        .innerJoin('towns', 'towns.id', 'cases.townId')
+        .select([
+          'cases.caseNo', 'cases.stage', 'cases.registeredOn', 'cases.acceptedOn', 'cases.forwardDue', 'cases.forwardedOn', 'cases.completeDue', 'cases.completedOn',
+          'cases.replyDue', 'cases.repliedOn', 'cases.pauses', 'cases.pausedSince', 'cases.serviceForm', 'cases.outcome',
+          'applicants.phone', 'matterVersions.name as matterName', 'matterVersions.caseType', 'matterVersions.forwardLimit', 'matterVersions.replyLimit',
+          'matterVersions.promisedLimit', 'matterVersions.limitUnit', 'villages.name as villageName', 'villages.stationPhone', 'villages.officeHours', 'towns.name as townName',
+        ])
+        .where('cases.caseNo', '=', caseNo)
+        .executeTakeFirst()
+      if (!tailMatches(row?.phone, body.tail!) || !row) {
+        return render(request, reply, 404, values, { _form: request.t('lookup.notFound') })
+      }
+      const calendar = await loadCalendar(app.db)
+      const onTheSpot = row.caseType === 'on_the_spot' || row.serviceForm === 'on_the_spot'
+      const due = openDue(calendar, row, row, onTheSpot, app.today())
+      const dates = (
+        [
+          ['registered', row.registeredOn],
+          ['accepted', row.acceptedOn],
+          ['forwarded', row.forwardedOn],
+          ['completed', row.completedOn],
+          ['replied', row.repliedOn],
+        ] as const
+      ).filter(([, d]) => d)
+      return render(request, reply, 200, { no: row.caseNo, tail: '' }, {}, {
+        caseNo: row.caseNo,
+        matterName: row.matterName,
+        stage: row.stage,
+        outcome: row.outcome,
+        due,
+        dates: dates.map(([key, date]) => ({ key, date })),
+        station: `${row.townName} · ${row.villageName}`,
+        stationPhone: row.stationPhone,
+        officeHours: row.officeHours,
+      })
+    },
+  )
+}

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import QRCode from 'qrcode'
+import type { TemplateDelegate } from 'handlebars'
+import { handlebars, templatesDir } from '../views/plugin.ts'
+import { PRINT_ORIGIN } from './renderer.ts'
+
+const compiled = new Map<string, TemplateDelegate>()
+
+function template(name: string): TemplateDelegate {
+  let t = compiled.get(name)
+  if (!t) {
+    t = handlebars.compile(readFileSync(path.join(templatesDir, `${name}.hbs`), 'utf8'))
+    compiled.set(name, t)
+  }
+  return t
+}
+
+export interface DocumentFrame {
+  locale: string
+  title: string
+  caseNo: string
+  townName: string
+  villageName: string
+  lookupUrl: string
+  generatedAt: string
+  landscape?: boolean
+}
+
+/**
+ * A printed document as HTML: the same template for the browser's print view and for the PDF.
+ * For the PDF the shipped fonts load from the renderer's private origin; in the browser from /assets.
+ */
+export async function renderDocumentHtml(name: string, frame: DocumentFrame, model: object, target: 'pdf' | 'browser', printBar = ''): Promise<string> {
+  const data = { ...model, ...frame, fontBase: target === 'pdf' ? `${PRINT_ORIGIN}/fonts` : '/assets/fonts', assetBase: target === 'pdf' ? `${PRINT_ORIGIN}/assets` : '/assets' }
+  const body = template(`documents/${name}`)(data)
+  const qrSvg = await QRCode.toString(frame.lookupUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' })
+  return template('document-layout')({ ...data, body, qrSvg, printBar })
+}

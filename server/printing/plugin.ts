@@ -1,0 +1,31 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { findChromium, PdfRenderer, type PdfOptions } from './renderer.ts'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    printing: PdfRenderer
+  }
+  interface FastifyReply {
+    sendPdf(html: string, fileName: string, options?: PdfOptions): Promise<FastifyReply>
+  }
+}
+
+/** The PDF renderer, shared by every route; closed with the app. */
+async function printingPlugin(app: FastifyInstance) {
+  const renderer = new PdfRenderer({
+    executablePath: findChromium(app.config.chromiumPath),
+    concurrency: app.config.pdfConcurrency,
+    queueTimeoutMs: app.config.pdfQueueTimeoutMs,
+    renderTimeoutMs: 30000,
+  })
+  if (!renderer.available) app.log.warn('No Chromium found: documents are offered as HTML print views only. Install it with: apt-get install -y chromium fonts-noto-cjk')
+  app.decorate('printing', renderer)
+  app.decorateReply('sendPdf', async function (this: FastifyReply, html: string, fileName: string, options: PdfOptions = {}) {
+    const pdf = await renderer.pdf(html, options)
+    return this.type('application/pdf').header('content-disposition', `inline; filename="${encodeURIComponent(fileName)}.pdf"`).send(pdf)
+  })
+  app.addHook('onClose', async () => renderer.close())
+}
+
+export default fp(printingPlugin, { name: 'printing' })

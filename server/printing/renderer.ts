@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import puppeteer, { type Browser } from 'puppeteer-core'
+import { Busy } from '../errors/errors.ts'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const FONT_DIR = path.join(root, 'node_modules/@fontsource/noto-sans-sc')
+const ASSET_DIR = path.join(root, 'views/assets')
+/** Documents load from this made-up origin; every request to it is answered from memory or the shipped fonts. */
+export const PRINT_ORIGIN = 'https://print.bianmin.invalid'
+
+export interface PdfOptions {
+  landscape?: boolean
+  format?: 'A4' | 'A3'
+  /** Printed at the foot of every page, ASCII only (the footer cannot load web fonts). */
+  footerText?: string
+}
+
+export interface RendererOptions {
+  executablePath: string | null
+  concurrency: number
+  queueTimeoutMs: number
+  renderTimeoutMs: number
+}
+
+/** Where Chromium is: the configured path, Debian's package, or none. */
+export function findChromium(configured: string | null): string | null {
+  for (const candidate of [configured, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']) {
+    if (candidate && existsSync(candidate)) return candidate
+  }
+  return null
+}
+
+/**
+ * One Chromium, launched on first use and reused; at most `concurrency` pages at a time; a request
+ * that waits longer than `queueTimeoutMs` gets Busy (503) instead of hanging; a crashed browser is
+ * relaunched on the next request.
+ */
+export class PdfRenderer {
+  private browser: Promise<Browser> | null = null
+  private active = 0
+  private waiting: { resolve: () => void; timer: NodeJS.Timeout }[] = []
+  private closed = false
+  rendered = 0
+
+  constructor(readonly options: RendererOptions) {}
+
+  get available(): boolean {
+    return this.options.executablePath !== null
+  }
+
+  private launch(): Promise<Browser> {
+    const launching = puppeteer
+      .launch({
+        executablePath: this.options.executablePath!,
+        headless: true,
+        // Closed network here: no background fetches, no first-run work.
+        args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+      })
+      .then((browser) => {
+        browser.on('disconnected', () => {
+          if (this.browser === launching) this.browser = null
+        })
+        return browser
+      })
+    launching.catch(() => {
+      if (this.browser === launching) this.browser = null
+    })
+    return launching
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.active < this.options.concurrency) {
+      this.active++
+      return
+    }
+    await new Promise<void>((resolve, reject) => {
+      const entry = {
+        resolve,
+        timer: setTimeout(() => {
+          this.waiting = this.waiting.filter((w) => w !== entry)
+          reject(new Busy())
+        }, this.options.queueTimeoutMs),
+      }
+      this.waiting.push(entry)
+    })
+  }
+
+  private release(): void {
+    const next = this.waiting.shift()
+    if (next) {
+      clearTimeout(next.timer)
+      next.resolve()
+    } else {
+      this.active--
+    }
+  }
+
+  async pdf(html: string, options: PdfOptions = {}): Promise<Buffer> {
+    if (!this.available || this.closed) throw new Busy()
+    await this.acquire()
+    try {
+      this.browser ??= this.launch()
+      const browser = await this.browser
+      const page = await browser.newPage()
+      try {
+        page.setDefaultTimeout(this.options.renderTimeoutMs)
+        await page.setRequestInterception(true)
+        page.on('request', (request) => void answer(request, html))
+        await page.goto(`${PRINT_ORIGIN}/document`, { waitUntil: 'load' })
+        await page.evaluate(() => document.fonts.ready.then(() => true))
+        const pdf = await page.pdf({
+          format: options.format ?? 'A4',
+          landscape: options.landscape ?? false,
+          printBackground: true,
+          margin: { top: '14mm', bottom: '16mm', left: '14mm', right: '14mm' },
+          displayHeaderFooter: true,
+          headerTemplate: '<span></span>',
+          footerTemplate: `<div style="font-size:8px;width:100%;padding:0 14mm;display:flex;justify-content:space-between;font-family:sans-serif"><span>${escapeHtml(options.footerText ?? '')}</span><span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>`,
+        })
+        this.rendered++
+        return Buffer.from(pdf)
+      } finally {
+        await page.close().catch(() => {})
+      }
+    } catch (error) {
+      // A browser that died mid-render is dropped; the next request launches a new one.
+      if (this.browser && !(await this.browser.then((b) => b.connected).catch(() => false))) this.browser = null
+      throw error
+    } finally {
+      this.release()
+    }
+  }
+
+  /** The browser's process id, for measuring its memory apart from the server's. */
+  async browserPid(): Promise<number | null> {
+    if (!this.browser) return null
+    return (await this.browser).process()?.pid ?? null
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    for (const w of this.waiting) clearTimeout(w.timer)
+    this.waiting = []
+    const browser = this.browser
+    this.browser = null
+    if (browser) await (await browser.catch(() => null))?.close().catch(() => {})
+  }
+}
+
+async function answer(request: import('puppeteer-core').HTTPRequest, html: string): Promise<void> {
+  const url = request.url()
+  try {
+    if (url === `${PRINT_ORIGIN}/document`) return await request.respond({ status: 200, contentType: 'text/html; charset=utf-8', body: html })
+    for (const [prefix, dir] of [[`${PRINT_ORIGIN}/fonts/`, FONT_DIR], [`${PRINT_ORIGIN}/assets/`, ASSET_DIR]] as const) {
+      if (!url.startsWith(prefix)) continue
+      const file = path.normalize(decodeURIComponent(url.slice(prefix.length)))
+      if (file.startsWith('..') || path.isAbsolute(file)) return await request.abort()
+      const body = await readFile(path.join(dir, file))
+      const contentType = file.endsWith('.css') ? 'text/css' : 'font/woff2'
+      return await request.respond({ status: 200, contentType, body, headers: { 'access-control-allow-origin': '*' } })
+    }
+    if (url.startsWith('data:')) return await request.continue()
+    await request.abort()
+  } catch {
+    await request.abort().catch(() => {})
+  }
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+}
