@@ -150,6 +150,18 @@ export class PdfRenderer {
   }
 }
 
+// Fonts and styles are read once; a document only fetches the font subsets its text needs.
+const fileCache = new Map<string, Promise<Buffer>>()
+function cachedFile(file: string): Promise<Buffer> {
+  let content = fileCache.get(file)
+  if (!content) {
+    content = readFile(file)
+    content.catch(() => fileCache.delete(file))
+    fileCache.set(file, content)
+  }
+  return content
+}
+
 async function answer(request: import('puppeteer-core').HTTPRequest, html: string): Promise<void> {
   const url = request.url()
   try {
@@ -158,7 +170,7 @@ async function answer(request: import('puppeteer-core').HTTPRequest, html: strin
       if (!url.startsWith(prefix)) continue
       const file = path.normalize(decodeURIComponent(url.slice(prefix.length)))
       if (file.startsWith('..') || path.isAbsolute(file)) return await request.abort()
-      const body = await readFile(path.join(dir, file))
+      const body = await cachedFile(path.join(dir, file))
       const contentType = file.endsWith('.css') ? 'text/css' : 'font/woff2'
       return await request.respond({ status: 200, contentType, body, headers: { 'access-control-allow-origin': '*' } })
     }
