@@ -86,6 +86,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
     .addColumn('county_id', 'integer', (c) => c.notNull().references('counties.id'))
     .addColumn('case_id', 'bigint', (c) => c.notNull().references('cases.id'))
+    .addColumn('village_id', 'integer', (c) => c.notNull().references('villages.id'))
     .addColumn('actor_id', 'integer', (c) => c.references('users.id'))
     .addColumn('actor_role', 'text', (c) => c.notNull())
     .addColumn('action', 'text', (c) => c.notNull())
@@ -94,7 +95,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('note', 'text', (c) => c.notNull().defaultTo(''))
     .addColumn('data', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .addColumn('at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    // Tamper evidence: SHA-256 over this row's canonical content and the previous row of the same station.
+    .addColumn('prev_hash', 'text', (c) => c.notNull())
+    .addColumn('hash', 'text', (c) => c.notNull().unique())
     .execute()
+  await db.schema.createIndex('case_events_village_chain_idx').on('case_events').columns(['village_id', 'id']).execute()
   await db.schema.createIndex('case_events_case_idx').on('case_events').columns(['case_id', 'id']).execute()
   await sql`create trigger case_events_append_only before update or delete on case_events
             for each row execute function forbid_change()`.execute(db)

@@ -28,6 +28,10 @@ import caseRoutes from './cases/cases.routes.ts'
 import documentRoutes from './cases/documents.routes.ts'
 import printingPlugin from './printing/plugin.ts'
 import lookupRoutes from './lookup/lookup.routes.ts'
+import feeRoutes from './fees/fees.routes.ts'
+import ledgerRoutes from './ledger/ledger.routes.ts'
+import visitRoutes from './visits/visits.routes.ts'
+import applicantRoutes from './applicants/applicants.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -135,6 +139,10 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(caseRoutes)
   await app.register(documentRoutes)
   await app.register(lookupRoutes)
+  await app.register(feeRoutes)
+  await app.register(ledgerRoutes)
+  await app.register(visitRoutes)
+  await app.register(applicantRoutes)
 
   return app
 }

@@ -11,6 +11,7 @@ import { normaliseIdNumber } from '../applicants/id-number.ts'
 import { formatCaseNo, intakeStage, isAllowed, type Action, type CaseFlags } from './case-rules.ts'
 import { completeDue, forwardDue, replyDue, REGISTRATION_LIMIT } from './case-deadlines.ts'
 import { findCaseInScope, type CaseView } from './cases.repository.ts'
+import { caseEventContent, chainHash, lockChainHead } from '../ledger/chain.ts'
 
 export interface ApplicantInput {
   name: string
@@ -67,19 +68,22 @@ function acceptanceColumns(calendar: Calendar, mv: MatterVersion, today: string,
   }
 }
 
+/** Appends the case's event to its station's hash chain (see ledger/chain.ts). */
 async function appendEvent(
   db: Db,
   actor: Pick<Actor, 'id' | 'role' | 'countyId'>,
-  caseId: string,
+  caseRef: { id: string; villageId: number },
   action: string,
   from: Stage | null,
   to: Stage,
   note = '',
   data: Record<string, unknown> = {},
 ) {
+  const prevHash = await lockChainHead(db, 'case_events', caseRef.villageId)
+  const event = { countyId: actor.countyId, caseId: caseRef.id, villageId: caseRef.villageId, actorId: actor.id, actorRole: actor.role, action, fromStage: from, toStage: to, note, data, at: new Date() }
   await db
     .insertInto('caseEvents')
-    .values({ countyId: actor.countyId, caseId, actorId: actor.id, actorRole: actor.role, action, fromStage: from, toStage: to, note, data: JSON.stringify(data) })
+    .values({ ...event, data: JSON.stringify(data), prevHash, hash: chainHash(prevHash, caseEventContent(event)) })
     .execute()
 }
 
@@ -190,7 +194,7 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
         })
         .returning('id')
         .executeTakeFirstOrThrow()
-      await appendEvent(trx, actor, id, 'intake', null, stage, rejectReason || input.summary.trim(), {
+      await appendEvent(trx, actor, { id, villageId: actor.villageId! }, 'intake', null, stage, rejectReason || input.summary.trim(), {
         received,
         missing,
         channel: input.channel,
@@ -294,7 +298,7 @@ export async function performAction(db: Db, actor: Actor, caseId: string, action
       .executeTakeFirst()
     if (result.numUpdatedRows !== 1n) throw new Stale()
     await change.after?.(trx)
-    await appendEvent(trx, actor, caseId, action, c.stage, change.to, change.note ?? '', change.data ?? {})
+    await appendEvent(trx, actor, { id: caseId, villageId: c.villageId }, action, c.stage, change.to, change.note ?? '', change.data ?? {})
     return { stage: change.to }
   })
 }

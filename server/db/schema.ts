@@ -258,6 +258,9 @@ export interface CaseEventsTable {
   id: Generated<string>
   countyId: number
   caseId: string
+  villageId: number
+  prevHash: string
+  hash: string
   actorId: number | null
   actorRole: string
   action: string
@@ -307,6 +310,80 @@ export interface CaseRatingsTable {
   recordedAt: CreatedAt
 }
 
+export const VISIT_PURPOSES = ['consult', 'business', 'complaint', 'other'] as const
+export const FEE_KINDS = ['collect', 'refund', 'remit', 'reversal'] as const
+export type FeeKind = (typeof FEE_KINDS)[number]
+
+export interface VisitsTable {
+  id: Generated<string>
+  countyId: number
+  townId: number
+  villageId: number
+  visitedAt: Timestamp
+  visitDate: string
+  people: number
+  purpose: (typeof VISIT_PURPOSES)[number]
+  applicantId: number | null
+  told: Generated<string>
+  caseId: string | null
+  recordedBy: number
+  createdAt: CreatedAt
+}
+
+/** Money is integer fen in bigint; pg returns it as a string, parsed with BigInt where summed. */
+type Fen = ColumnType<string, string | number | bigint, never>
+
+export interface FeeEntriesTable {
+  id: Generated<string>
+  countyId: number
+  townId: number
+  villageId: number
+  serial: string
+  day: string
+  seq: number
+  kind: FeeKind
+  amountFen: Fen
+  department: string
+  payer: Generated<string>
+  caseId: string | null
+  applicantId: number | null
+  reversesId: string | null
+  note: Generated<string>
+  enteredBy: number
+  enteredAt: Timestamp
+  prevHash: string
+  hash: string
+}
+
+export interface FeeCountersTable {
+  villageId: number
+  day: string
+  lastSeq: number
+}
+
+export interface AgentSettlementsTable {
+  id: Generated<string>
+  villageId: number
+  agentId: number
+  day: string
+  totals: Json<Record<string, string>>
+  totalFen: Fen
+  settledAt: CreatedAt
+}
+
+export interface StationSettlementsTable {
+  id: Generated<string>
+  villageId: number
+  day: string
+  expectedFen: Fen
+  declaredFen: Fen
+  differenceFen: Fen
+  totals: Json<Record<string, string>>
+  note: Generated<string>
+  settledBy: number
+  settledAt: CreatedAt
+}
+
 export interface Database {
   counties: CountiesTable
   towns: TownsTable
@@ -326,6 +403,11 @@ export interface Database {
   caseAssists: CaseAssistsTable
   caseExtensions: CaseExtensionsTable
   caseRatings: CaseRatingsTable
+  visits: VisitsTable
+  feeEntries: FeeEntriesTable
+  feeCounters: FeeCountersTable
+  agentSettlements: AgentSettlementsTable
+  stationSettlements: StationSettlementsTable
 }
 
 export type County = Selectable<CountiesTable>

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify'
+import { NotFound } from '../errors/errors.ts'
+import { scopeOf } from '../accounts/actor.ts'
+import { inScope } from '../accounts/scope.ts'
+import { maskIdNumber } from '../privacy/mask.ts'
+import { idParams } from '../views/forms.ts'
+
+/** 一人一档: every visit, case, fee and rating of one applicant on one page. */
+export default async function applicantRoutes(app: FastifyInstance) {
+  app.get('/applicants/:id', { config: { roles: ['agent', 'supervisor', 'admin'] }, schema: { params: idParams } }, async (request, reply) => {
+    const actor = request.actor!
+    const { id } = request.params as { id: number }
+    const applicant = await app.db
+      .selectFrom('applicants')
+      .innerJoin('villages', 'villages.id', 'applicants.villageId')
+      .innerJoin('towns', 'towns.id', 'villages.townId')
+      .selectAll('applicants')
+      .select(['villages.name as villageName', 'towns.name as townName'])
+      .where('applicants.id', '=', id)
+      .where((eb) => inScope(eb, scopeOf(actor), { countyId: 'applicants.county_id', townId: 'villages.town_id', villageId: 'applicants.village_id' }))
+      .executeTakeFirst()
+    if (!applicant) throw new NotFound()
+    const [cases, visits, fees, ratings] = await Promise.all([
+      app.db.selectFrom('cases').innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId').select(['cases.id', 'cases.caseNo', 'cases.stage', 'cases.registeredOn', 'cases.completedOn', 'cases.outcome', 'matterVersions.name as matterName']).where('cases.applicantId', '=', id).orderBy('cases.id', 'desc').execute(),
+      app.db.selectFrom('visits').select(['id', 'visitedAt', 'people', 'purpose', 'told']).where('applicantId', '=', id).orderBy('visitedAt', 'desc').execute(),
+      app.db.selectFrom('feeEntries').select(['id', 'serial', 'day', 'kind', 'amountFen', 'department']).where('applicantId', '=', id).orderBy('id', 'desc').execute(),
+      app.db.selectFrom('caseRatings').innerJoin('cases', 'cases.id', 'caseRatings.caseId').select(['cases.caseNo', 'caseRatings.overall', 'caseRatings.comment', 'caseRatings.recordedAt']).where('cases.applicantId', '=', id).orderBy('caseRatings.recordedAt', 'desc').execute(),
+    ])
+    const fullId = actor.role === 'agent' && actor.villageId === applicant.villageId
+    return reply.viewAsync('applicants/file.hbs', {
+      title: applicant.name,
+      applicant: { ...applicant, idNumberShown: fullId ? (applicant.idNumber ?? '') : maskIdNumber(applicant.idNumber) },
+      cases,
+      visits,
+      fees,
+      ratings,
+    })
+  })
+}

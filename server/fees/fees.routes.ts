@@ -1,0 +1,180 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { DEPARTMENTS } from '../db/schema.ts'
+import { RuleViolation } from '../errors/errors.ts'
+import { text } from '../views/forms.ts'
+import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
+import { isValidDate } from '../calendar/working-days.ts'
+import { yuanToFen } from '../matters/matter-form.ts'
+import { resolveStation } from '../org/station.ts'
+import { recordFee, reverseFee, settleAgent, settleStation, totalsByDepartment, type EntryKind } from './fees.service.ts'
+import { dailyReport, listJournal, listSettlements } from './fees.repository.ts'
+import { renderReportHtml } from '../printing/reports.ts'
+
+const idText = { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' } as const
+const time = { type: 'string', maxLength: 5, pattern: '^$|^([01][0-9]|2[0-3]):[0-5][0-9]$', hint: 'fees.timeFormat' } as const
+const journalQuery = {
+  type: 'object',
+  properties: { villageId: idText, from: text(10), to: text(10), kind: { type: 'string', enum: ['', 'collect', 'refund', 'remit', 'reversal'] }, department: { type: 'string', enum: ['', ...DEPARTMENTS] }, timeFrom: time, timeTo: time, reversals: text(2) },
+} as const
+const entryBody = {
+  type: 'object',
+  required: ['kind', 'amount', 'department'],
+  properties: { kind: { type: 'string', enum: ['collect', 'refund', 'remit'] }, amount: text(12), department: { type: 'string', enum: DEPARTMENTS }, payer: text(50), caseNo: text(40), note: text(200) },
+} as const
+
+type JournalQuery = { villageId?: string; from?: string; to?: string; kind?: string; department?: string; timeFrom?: string; timeTo?: string; reversals?: string }
+
+/** 费用流水 and 扎账: the station's money, entered by agents, read by supervisors. */
+export default async function feeRoutes(app: FastifyInstance) {
+  const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
+
+  async function renderJournal(request: FastifyRequest, reply: FastifyReply, status: number, query: JournalQuery, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
+    const today = app.today()
+    const errors: FieldErrors = { ...form.errors }
+    const from = query.from && isValidDate(query.from) ? query.from : today
+    const to = query.to && isValidDate(query.to) ? query.to : from
+    if (query.from && !isValidDate(query.from)) errors.from = request.t('validation.date')
+    if (query.to && !isValidDate(query.to)) errors.to = request.t('validation.date')
+    const { station, stations } = await resolveStation(app.db, request, Number(query.villageId) || null)
+    const entries = await listJournal(app.db, { villageId: station.id, from, to, kind: query.kind, department: query.department, timeFrom: query.timeFrom, timeTo: query.timeTo, reversalsOnly: query.reversals === 'on' }, app.config.timeZone)
+    const [, settled] = await listSettlements(app.db, station.id, today)
+    const isAgent = request.actor!.role === 'agent'
+    const { total } = totalsByDepartment(entries)
+    return reply.code(status).viewAsync('fees/journal.hbs', {
+      title: request.t('fees.title'),
+      station,
+      stations: isAgent ? [] : stations,
+      query: { ...query, from, to },
+      entries: entries.map((e) => ({ ...e, reversible: isAgent && e.day === today && !settled && e.kind !== 'reversal' && !e.reversedBySerial })),
+      total: total.toString(),
+      canEnter: isAgent && !settled,
+      todaySettled: Boolean(settled),
+      values: { kind: 'collect', department: 'civil_affairs', ...form.values },
+      errors,
+      departments: DEPARTMENTS,
+    })
+  }
+
+  app.get('/fees', { config: roles, schema: { querystring: journalQuery }, attachValidation: true }, async (request, reply) => {
+    const query = (request.query ?? {}) as JournalQuery
+    if (request.validationError) return renderJournal(request, reply, 400, {}, { values: {}, errors: fieldErrorsFromValidation(request.validationError.validation, request.t) })
+    return renderJournal(request, reply, 200, query)
+  })
+
+  app.post('/fees', { config: { roles: ['agent'] }, schema: { body: entryBody }, attachValidation: true }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, string>
+    const fail = (errors: FieldErrors) => renderJournal(request, reply, 400, {}, { values: body, errors })
+    if (request.validationError) return fail(fieldErrorsFromValidation(request.validationError.validation, request.t))
+    const fen = yuanToFen(body.amount ?? '')
+    if (fen === null || fen === 0) return fail({ amount: request.t('fees.amountPositive') })
+    let caseId: string | null = null
+    if (body.caseNo?.trim()) {
+      const c = await app.db.selectFrom('cases').select('id').where('caseNo', '=', body.caseNo.trim().toUpperCase()).where('villageId', '=', request.actor!.villageId!).executeTakeFirst()
+      if (!c) return fail({ caseNo: request.t('fees.caseUnknown') })
+      caseId = c.id
+    }
+    try {
+      await recordFee(app.db, request.actor!, { kind: body.kind as EntryKind, amountFen: BigInt(fen), department: body.department, payer: (body.payer ?? '').trim(), caseId, note: (body.note ?? '').trim() }, app.today())
+    } catch (error) {
+      if (error instanceof RuleViolation) return fail(fieldErrorsFromRule(error, request.t))
+      throw error
+    }
+    return reply.redirect('/fees', 303)
+  })
+
+  app.post(
+    '/fees/:id/reverse',
+    { config: { roles: ['agent'] }, schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } } }, body: { type: 'object', properties: { reason: text(200) } } }, attachValidation: true },
+    async (request, reply) => {
+      const { id } = request.params as { id: string }
+      const reason = String((request.body as { reason?: string } | undefined)?.reason ?? '')
+      try {
+        await reverseFee(app.db, request.actor!, id, reason, app.today())
+      } catch (error) {
+        if (error instanceof RuleViolation) return renderJournal(request, reply, 400, {}, { values: {}, errors: { _form: request.t(error.key, error.params) } })
+        throw error
+      }
+      return reply.redirect('/fees', 303)
+    },
+  )
+
+  // ---- Settlement ----
+  const dayQuery = { type: 'object', properties: { villageId: idText, day: text(10) } } as const
+  async function renderSettlement(request: FastifyRequest, reply: FastifyReply, status: number, query: { villageId?: string; day?: string }, form: { values: Record<string, unknown>; errors: FieldErrors; agentTotals?: object } = { values: {}, errors: {} }) {
+    const day = query.day && isValidDate(query.day) ? query.day : app.today()
+    const { station, stations } = await resolveStation(app.db, request, Number(query.villageId) || null)
+    const [agentRuns, stationRun] = await listSettlements(app.db, station.id, day)
+    const entries = await app.db.selectFrom('feeEntries').select(['department', 'amountFen']).where('villageId', '=', station.id).where('day', '=', day).execute()
+    const expected = totalsByDepartment(entries)
+    return reply.code(status).viewAsync('fees/settlement.hbs', {
+      title: request.t('fees.settlementTitle'),
+      station,
+      stations: request.actor!.role === 'agent' ? [] : stations,
+      day,
+      isAgent: request.actor!.role === 'agent',
+      isToday: day === app.today(),
+      agentRuns,
+      stationRun,
+      expected: { totals: Object.entries(expected.totals).map(([department, fen]) => ({ department, fen })), total: expected.total.toString() },
+      values: form.values,
+      errors: form.errors,
+    })
+  }
+
+  app.get('/fees/settlement', { config: roles, schema: { querystring: dayQuery } }, async (request, reply) => renderSettlement(request, reply, 200, request.query as { day?: string }))
+
+  app.post('/fees/settlement/agent', { config: { roles: ['agent'] } }, async (request, reply) => {
+    await settleAgent(app.db, request.actor!, app.today())
+    return reply.redirect('/fees/settlement', 303)
+  })
+
+  app.post(
+    '/fees/settlement/station',
+    { config: { roles: ['agent'] }, schema: { body: { type: 'object', required: ['declared'], properties: { declared: text(14), note: text(300) } } }, attachValidation: true },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as { declared?: string; note?: string }
+      const fail = (errors: FieldErrors) => renderSettlement(request, reply, 400, {}, { values: body, errors })
+      if (request.validationError) return fail(fieldErrorsFromValidation(request.validationError.validation, request.t))
+      const negative = (body.declared ?? '').trim().startsWith('-')
+      const fen = yuanToFen((body.declared ?? '').trim().replace(/^-/, ''))
+      if (fen === null) return fail({ declared: request.t('validation.money') })
+      try {
+        await settleStation(app.db, request.actor!, app.today(), BigInt(negative ? -fen : fen), body.note ?? '')
+      } catch (error) {
+        if (error instanceof RuleViolation) return fail(fieldErrorsFromRule(error, request.t))
+        throw error
+      }
+      return reply.redirect('/fees/settlement', 303)
+    },
+  )
+
+  // ---- Reports ----
+  const reportQuery = { type: 'object', properties: { villageId: idText, from: text(10), to: text(10) } } as const
+  async function reportModel(request: FastifyRequest) {
+    const q = request.query as { villageId?: string; from?: string; to?: string }
+    const from = q.from && isValidDate(q.from) ? q.from : app.today()
+    const to = q.to && isValidDate(q.to) && q.to >= from ? q.to : from
+    const { station, stations } = await resolveStation(app.db, request, Number(q.villageId) || null)
+    const rows = await dailyReport(app.db, station.id, from, to)
+    const sum = (field: 'collected' | 'refunded' | 'remitted' | 'reversed' | 'net') => rows.reduce((s, r) => s + BigInt(r[field] ?? '0'), 0n).toString()
+    return {
+      station,
+      stations: request.actor!.role === 'agent' ? [] : stations,
+      from,
+      to,
+      rows,
+      totals: { collected: sum('collected'), refunded: sum('refunded'), remitted: sum('remitted'), reversed: sum('reversed'), net: sum('net'), entries: rows.reduce((s, r) => s + Number(r.entries), 0) },
+    }
+  }
+
+  app.get('/fees/report', { config: roles, schema: { querystring: reportQuery } }, async (request, reply) => {
+    return reply.viewAsync('fees/report.hbs', { title: request.t('fees.reportTitle'), ...(await reportModel(request)), pdfAvailable: app.printing.available })
+  })
+
+  app.get('/fees/report/pdf', { config: roles, schema: { querystring: reportQuery } }, async (request, reply) => {
+    if (!app.printing.available) return reply.redirect(request.url.replace('/fees/report/pdf', '/fees/report'), 303)
+    const model = await reportModel(request)
+    const html = await renderReportHtml('fee-report', { locale: request.locale, title: request.t('fees.reportTitle'), subtitle: `${model.station.townName} · ${model.station.name} · ${model.from} – ${model.to}`, generatedAt: app.now() }, model, app.config.timeZone)
+    return reply.sendPdf(html, `${model.station.code}-${model.from}-${model.to}`, { landscape: true, footerText: `${model.station.code} ${model.from}..${model.to}` })
+  })
+}

@@ -1,0 +1,97 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { sql } from 'kysely'
+import { VISIT_PURPOSES } from '../db/schema.ts'
+import { text } from '../views/forms.ts'
+import { fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
+import { resolveStation } from '../org/station.ts'
+
+const idText = { type: 'string', maxLength: 20, pattern: '^$|^[1-9][0-9]{0,17}$' } as const
+const visitBody = {
+  type: 'object',
+  required: ['people', 'purpose'],
+  properties: {
+    time: { type: 'string', maxLength: 5, pattern: '^$|^([01][0-9]|2[0-3]):[0-5][0-9]$', hint: 'fees.timeFormat' },
+    people: { type: 'integer', minimum: 1, maximum: 200 },
+    purpose: { type: 'string', enum: VISIT_PURPOSES },
+    applicantId: idText,
+    told: text(1000),
+    caseNo: text(40),
+  },
+} as const
+
+/** 接待登记: every visit in batches (批次) and people (人次), with the monthly count. */
+export default async function visitRoutes(app: FastifyInstance) {
+  const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
+
+  async function render(request: FastifyRequest, reply: FastifyReply, status: number, query: { villageId?: string; month?: string }, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
+    const month = query.month && /^\d{4}-(0[1-9]|1[0-2])$/.test(query.month) ? query.month : app.today().slice(0, 7)
+    const { station, stations } = await resolveStation(app.db, request, Number(query.villageId) || null)
+    const first = `${month}-01`
+    const next = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1)).toISOString().slice(0, 10)
+    const visits = await app.db
+      .selectFrom('visits')
+      .leftJoin('applicants', 'applicants.id', 'visits.applicantId')
+      .leftJoin('cases', 'cases.id', 'visits.caseId')
+      .innerJoin('users', 'users.id', 'visits.recordedBy')
+      .select(['visits.id', 'visits.visitedAt', 'visits.people', 'visits.purpose', 'visits.told', 'applicants.name as applicantName', 'applicants.id as applicantId', 'cases.caseNo', 'cases.id as caseId', 'users.displayName as recordedByName'])
+      .where('visits.villageId', '=', station.id)
+      .where('visits.visitDate', '>=', first)
+      .where('visits.visitDate', '<', next)
+      .orderBy('visits.visitedAt', 'desc')
+      .limit(1000)
+      .execute()
+    const stats = await app.db
+      .selectFrom('visits')
+      .select((eb) => ['purpose', eb.fn.countAll<string>().as('batches'), eb.fn.sum<string>('people').as('people')])
+      .where('villageId', '=', station.id)
+      .where('visitDate', '>=', first)
+      .where('visitDate', '<', next)
+      .groupBy('purpose')
+      .execute()
+    const applicants = request.actor!.role === 'agent' ? await app.db.selectFrom('applicants').select(['id', 'name', 'phone']).where('villageId', '=', station.id).orderBy('name').limit(500).execute() : []
+    return reply.code(status).viewAsync('visits/visits.hbs', {
+      title: request.t('visits.title'),
+      station,
+      stations: request.actor!.role === 'agent' ? [] : stations,
+      month,
+      visits,
+      stats: stats.map((s) => ({ ...s, batches: Number(s.batches), people: Number(s.people) })),
+      totals: { batches: stats.reduce((n, s) => n + Number(s.batches), 0), people: stats.reduce((n, s) => n + Number(s.people), 0) },
+      canRecord: request.actor!.role === 'agent',
+      applicants,
+      purposes: VISIT_PURPOSES,
+      values: { people: '1', purpose: 'consult', ...form.values },
+      errors: form.errors,
+    })
+  }
+
+  app.get('/visits', { config: roles, schema: { querystring: { type: 'object', properties: { villageId: idText, month: text(7) } } } }, async (request, reply) => render(request, reply, 200, request.query as object))
+
+  app.post('/visits', { config: { roles: ['agent'] }, schema: { body: visitBody }, attachValidation: true }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, string>
+    const fail = (errors: FieldErrors) => render(request, reply, 400, {}, { values: body, errors })
+    if (request.validationError) return fail(fieldErrorsFromValidation(request.validationError.validation, request.t))
+    const actor = request.actor!
+    const village = await app.db.selectFrom('villages').select(['townId']).where('id', '=', actor.villageId!).executeTakeFirstOrThrow()
+    let applicantId: number | null = null
+    if (body.applicantId) {
+      const a = await app.db.selectFrom('applicants').select('id').where('id', '=', Number(body.applicantId)).where('villageId', '=', actor.villageId!).executeTakeFirst()
+      if (!a) return fail({ applicantId: request.t('validation.choose') })
+      applicantId = a.id
+    }
+    let caseId: string | null = null
+    if (body.caseNo?.trim()) {
+      const c = await app.db.selectFrom('cases').select(['id', 'applicantId']).where('caseNo', '=', body.caseNo.trim().toUpperCase()).where('villageId', '=', actor.villageId!).executeTakeFirst()
+      if (!c) return fail({ caseNo: request.t('fees.caseUnknown') })
+      caseId = c.id
+      applicantId ??= c.applicantId
+    }
+    const today = app.today()
+    const visitedAt = body.time ? sql<Date>`(${today}::date + ${body.time}::time) at time zone ${app.config.timeZone}` : app.now()
+    await app.db
+      .insertInto('visits')
+      .values({ countyId: actor.countyId, townId: village.townId, villageId: actor.villageId!, visitedAt: visitedAt as never, visitDate: today, people: Number(body.people), purpose: body.purpose as never, applicantId, told: (body.told ?? '').trim(), caseId, recordedBy: actor.id })
+      .execute()
+    return reply.redirect('/visits', 303)
+  })
+}
