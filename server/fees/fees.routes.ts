@@ -66,7 +66,8 @@ export default async function feeRoutes(app: FastifyInstance) {
     const fail = (errors: FieldErrors) => renderJournal(request, reply, 400, {}, { values: body, errors })
     if (request.validationError) return fail(fieldErrorsFromValidation(request.validationError.validation, request.t))
     const fen = yuanToFen(body.amount ?? '')
-    if (fen === null || fen === 0) return fail({ amount: request.t('fees.amountPositive') })
+    if (fen === null) return fail({ amount: request.t('validation.money') })
+    if (fen === 0) return fail({ amount: request.t('fees.amountPositive') })
     let caseId: string | null = null
     if (body.caseNo?.trim()) {
       const c = await app.db.selectFrom('cases').select('id').where('caseNo', '=', body.caseNo.trim().toUpperCase()).where('villageId', '=', request.actor!.villageId!).executeTakeFirst()

@@ -96,9 +96,10 @@ export interface ChainReport {
 
 /** Walks one table's chains, station by station in id order; names the first broken link. */
 export async function verifyChain(db: Db, table: ChainTable, countyId?: number): Promise<ChainReport> {
-  const stations = await sql<{ village_id: number }>`select distinct village_id from ${sql.table(table)} ${countyId ? sql`where county_id = ${countyId}` : sql``} order by village_id`.execute(db)
+  // (The CamelCasePlugin turns result columns into camelCase, raw queries included.)
+  const stations = await sql<{ villageId: number }>`select distinct village_id from ${sql.table(table)} ${countyId ? sql`where county_id = ${countyId}` : sql``} order by village_id`.execute(db)
   let rows = 0
-  for (const { village_id: villageId } of stations.rows) {
+  for (const { villageId } of stations.rows) {
     let prev = GENESIS
     let afterId = '0'
     // In pages, so a station with a million rows never sits in memory.

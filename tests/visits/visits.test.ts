@@ -1,0 +1,42 @@
+import t from 'tap'
+import { setupCaseWorld, loggedIn, submitIntake, APPLICANT } from '../fixtures/cases.ts'
+
+t.test('visits are counted in batches and people; the person file shows everything of one applicant', async (t) => {
+  const w = await setupCaseWorld(t, '2026-03-02 10:00')
+  const agent = await loggedIn(w, w.agent)
+  const { caseId } = await submitIntake(agent, await w.matterId('GD-01'), { ...APPLICANT, materialsReceived: ['有线电视用户证或缴费卡'] })
+  const caseNo = (await w.db.selectFrom('cases').select('caseNo').where('id', '=', caseId!).executeTakeFirstOrThrow()).caseNo
+  const applicant = await w.db.selectFrom('applicants').select('id').executeTakeFirstOrThrow()
+
+  await agent.get('/visits')
+  t.equal((await agent.post('/visits', { time: '09:15', people: '3', purpose: 'consult', applicantId: '', told: '讲解了低保政策', caseNo: '' })).statusCode, 303)
+  t.equal((await agent.post('/visits', { time: '', people: '1', purpose: 'business', applicantId: String(applicant.id), told: '受理收视费', caseNo })).statusCode, 303)
+  t.equal((await agent.post('/visits', { time: '10:00', people: '2', purpose: 'complaint', applicantId: '', told: '反映道路积水', caseNo: '' })).statusCode, 303)
+  const bad = await agent.post('/visits', { time: '25:00', people: '0', purpose: 'consult', told: '保留这段话' })
+  t.equal(bad.statusCode, 400)
+  t.match(bad.body, '保留这段话', 'what was typed stays')
+  t.match(bad.body, '不能小于 1')
+  const unknownCase = await agent.post('/visits', { people: '1', purpose: 'consult', caseNo: 'NOPE-1' })
+  t.match(unknownCase.body, '本站没有这个办件编号')
+
+  const page = await agent.get('/visits?month=2026-03')
+  const stats = page.body.slice(page.body.indexOf('2026-03 接待统计'))
+  t.match(stats, /<th>合计<\/th><th class="num">3<\/th><th class="num">6<\/th>/, '3 batches, 6 people')
+  t.match(stats, /咨询<\/td><td class="num">1<\/td><td class="num">3<\/td>/)
+
+  // Money on the same person.
+  await agent.get('/fees')
+  await agent.post('/fees', { kind: 'collect', amount: '288', department: 'broadcasting', payer: '张小三', caseNo })
+  const file = await agent.get(`/applicants/${applicant.id}`)
+  t.equal(file.statusCode, 200)
+  t.match(file.body, '一人一档')
+  t.match(file.body, caseNo)
+  t.match(file.body, '受理收视费')
+  t.match(file.body, '288.00')
+  t.match(file.body, '11010519491231002X', 'the station agent sees the full ID')
+  const supervisor = await loggedIn(w, w.supervisor)
+  const masked = await supervisor.get(`/applicants/${applicant.id}`)
+  t.match(masked.body, '110105***********X', 'others see it masked')
+  t.equal((await (await loggedIn(w, w.otherAgent)).get(`/applicants/${applicant.id}`)).statusCode, 404, 'another station')
+  t.equal((await supervisor.post('/visits', { people: '1', purpose: 'consult' })).statusCode, 403, 'visits are recorded by agents')
+})
