@@ -27,11 +27,13 @@ import matterRoutes from './matters/matters.routes.ts'
 import caseRoutes from './cases/cases.routes.ts'
 import documentRoutes from './cases/documents.routes.ts'
 import printingPlugin from './printing/plugin.ts'
+import jobsPlugin from './jobs/plugin.ts'
 import lookupRoutes from './lookup/lookup.routes.ts'
 import feeRoutes from './fees/fees.routes.ts'
 import ledgerRoutes from './ledger/ledger.routes.ts'
 import visitRoutes from './visits/visits.routes.ts'
 import applicantRoutes from './applicants/applicants.routes.ts'
+import boardRoutes from './notices/board.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -118,6 +120,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(i18nPlugin)
   await app.register(viewsPlugin, { cache: config.env === 'production' })
   await app.register(printingPlugin)
+  await app.register(jobsPlugin, { enabled: config.env !== 'test' })
   await app.register(authPlugin, { secret: config.jwtSecret, idleHours: config.sessionIdleHours, secureCookies: config.secureCookies })
   await app.register(errorHandler)
 
@@ -143,6 +146,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(ledgerRoutes)
   await app.register(visitRoutes)
   await app.register(applicantRoutes)
+  await app.register(boardRoutes)
 
   return app
 }

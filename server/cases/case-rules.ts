@@ -7,7 +7,7 @@ import type { Role, Stage } from '../db/schema.ts'
 export const ACTIONS = [
   'accept', 'supplement', 'reject', 'forward', 'receive', 'transfer', 'ask_assist', 'answer_assist',
   'request_extension', 'decide_extension', 'tell_extension', 'pause', 'resume', 'complete', 'record_deemed',
-  'reply', 'rate', 'follow_up', 'withdraw',
+  'reply', 'rate', 'follow_up', 'withdraw', 'start_posting', 'record_objection', 'resolve_objection', 'close_posting',
 ] as const
 export type Action = (typeof ACTIONS)[number]
 
@@ -24,9 +24,19 @@ export interface CaseFlags {
   paused: boolean
   /** A silence-is-consent matter whose completion limit has passed without a decision. */
   deemedApprovalDue: boolean
+  /** The matter requires public posting (张榜公示) and rounds remain. */
+  postingDue: boolean
+  /** A posting of this case is on the board and not yet closed. */
+  postingOpen: boolean
+  /** The open posting's period has ended. */
+  postingPeriodOver: boolean
+  objectionOpen: boolean
 }
 
-export const NO_FLAGS: CaseFlags = { onTheSpot: false, openAssist: false, pendingExtension: false, extensionToTell: false, paused: false, deemedApprovalDue: false }
+export const NO_FLAGS: CaseFlags = {
+  onTheSpot: false, openAssist: false, pendingExtension: false, extensionToTell: false, paused: false, deemedApprovalDue: false,
+  postingDue: false, postingOpen: false, postingPeriodOver: false, objectionOpen: false,
+}
 
 interface Rule {
   from: readonly Stage[]
@@ -49,19 +59,25 @@ export const TRANSITIONS: Record<Action, Rule> = {
   decide_extension: { from: ['in_progress'], roles: ['supervisor'], when: (f) => f.pendingExtension },
   tell_extension: { from: ['forwarded', 'in_progress', 'completed'], roles: ['agent'], when: (f) => f.extensionToTell },
   pause: { from: ['in_progress'], roles: ['clerk'], when: (f) => !f.paused },
-  resume: { from: ['in_progress'], roles: ['clerk'], when: (f) => f.paused },
+  // The posting stops the clock; only closing the posting restarts it.
+  resume: { from: ['in_progress'], roles: ['clerk'], when: (f) => f.paused && !f.postingOpen },
   complete: { from: ['accepted', 'in_progress'], roles: ['agent', 'clerk'] },
-  record_deemed: { from: ['forwarded', 'in_progress'], roles: ['agent'], when: (f) => f.deemedApprovalDue },
+  record_deemed: { from: ['forwarded', 'in_progress'], roles: ['agent'], when: (f) => f.deemedApprovalDue && !f.postingOpen && !f.objectionOpen },
   reply: { from: ['completed'], roles: ['agent'] },
   rate: { from: ['replied'], roles: ['agent'] },
   follow_up: { from: ['replied', 'closed'], roles: ['agent'] },
   withdraw: { from: WITHDRAWABLE, roles: ['agent'] },
+  start_posting: { from: ['forwarded', 'in_progress'], roles: ['agent'], when: (f) => f.postingDue && !f.postingOpen },
+  record_objection: { from: ['forwarded', 'in_progress'], roles: ['agent'], when: (f) => f.postingOpen },
+  resolve_objection: { from: ['forwarded', 'in_progress'], roles: ['agent'], when: (f) => f.objectionOpen },
+  close_posting: { from: ['forwarded', 'in_progress'], roles: ['agent'], when: (f) => f.postingOpen && f.postingPeriodOver && !f.objectionOpen },
 }
 
 /** Completion is the window's in handling, the agent's only for on-the-spot cases. */
 function completeAllowed(stage: Stage, role: Role, flags: CaseFlags): boolean {
   if (stage === 'accepted') return role === 'agent' && flags.onTheSpot
-  return role === 'clerk' && !flags.paused && !flags.pendingExtension
+  // Never while a posting runs or an objection is unresolved (the posting also stops the clock).
+  return role === 'clerk' && !flags.paused && !flags.pendingExtension && !flags.postingOpen && !flags.objectionOpen
 }
 
 export function isAllowed(action: Action, stage: Stage, role: Role, flags: CaseFlags = NO_FLAGS): boolean {

@@ -69,6 +69,11 @@ const actionBody = {
     attitude: text(1),
     satisfaction: text(1),
     comment: text(500),
+    proposedResult: text(200),
+    householdSize: text(3),
+    amount: text(12),
+    objection: text(1000),
+    objectionOutcome: text(1000),
   },
 } as const
 

@@ -12,6 +12,8 @@ import { formatCaseNo, intakeStage, isAllowed, type Action, type CaseFlags } fro
 import { completeDue, forwardDue, replyDue, REGISTRATION_LIMIT } from './case-deadlines.ts'
 import { findCaseInScope, type CaseView } from './cases.repository.ts'
 import { caseEventContent, chainHash, lockChainHead } from '../ledger/chain.ts'
+import { maskName } from '../privacy/mask.ts'
+import { yuanToFen } from '../matters/matter-form.ts'
 
 export interface ApplicantInput {
   name: string
@@ -214,13 +216,34 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
   }
 }
 
+export interface PostingState {
+  due: boolean
+  open: boolean
+  periodOver: boolean
+  objectionOpen: boolean
+}
+const NO_POSTING: PostingState = { due: false, open: false, periodOver: false, objectionOpen: false }
+
+/** Where the case's public posting stands: open, its period over, objections unresolved, rounds left. */
+export async function postingState(db: Db, c: Pick<CaseView, 'id' | 'postingRounds'>, today: string): Promise<PostingState> {
+  if (c.postingRounds === 0) return NO_POSTING
+  const [postings, objection] = await Promise.all([
+    db.selectFrom('notices').select(['shownTo', 'postingClosedOn']).where('caseId', '=', c.id).where('kind', '=', 'posting').where('status', '=', 'published').execute(),
+    db.selectFrom('postingObjections').select('id').where('caseId', '=', c.id).where('outcome', 'is', null).executeTakeFirst(),
+  ])
+  const open = postings.find((p) => p.postingClosedOn === null)
+  const closedRounds = postings.filter((p) => p.postingClosedOn !== null).length
+  return { due: closedRounds < c.postingRounds, open: Boolean(open), periodOver: Boolean(open && open.shownTo && today > open.shownTo), objectionOpen: Boolean(objection) }
+}
+
 /** Flags of a loaded case, for the state machine. */
 export async function caseFlags(db: Db, c: CaseView, calendar: Calendar, today: string): Promise<CaseFlags> {
-  const [assist, extension] = await Promise.all([
+  const [assist, extension, posting] = await Promise.all([
     db.selectFrom('caseAssists').select('id').where('caseId', '=', c.id).where('answer', 'is', null).executeTakeFirst(),
     db.selectFrom('caseExtensions').select('id').where('caseId', '=', c.id).where('status', '=', 'pending').executeTakeFirst(),
+    postingState(db, c, today),
   ])
-  return flagsOf(c, Boolean(assist), Boolean(extension), today, calendar)
+  return flagsOf(c, Boolean(assist), Boolean(extension), today, calendar, posting)
 }
 
 export function flagsOf(
@@ -229,8 +252,13 @@ export function flagsOf(
   pendingExtension: boolean,
   today: string,
   _calendar?: Calendar,
+  posting: PostingState = NO_POSTING,
 ): CaseFlags {
   return {
+    postingDue: posting.due,
+    postingOpen: posting.open,
+    postingPeriodOver: posting.periodOver,
+    objectionOpen: posting.objectionOpen,
     onTheSpot: onTheSpotCase(c.caseType, c.serviceForm),
     openAssist,
     pendingExtension,
@@ -414,14 +442,43 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
       const reason = requireText(input, 'reason')
       return { to: c.stage, set: { pausedSince: today, dueOn: null }, note: reason, data: { reason } }
     }
-    case 'resume': {
-      const since = c.pausedSince!
-      // The pause day itself counted; the days after it up to today do not.
-      const pause: PauseRecord = { from: addCalendarDays(since, 1), to: today, reason: str(input.note) }
-      const remaining = c.completeDue ? workingDaysBetween(calendar, since, c.completeDue) : 0
-      const newDue = computeDueDate(calendar, today, remaining).due
-      const pauses = [...c.pauses, ...(pause.from <= today ? [pause] : [])]
-      return { to: c.stage, set: { pausedSince: null, pauses: JSON.stringify(pauses), completeDue: newDue, dueOn: newDue }, note: str(input.note), data: { pausedFrom: since, resumed: today, newDue } }
+    case 'resume':
+      return { to: c.stage, ...resumeClock(c, calendar, today, str(input.note)), note: str(input.note) }
+    case 'start_posting':
+      return startPosting(trx, actor, c, mv, input, today)
+    case 'record_objection': {
+      const content = requireText(input, 'objection')
+      const notice = await trx.selectFrom('notices').select('id').where('caseId', '=', c.id).where('kind', '=', 'posting').where('status', '=', 'published').where('postingClosedOn', 'is', null).executeTakeFirstOrThrow()
+      return {
+        to: c.stage,
+        set: {},
+        note: content,
+        after: async (t) => {
+          await t.insertInto('postingObjections').values({ noticeId: notice.id, caseId: c.id, receivedOn: today, content, recordedBy: actor.id }).execute()
+        },
+      }
+    }
+    case 'resolve_objection': {
+      const outcome = requireText(input, 'objectionOutcome')
+      return {
+        to: c.stage,
+        set: {},
+        note: outcome,
+        after: async (t) => {
+          await t.updateTable('postingObjections').set({ outcome, resolvedOn: today, resolvedBy: actor.id }).where('caseId', '=', c.id).where('outcome', 'is', null).execute()
+        },
+      }
+    }
+    case 'close_posting': {
+      const resumed = c.pausedSince ? resumeClock(c, calendar, today, 'posting') : { set: {}, data: {} }
+      return {
+        to: c.stage,
+        set: resumed.set,
+        data: resumed.data,
+        after: async (t) => {
+          await t.updateTable('notices').set({ postingClosedOn: today }).where('caseId', '=', c.id).where('kind', '=', 'posting').where('status', '=', 'published').where('postingClosedOn', 'is', null).execute()
+        },
+      }
     }
     case 'complete':
     case 'record_deemed': {
@@ -463,6 +520,56 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
       const reason = requireText(input, 'reason')
       return { to: 'withdrawn', set: { outcomeReason: reason, dueOn: null, dueLimit: null, pausedSince: null }, note: reason }
     }
+  }
+}
+
+/**
+ * Restarts a stopped clock: the pause day itself counted; the days after it up to today do not,
+ * so the due date moves by the working days that were left when the clock stopped.
+ */
+function resumeClock(c: CaseView, calendar: Calendar, today: string, reason: string) {
+  const since = c.pausedSince!
+  const pause: PauseRecord = { from: addCalendarDays(since, 1), to: today, reason }
+  const remaining = c.completeDue ? workingDaysBetween(calendar, since, c.completeDue) : 0
+  const newDue = computeDueDate(calendar, today, remaining).due
+  const pauses = [...c.pauses, ...(pause.from <= today ? [pause] : [])]
+  return { set: { pausedSince: null, pauses: JSON.stringify(pauses), completeDue: newDue, dueOn: newDue }, data: { pausedFrom: since, resumed: today, newDue } }
+}
+
+/**
+ * 张榜公示: the case's posting goes on the village board with the masked name and only the fields
+ * the matter's rule allows; the case clock stops while it runs.
+ */
+async function startPosting(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion, input: ActionInput, today: string): Promise<Change> {
+  const allowed = new Set(mv.postingFields)
+  const proposedResult = requireText(input, 'proposedResult')
+  const content: Record<string, unknown> = { matter: mv.name, householdHead: maskName(c.applicantName), proposedResult }
+  if (allowed.has('village_group')) content.villageGroup = c.applicantGroup
+  if (allowed.has('household_size')) {
+    const size = Number(str(input.householdSize))
+    if (!Number.isInteger(size) || size < 1 || size > 30) throw new RuleViolation('notices.householdSizeInvalid', 'householdSize')
+    content.householdSize = size
+  }
+  if (allowed.has('amount')) {
+    const fen = yuanToFen(str(input.amount))
+    if (fen === null || fen === 0) throw new RuleViolation('validation.money', 'amount')
+    content.amountFen = fen
+  }
+  const round = (await trx.selectFrom('notices').select('id').where('caseId', '=', c.id).where('kind', '=', 'posting').where('status', '=', 'published').execute()).length + 1
+  const shownTo = addCalendarDays(today, mv.postingDays - 1)
+  return {
+    to: c.stage,
+    set: c.pausedSince ? {} : { pausedSince: today, dueOn: null },
+    data: { round, shownFrom: today, shownTo },
+    after: async (t) => {
+      await t
+        .insertInto('notices')
+        .values({
+          countyId: c.countyId, townId: c.townId, villageId: c.villageId, kind: 'posting', title: `${mv.name}公示（第${round}轮）`,
+          content: JSON.stringify(content), shownFrom: today, shownTo, status: 'published', caseId: c.id, round, createdBy: actor.id, publishedAt: new Date(),
+        })
+        .execute()
+    },
   }
 }
 

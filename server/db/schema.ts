@@ -384,6 +384,46 @@ export interface StationSettlementsTable {
   settledAt: CreatedAt
 }
 
+export const NOTICE_KINDS = ['posting', 'monthly_list', 'announcement'] as const
+export type NoticeKind = (typeof NOTICE_KINDS)[number]
+
+export interface NoticesTable {
+  id: Generated<string>
+  countyId: number
+  townId: number
+  villageId: number
+  kind: NoticeKind
+  title: string
+  content: Json<Record<string, unknown>>
+  shownFrom: string
+  shownTo: string | null
+  status: 'pending' | 'published' | 'withdrawn'
+  caseId: string | null
+  round: number | null
+  month: string | null
+  replacesId: string | null
+  postingClosedOn: string | null
+  createdBy: number
+  createdAt: CreatedAt
+  publishedAt: Timestamp | null
+  approvedBy: number | null
+  withdrawnReason: string | null
+  withdrawnBy: number | null
+  withdrawnAt: Timestamp | null
+}
+
+export interface PostingObjectionsTable {
+  id: Generated<number>
+  noticeId: string
+  caseId: string
+  receivedOn: string
+  content: string
+  outcome: string | null
+  resolvedOn: string | null
+  recordedBy: number
+  resolvedBy: number | null
+}
+
 export interface Database {
   counties: CountiesTable
   towns: TownsTable
@@ -408,6 +448,8 @@ export interface Database {
   feeCounters: FeeCountersTable
   agentSettlements: AgentSettlementsTable
   stationSettlements: StationSettlementsTable
+  notices: NoticesTable
+  postingObjections: PostingObjectionsTable
 }
 
 export type County = Selectable<CountiesTable>

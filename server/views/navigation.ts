@@ -7,15 +7,15 @@ export interface NavItem {
 
 /** The menu of each role. Pages check access themselves; the menu only shows the way. */
 export function navigationFor(actor: Actor | null): NavItem[] {
-  if (!actor) return [{ href: '/guides', labelKey: 'nav.guides' }, { href: '/lookup', labelKey: 'nav.lookup' }, { href: '/deadline', labelKey: 'nav.deadlineCalculator' }, { href: '/login', labelKey: 'nav.login' }]
+  if (!actor) return [{ href: '/board', labelKey: 'nav.board' }, { href: '/guides', labelKey: 'nav.guides' }, { href: '/lookup', labelKey: 'nav.lookup' }, { href: '/deadline', labelKey: 'nav.deadlineCalculator' }, { href: '/login', labelKey: 'nav.login' }]
   const home = { href: '/', labelKey: 'nav.home' }
   switch (actor.role) {
     case 'agent':
-      return [home, { href: '/cases/new', labelKey: 'nav.intake' }, { href: '/cases', labelKey: 'nav.search' }, { href: '/visits', labelKey: 'nav.visits' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/fees', labelKey: 'nav.fees' }, { href: `/villages/${actor.villageId}`, labelKey: 'nav.station' }]
+      return [home, { href: '/cases/new', labelKey: 'nav.intake' }, { href: '/cases', labelKey: 'nav.search' }, { href: '/visits', labelKey: 'nav.visits' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/fees', labelKey: 'nav.fees' }, { href: '/notices', labelKey: 'nav.notices' }]
     case 'clerk':
       return [home, { href: '/cases', labelKey: 'nav.search' }]
     case 'supervisor':
-      return [home, { href: '/cases', labelKey: 'nav.search' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/visits', labelKey: 'nav.visits' }, { href: '/fees', labelKey: 'nav.fees' }, { href: '/villages', labelKey: 'nav.villages' }]
+      return [home, { href: '/cases', labelKey: 'nav.search' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/visits', labelKey: 'nav.visits' }, { href: '/fees', labelKey: 'nav.fees' }, { href: '/notices', labelKey: 'nav.notices' }, { href: '/villages', labelKey: 'nav.villages' }]
     case 'admin':
       return [home, { href: '/admin/users', labelKey: 'nav.users' }, { href: '/admin/org', labelKey: 'nav.org' }, { href: '/admin/matters', labelKey: 'nav.matters' }, { href: '/admin/calendar', labelKey: 'nav.calendar' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/admin/ledger/verify', labelKey: 'nav.verify' }]
   }

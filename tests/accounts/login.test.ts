@@ -6,7 +6,7 @@ t.test('each role logs in and lands on its own home page and menu', async (t) =>
   const ctx = await setupApp(t)
   const org = await makeOrg(ctx.db)
   const cases = [
-    { role: 'agent', heading: '代办员工作台', menu: '本站' },
+    { role: 'agent', heading: '代办员工作台', menu: '公示管理' },
     { role: 'clerk', heading: '窗口工作台', menu: '工作台' },
     { role: 'supervisor', heading: '监督工作台', menu: '服务站' },
     { role: 'admin', heading: '系统管理', menu: '组织机构' },

@@ -5,6 +5,9 @@ import { findActor } from '../../server/accounts/users.repository.ts'
 import { recordFee, reverseFee, settleStation, settleAgent, formatSerial } from '../../server/fees/fees.service.ts'
 import { dailyReport } from '../../server/fees/fees.repository.ts'
 
+/** Matches a refused business rule by its message key. */
+const rule = (key: string) => ({ key }) as unknown as Error
+
 t.test('money sums are exact to the fen over many entries', async (t) => {
   const w = await setupCaseWorld(t)
   const agent = (await findActor(w.db, w.agent.id))!
@@ -41,12 +44,12 @@ t.test('reversal rules: same day, before settlement, at most once, never of a re
   const other = (await findActor(w.db, w.otherAgent.id))!
   const yesterday = await recordFee(w.db, agent, { kind: 'collect', amountFen: 500n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-12')
   const entry = await recordFee(w.db, agent, { kind: 'collect', amountFen: 1234n, department: 'labour', payer: '张三', caseId: null, note: '' }, '2026-02-13')
-  await t.rejects(reverseFee(w.db, agent, yesterday.id, '录错', '2026-02-13'), { key: 'fees.reverseSameDay' }, 'not a past day')
-  await t.rejects(reverseFee(w.db, other, entry.id, '录错', '2026-02-13'), { code: 'APP_ERR_NOT_FOUND' }, 'not another station')
-  await t.rejects(reverseFee(w.db, agent, entry.id, '  ', '2026-02-13'), { key: 'validation.required' }, 'a reason is needed')
+  await t.rejects(reverseFee(w.db, agent, yesterday.id, '录错', '2026-02-13'), rule('fees.reverseSameDay'), 'not a past day')
+  await t.rejects(reverseFee(w.db, other, entry.id, '录错', '2026-02-13'), { code: 'APP_ERR_NOT_FOUND' } as unknown as Error, 'not another station')
+  await t.rejects(reverseFee(w.db, agent, entry.id, '  ', '2026-02-13'), rule('validation.required'), 'a reason is needed')
   const reversal = await reverseFee(w.db, agent, entry.id, '金额录错', '2026-02-13')
-  await t.rejects(reverseFee(w.db, agent, entry.id, '再撤一次', '2026-02-13'), { key: 'fees.alreadyReversed' }, 'at most once')
-  await t.rejects(reverseFee(w.db, agent, reversal.id, '撤销撤销', '2026-02-13'), { key: 'fees.reverseReversal' })
+  await t.rejects(reverseFee(w.db, agent, entry.id, '再撤一次', '2026-02-13'), rule('fees.alreadyReversed'), 'at most once')
+  await t.rejects(reverseFee(w.db, agent, reversal.id, '撤销撤销', '2026-02-13'), rule('fees.reverseReversal'))
   const rows = await w.db.selectFrom('feeEntries').select(['serial', 'kind', 'amountFen', 'reversesId', 'note']).where('day', '=', '2026-02-13').orderBy('id').execute()
   t.same(rows.map((r) => [r.kind, r.amountFen]), [['collect', '1234'], ['reversal', '-1234']])
   t.match(rows[1].note, entry.serial, 'the reversal names the original serial number')
@@ -65,12 +68,12 @@ t.test('settlement closes the day to entries and reversals; a difference needs a
   t.same(mine.totals, { labour: '1500' })
   await settleAgent(w.db, agent, '2026-02-13')
   t.equal((await w.db.selectFrom('agentSettlements').select('id').execute()).length, 2, 'an agent may total up as often as wanted')
-  await t.rejects(settleStation(w.db, agent, '2026-02-13', 1400n, ''), { key: 'fees.differenceNote' })
+  await t.rejects(settleStation(w.db, agent, '2026-02-13', 1400n, ''), rule('fees.differenceNote'))
   const result = await settleStation(w.db, agent, '2026-02-13', 1400n, '少收 1 元，已追缴')
   t.equal(result.difference, -100n)
-  await t.rejects(recordFee(w.db, agent, { kind: 'collect', amountFen: 1n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-13'), { key: 'fees.daySettled' })
-  await t.rejects(reverseFee(w.db, agent, entry.id, '晚了', '2026-02-13'), { key: 'fees.daySettled' })
-  await t.rejects(settleStation(w.db, agent, '2026-02-13', 1500n, ''), { key: 'fees.daySettled' }, 'a day is settled once')
+  await t.rejects(recordFee(w.db, agent, { kind: 'collect', amountFen: 1n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-13'), rule('fees.daySettled'))
+  await t.rejects(reverseFee(w.db, agent, entry.id, '晚了', '2026-02-13'), rule('fees.daySettled'))
+  await t.rejects(settleStation(w.db, agent, '2026-02-13', 1500n, ''), rule('fees.daySettled'), 'a day is settled once')
   // The database holds the rule too, whatever the code does.
   await t.rejects(
     sql`insert into fee_entries (county_id, town_id, village_id, serial, day, seq, kind, amount_fen, department, entered_by, entered_at, prev_hash, hash)

@@ -1,0 +1,158 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import QRCode from 'qrcode'
+import { NotFound, RuleViolation } from '../errors/errors.ts'
+import { text, phone } from '../views/forms.ts'
+import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
+import { scopeOf } from '../accounts/actor.ts'
+import { findVillageInScope } from '../org/org.repository.ts'
+import { listMatters } from '../matters/matters.repository.ts'
+import { renderReportHtml } from '../printing/reports.ts'
+import { publishAnnouncement, withdrawNotice, prepareMonthlyList, approveMonthlyList } from './notices.service.ts'
+import { recordAudit } from '../audit/audit.ts'
+
+const codeParams = { type: 'object', required: ['code'], properties: { code: { type: 'string', maxLength: 12, pattern: '^[0-9A-Za-z]{2,12}$' } } } as const
+const noticeParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } } } as const
+
+/** The village notice board (公示栏): public, light, printable; and its management for the station. */
+export default async function boardRoutes(app: FastifyInstance) {
+  /** Everything the public board shows; no personal data beyond the masked forms stored in notices. */
+  async function boardModel(code: string) {
+    const village = await app.db
+      .selectFrom('villages')
+      .innerJoin('towns', 'towns.id', 'villages.townId')
+      .select(['villages.id', 'villages.code', 'villages.name', 'villages.countyId', 'villages.stationPhone', 'villages.officeHours', 'villages.address', 'towns.name as townName'])
+      .where('villages.code', '=', code.toUpperCase())
+      .executeTakeFirst()
+    if (!village) throw new NotFound()
+    const today = app.today()
+    const [agents, notices, matters] = await Promise.all([
+      app.db.selectFrom('users').select(['displayName', 'phone', 'post']).where('villageId', '=', village.id).where('role', '=', 'agent').where('disabled', '=', false).orderBy('post').execute(),
+      app.db.selectFrom('notices').selectAll().where('villageId', '=', village.id).where('status', 'in', ['published', 'withdrawn']).orderBy('id', 'desc').limit(300).execute(),
+      listMatters(app.db, village.countyId),
+    ])
+    const current = notices.filter((n) => n.status === 'published' && n.shownFrom <= today && (n.shownTo === null || n.shownTo >= today))
+    const view = (n: (typeof notices)[number]) => ({ ...n, body: (n.content as { body?: string }).body ?? '' })
+    return {
+      village,
+      agents,
+      matters: matters.filter((m) => m.proxiable),
+      postings: current.filter((n) => n.kind === 'posting').map(view),
+      monthlyList: notices.find((n) => n.kind === 'monthly_list' && n.status === 'published'),
+      announcements: current.filter((n) => n.kind === 'announcement').map(view),
+      withdrawn: notices.filter((n) => n.status === 'withdrawn').map(view),
+      boardUrl: `${app.config.publicBaseUrl}/board/${village.code}`,
+    }
+  }
+
+  app.get('/board', { config: { public: true } }, async (request, reply) => {
+    const villages = await app.db.selectFrom('villages').innerJoin('towns', 'towns.id', 'villages.townId').select(['villages.code', 'villages.name', 'towns.name as townName']).orderBy('towns.code').orderBy('villages.code').execute()
+    return reply.viewAsync('notices/boards.hbs', { title: request.t('board.title'), villages })
+  })
+
+  app.get('/board/:code', { config: { public: true }, schema: { params: codeParams } }, async (request, reply) => {
+    const model = await boardModel((request.params as { code: string }).code)
+    return reply.viewAsync('notices/board.hbs', { title: `${model.village.name}${request.t('board.suffix')}`, ...model })
+  })
+
+  // The poster for the physical board, A4 or A3, with a QR code of the online page. Staff print it.
+  app.get(
+    '/board/:code/poster',
+    { config: { roles: ['agent', 'supervisor', 'admin'] }, schema: { params: codeParams, querystring: { type: 'object', properties: { size: { type: 'string', enum: ['A4', 'A3'] } } } } },
+    async (request, reply) => {
+      const model = await boardModel((request.params as { code: string }).code)
+      if (!(await findVillageInScope(app.db, scopeOf(request.actor!), model.village.id))) throw new NotFound()
+      const size = (request.query as { size?: 'A4' | 'A3' }).size ?? 'A4'
+      if (!app.printing.available) return reply.redirect(`/board/${model.village.code}`, 303)
+      const qrSvg = await QRCode.toString(model.boardUrl, { type: 'svg', margin: 0 })
+      const html = await renderReportHtml('board-poster', { locale: request.locale, title: `${model.village.name}${request.t('board.suffix')}`, subtitle: model.village.townName, generatedAt: app.now() }, { ...model, qrSvg, size }, app.config.timeZone)
+      return reply.sendPdf(html, `${model.village.code}-poster-${size}`, { format: size, footerText: model.boardUrl })
+    },
+  )
+
+  // ---- Management (station agents; supervisors approve and may withdraw) ----
+  async function renderManage(request: FastifyRequest, reply: FastifyReply, status: number, villageId: number | null, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
+    const actor = request.actor!
+    const id = actor.role === 'agent' ? actor.villageId : villageId
+    const village = id ? await findVillageInScope(app.db, scopeOf(actor), id) : undefined
+    if (!village) throw new NotFound()
+    const notices = await app.db.selectFrom('notices').selectAll().where('villageId', '=', village.id).orderBy('id', 'desc').limit(200).execute()
+    const agents = await app.db.selectFrom('users').select(['displayName', 'phone', 'post']).where('villageId', '=', village.id).where('role', '=', 'agent').execute()
+    return reply.code(status).viewAsync('notices/manage.hbs', {
+      title: request.t('board.manageTitle'),
+      village,
+      agents,
+      notices: notices.map((n) => ({ ...n, body: (n.content as { body?: string }).body ?? '' })),
+      isAgent: actor.role === 'agent',
+      isSupervisor: actor.role === 'supervisor',
+      values: { shownFrom: app.today(), month: prevMonth(app.today()), stationPhone: village.stationPhone, officeHours: village.officeHours, ...form.values },
+      errors: form.errors,
+    })
+  }
+  const prevMonth = (today: string) => {
+    const [y, m] = today.split('-').map(Number)
+    return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`
+  }
+  const manage = { roles: ['agent', 'supervisor'] as const }
+  const villageQuery = { type: 'object', properties: { villageId: { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' } } } as const
+
+  app.get('/notices', { config: manage, schema: { querystring: villageQuery } }, async (request, reply) => renderManage(request, reply, 200, Number((request.query as { villageId?: string }).villageId) || null))
+
+  async function act(request: FastifyRequest, reply: FastifyReply, villageId: number | null, body: Record<string, unknown>, action: () => Promise<unknown>) {
+    if (request.validationError) return renderManage(request, reply, 400, villageId, { values: body, errors: fieldErrorsFromValidation(request.validationError.validation, request.t) })
+    try {
+      await action()
+    } catch (error) {
+      if (error instanceof RuleViolation) return renderManage(request, reply, 400, villageId, { values: body, errors: fieldErrorsFromRule(error, request.t) })
+      throw error
+    }
+    return reply.redirect(villageId ? `/notices?villageId=${villageId}` : '/notices', 303)
+  }
+
+  app.post(
+    '/notices/announcements',
+    { config: { roles: ['agent'] }, schema: { body: { type: 'object', properties: { title: text(100), body: text(5000), shownFrom: text(10), shownTo: text(10), replacesId: { type: 'string', maxLength: 19, pattern: '^$|^[1-9][0-9]{0,17}$' } } } }, attachValidation: true },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, string>
+      return act(request, reply, null, body, () =>
+        publishAnnouncement(app.db, request.actor!, { title: body.title ?? '', body: body.body ?? '', shownFrom: body.shownFrom ?? '', shownTo: body.shownTo ?? '', replacesId: body.replacesId || null }),
+      )
+    },
+  )
+
+  app.post('/notices/monthly', { config: { roles: ['agent'] }, schema: { body: { type: 'object', properties: { month: text(7) } } }, attachValidation: true }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, string>
+    return act(request, reply, null, body, () => prepareMonthlyList(app.db, request.actor!, body.month ?? '', app.today()))
+  })
+
+  app.post('/notices/:id/approve', { config: { roles: ['supervisor'] }, schema: { params: noticeParams } }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const notice = await app.db.selectFrom('notices').select('villageId').where('id', '=', id).executeTakeFirst()
+    return act(request, reply, notice?.villageId ?? null, {}, () => approveMonthlyList(app.db, request.actor!, id))
+  })
+
+  app.post('/notices/:id/withdraw', { config: manage, schema: { params: noticeParams, body: { type: 'object', properties: { reason: text(300) } } }, attachValidation: true }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const notice = await app.db.selectFrom('notices').select('villageId').where('id', '=', id).executeTakeFirst()
+    const body = (request.body ?? {}) as Record<string, string>
+    return act(request, reply, request.actor!.role === 'agent' ? null : (notice?.villageId ?? null), body, () => withdrawNotice(app.db, request.actor!, id, body.reason ?? ''))
+  })
+
+  // Station facts (phone, office hours): editable by the station's agents and its supervisors.
+  app.post(
+    '/notices/facts',
+    { config: manage, schema: { body: { type: 'object', properties: { villageId: { type: 'string', maxLength: 10 }, stationPhone: phone, officeHours: text(200) } } }, attachValidation: true },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as Record<string, string>
+      const actor = request.actor!
+      const villageId = actor.role === 'agent' ? actor.villageId! : Number(body.villageId) || null
+      return act(request, reply, actor.role === 'agent' ? null : villageId, body, async () => {
+        const village = villageId ? await findVillageInScope(app.db, scopeOf(actor), villageId) : undefined
+        if (!village) throw new NotFound()
+        await app.db.transaction().execute(async (trx) => {
+          await trx.updateTable('villages').set({ stationPhone: (body.stationPhone ?? '').trim(), officeHours: (body.officeHours ?? '').trim() }).where('id', '=', village.id).execute()
+          await recordAudit(trx, { countyId: actor.countyId, actorId: actor.id, action: 'village.facts_edited', subjectType: 'village', subjectId: village.id, data: { stationPhone: body.stationPhone, officeHours: body.officeHours } })
+        })
+      })
+    },
+  )
+}
