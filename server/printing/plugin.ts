@@ -14,7 +14,7 @@ declare module 'fastify' {
 /** The PDF renderer, shared by every route; closed with the app. */
 async function printingPlugin(app: FastifyInstance) {
   const renderer = new PdfRenderer({
-    executablePath: findChromium(app.config.chromiumPath),
+    executablePath: await findChromium(app.config.chromiumPath),
     concurrency: app.config.pdfConcurrency,
     queueTimeoutMs: app.config.pdfQueueTimeoutMs,
     renderTimeoutMs: 30000,

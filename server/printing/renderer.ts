@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import puppeteer, { type Browser } from 'puppeteer-core'
+import puppeteer, { type Browser, type HTTPRequest } from 'puppeteer'
 import { Busy } from '../errors/errors.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -25,10 +25,19 @@ export interface RendererOptions {
   renderTimeoutMs: number
 }
 
-/** Where Chromium is: the configured path, Debian's package, or none. */
-export function findChromium(configured: string | null): string | null {
+/**
+ * Where Chromium is: PUPPETEER_EXECUTABLE_PATH, then Debian's package, then a browser puppeteer
+ * downloaded itself (npm here does not run its download script, so that one is usually absent).
+ */
+export async function findChromium(configured: string | null): Promise<string | null> {
   for (const candidate of [configured, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']) {
     if (candidate && existsSync(candidate)) return candidate
+  }
+  try {
+    const downloaded = await puppeteer.executablePath()
+    if (downloaded && existsSync(downloaded)) return downloaded
+  } catch {
+    // No browser in puppeteer's cache.
   }
   return null
 }
@@ -162,7 +171,7 @@ function cachedFile(file: string): Promise<Buffer> {
   return content
 }
 
-async function answer(request: import('puppeteer-core').HTTPRequest, html: string): Promise<void> {
+async function answer(request: HTTPRequest, html: string): Promise<void> {
   const url = request.url()
   try {
     if (url === `${PRINT_ORIGIN}/document`) return await request.respond({ status: 200, contentType: 'text/html; charset=utf-8', body: html })

@@ -3,7 +3,7 @@ import { PdfRenderer, findChromium } from '../../server/printing/renderer.ts'
 import { setupApp } from '../fixtures/app.ts'
 import { makeOrg, makeUser } from '../fixtures/factories.ts'
 
-const chromium = findChromium(null)
+const chromium = await findChromium(null)
 
 t.test('one browser, bounded concurrency; a request waiting too long is refused, not hung', async (t) => {
   const renderer = new PdfRenderer({ executablePath: chromium, concurrency: 1, queueTimeoutMs: 50, renderTimeoutMs: 20000 })
