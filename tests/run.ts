@@ -68,4 +68,5 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main()
+// Exit explicitly so the code reaches the shell through tsx.
+process.exit(await main())

@@ -58,7 +58,18 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP)
     return command || values.help ? 0 : 1
   }
-  const database = await openDatabase(loadConfig())
+  if (!['create-county', 'create-user'].includes(command)) {
+    console.error(`Unknown command: ${command}`)
+    console.error('Run with --help for the commands.')
+    return 2
+  }
+  let database
+  try {
+    database = await openDatabase(loadConfig())
+  } catch (error) {
+    console.error(`Cannot open the database: ${(error as Error).message}${(error as Error).cause ? ` (${((error as Error).cause as Error).message})` : ''}`)
+    return 1
+  }
   try {
     if (command === 'create-county') {
       if (!values.code || !values.name) throw new UsageError('create-county needs --code and --name')
@@ -85,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(`User ${values.username} (${role}) created (id ${userId}).`)
       return 0
     }
-    throw new UsageError(`Unknown command: ${command}`)
+    return 2
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(error.message)
@@ -104,4 +115,5 @@ async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
-process.exitCode = await main(process.argv.slice(2))
+// Exit explicitly: the code must reach the shell (tsx relays an explicit exit).
+process.exit(await main(process.argv.slice(2)))

@@ -19,4 +19,4 @@ try {
 } finally {
   await database.close()
 }
-process.exitCode = broken ? 1 : 0
+process.exit(broken ? 1 : 0)

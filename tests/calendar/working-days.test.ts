@@ -160,3 +160,15 @@ t.test('valid dates', async (t) => {
   t.throws(() => computeDueDate(cal, '2026-02-30', 3), RangeError)
   t.throws(() => computeDueDate(cal, '2026-02-03', -1), RangeError)
 })
+
+t.test('local dates follow the configured time zone, not the server clock', async (t) => {
+  const { formatLocalDate, formatLocalDateTime } = await import('../../server/calendar/local-time.ts')
+  // 23:30 in Shanghai on 2 March is 15:30 UTC: it belongs to 2 March there.
+  const lateEvening = new Date('2026-03-02T15:30:00Z')
+  t.equal(formatLocalDate(lateEvening, 'Asia/Shanghai'), '2026-03-02')
+  t.equal(formatLocalDateTime(lateEvening, 'Asia/Shanghai'), '2026-03-02 23:30')
+  // 00:30 in Shanghai on 3 March is still 2 March in UTC.
+  const afterMidnight = new Date('2026-03-02T16:30:00Z')
+  t.equal(formatLocalDate(afterMidnight, 'Asia/Shanghai'), '2026-03-03')
+  t.equal(formatLocalDate(afterMidnight, 'UTC'), '2026-03-02')
+})

@@ -164,3 +164,12 @@ t.test('an on-the-spot case skips forwarding: accepted → completed by the agen
   t.equal(step.statusCode, 303)
   t.match((await agent.get(`/cases/${caseId}`)).body, '已归档')
 })
+
+t.test('a case accepted at 23:30 local time belongs to that local date', async (t) => {
+  const w = await setupCaseWorld(t, '2026-03-02 23:30')
+  const agent = await loggedIn(w, w.agent)
+  const { caseId } = await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
+  const row = await w.db.selectFrom('cases').select(['caseNo', 'registeredOn', 'acceptedOn', 'forwardDue']).where('id', '=', caseId!).executeTakeFirstOrThrow()
+  t.match(row.caseNo, /-20260302-001$/)
+  t.same({ registeredOn: row.registeredOn, acceptedOn: row.acceptedOn, forwardDue: row.forwardDue }, { registeredOn: '2026-03-02', acceptedOn: '2026-03-02', forwardDue: '2026-03-05' })
+})

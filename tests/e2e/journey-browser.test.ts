@@ -1,0 +1,87 @@
+import t from 'tap'
+import puppeteer, { type Page } from 'puppeteer'
+import { findChromium } from '../../server/printing/renderer.ts'
+import { setupCaseWorld, APPLICANT } from '../fixtures/cases.ts'
+
+/** The whole journey in a real Chromium: forms, CSRF tokens, redirects — no JavaScript needed by the pages. */
+t.test('in a browser, agent, clerk and supervisor take a case from intake to closed', async (t) => {
+  const w = await setupCaseWorld(t, '2026-02-13 10:00')
+  await w.app.listen({ port: 0, host: '127.0.0.1' })
+  const base = `http://127.0.0.1:${(w.app.server.address() as { port: number }).port}`
+  const browser = await puppeteer.launch({ executablePath: (await findChromium(null))!, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] })
+  t.teardown(() => browser.close())
+
+  async function session(username: string, password: string): Promise<Page> {
+    const context = await browser.createBrowserContext()
+    const page = await context.newPage()
+    page.setDefaultTimeout(15000)
+    await page.goto(`${base}/login`)
+    await page.type('input[name=username]', username)
+    await page.type('input[name=password]', password)
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/login"] button[type=submit]')])
+    return page
+  }
+  async function step(page: Page, action: string, fill?: (page: Page) => Promise<void>) {
+    await page.click(`details:has(form[action$="/${action}"]) > summary`)
+    await fill?.(page)
+    await Promise.all([page.waitForNavigation(), page.click(`form[action$="/${action}"] button[type=submit]`)])
+  }
+  const text = (page: Page) => page.evaluate(() => document.body.innerText)
+
+  const agent = await session(w.agent.username, w.agent.password)
+  await agent.goto(`${base}/cases/new?matterId=${await w.matterId('MZ-03')}`)
+  await agent.type('input[name=name]', APPLICANT.name)
+  await agent.type('input[name=idNumber]', APPLICANT.idNumber)
+  await agent.type('input[name=phone]', APPLICANT.phone)
+  for (const box of await agent.$$('input[name=materialsReceived]')) await box.click()
+  await Promise.all([agent.waitForNavigation(), agent.click('form[action="/cases"] button[type=submit]')])
+  const caseUrl = agent.url().replace(/\?.*$/, '')
+  let body = await text(agent)
+  t.match(body, '已受理')
+  t.match(body, /报送截止\s+2026-02-25/, 'forward due over the Spring Festival')
+
+  await step(agent, 'forward')
+  t.match(await text(agent), '已报送')
+
+  // A forbidden step posted by hand from the page is refused.
+  await agent.evaluate(() => {
+    const form = document.createElement('form')
+    form.method = 'post'
+    form.action = `${location.pathname}/receive`
+    for (const [name, value] of [['_csrf', (document.querySelector('input[name=_csrf]') as HTMLInputElement).value], ['version', (document.querySelector('input[name=version]') as HTMLInputElement)?.value ?? '1']]) {
+      const input = document.createElement('input')
+      input.name = name
+      input.value = value
+      form.append(input)
+    }
+    document.body.append(form)
+    form.submit()
+  })
+  await agent.waitForNavigation()
+  t.match(await text(agent), '不能进行这项操作', 'the agent cannot receive for the window')
+
+  const clerk = await session(w.clerk.username, w.clerk.password)
+  await clerk.goto(caseUrl)
+  await step(clerk, 'receive')
+  t.match(await text(clerk), '办理中')
+  await step(clerk, 'complete', async (p) => {
+    await p.select('form[action$="/complete"] select[name=outcome]', 'approved')
+    await p.type('form[action$="/complete"] textarea[name=handback]', '低保证')
+  })
+  body = await text(clerk)
+  t.match(body, '已办结')
+  t.match(body, /回复截止\s+2026-02-24/, 'reply due: the make-up Saturday 14th, then the 24th')
+
+  const supervisor = await session(w.supervisor.username, w.supervisor.password)
+  await supervisor.goto(`${base}/`)
+  t.match(await text(supervisor), '辖区在办件')
+
+  await agent.goto(caseUrl)
+  await step(agent, 'reply', async (p) => {
+    await p.select('form[action$="/reply"] select[name=how]', 'station')
+    await p.select('form[action$="/reply"] select[name=overall]', 'satisfied')
+  })
+  body = await text(agent)
+  t.match(body, '已归档')
+  for (const s of ['登记受理', '报送窗口', '签收', '办结', '回复申请人']) t.match(body, s, `timeline: ${s}`)
+})
