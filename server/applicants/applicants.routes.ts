@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { renderReportHtml } from '../printing/reports.ts'
 import { NotFound } from '../errors/errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
@@ -7,7 +8,7 @@ import { idParams } from '../views/forms.ts'
 
 /** 一人一档: every visit, case, fee and rating of one applicant on one page. */
 export default async function applicantRoutes(app: FastifyInstance) {
-  app.get('/applicants/:id', { config: { roles: ['agent', 'supervisor', 'admin'] }, schema: { params: idParams } }, async (request, reply) => {
+  async function fileModel(request: FastifyRequest) {
     const actor = request.actor!
     const { id } = request.params as { id: number }
     const applicant = await app.db
@@ -27,13 +28,19 @@ export default async function applicantRoutes(app: FastifyInstance) {
       app.db.selectFrom('caseRatings').innerJoin('cases', 'cases.id', 'caseRatings.caseId').select(['cases.caseNo', 'caseRatings.overall', 'caseRatings.comment', 'caseRatings.recordedAt']).where('cases.applicantId', '=', id).orderBy('caseRatings.recordedAt', 'desc').execute(),
     ])
     const fullId = actor.role === 'agent' && actor.villageId === applicant.villageId
-    return reply.viewAsync('applicants/file.hbs', {
-      title: applicant.name,
-      applicant: { ...applicant, idNumberShown: fullId ? (applicant.idNumber ?? '') : maskIdNumber(applicant.idNumber) },
-      cases,
-      visits,
-      fees,
-      ratings,
-    })
+    return { applicant: { ...applicant, idNumberShown: fullId ? (applicant.idNumber ?? '') : maskIdNumber(applicant.idNumber) }, cases, visits, fees, ratings }
+  }
+  const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
+
+  app.get('/applicants/:id', { config: roles, schema: { params: idParams } }, async (request, reply) => {
+    const model = await fileModel(request)
+    return reply.viewAsync('applicants/file.hbs', { title: model.applicant.name, ...model, pdfAvailable: app.printing.available })
+  })
+
+  app.get('/applicants/:id/pdf', { config: roles, schema: { params: idParams } }, async (request, reply) => {
+    if (!app.printing.available) return reply.redirect(request.url.replace('/pdf', ''), 303)
+    const model = await fileModel(request)
+    const html = await renderReportHtml('person-file', { locale: request.locale, title: `${model.applicant.name} · ${request.t('applicants.file')}`, subtitle: `${model.applicant.townName} · ${model.applicant.villageName}`, generatedAt: app.now() }, model, app.config.timeZone)
+    return reply.sendPdf(html, `person-${model.applicant.id}`, { footerText: `person ${model.applicant.id}` })
   })
 }

@@ -9,6 +9,15 @@ import { resolveStation } from '../org/station.ts'
 import { recordFee, reverseFee, settleAgent, settleStation, totalsByDepartment, type EntryKind } from './fees.service.ts'
 import { dailyReport, listJournal, listSettlements } from './fees.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
+import { BOM, csvLine } from '../ledger/csv.ts'
+import { formatLocalDateTime } from '../calendar/local-time.ts'
+
+/** Integer fen as yuan with two decimals, exactly (no floating point). */
+export function formatFen(fen: string | bigint): string {
+  const n = BigInt(fen)
+  const abs = n < 0n ? -n : n
+  return `${n < 0n ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`
+}
 
 const idText = { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' } as const
 const time = { type: 'string', maxLength: 5, pattern: '^$|^([01][0-9]|2[0-3]):[0-5][0-9]$', hint: 'fees.timeFormat' } as const
@@ -98,6 +107,33 @@ export default async function feeRoutes(app: FastifyInstance) {
       return reply.redirect('/fees', 303)
     },
   )
+
+  /** The journal as the page shows it, for the exports. */
+  async function journalExport(request: FastifyRequest) {
+    const query = (request.query ?? {}) as JournalQuery
+    const from = query.from && isValidDate(query.from) ? query.from : app.today()
+    const to = query.to && isValidDate(query.to) ? query.to : from
+    const { station } = await resolveStation(app.db, request, Number(query.villageId) || null)
+    const entries = await listJournal(app.db, { villageId: station.id, from, to, kind: query.kind, department: query.department, timeFrom: query.timeFrom, timeTo: query.timeTo, reversalsOnly: query.reversals === 'on' }, app.config.timeZone)
+    const [, settlement] = from === to ? await listSettlements(app.db, station.id, from) : [[], undefined]
+    return { station, from, to, entries, total: totalsByDepartment(entries).total.toString(), settlement }
+  }
+
+  app.get('/fees.csv', { config: roles, schema: { querystring: journalQuery } }, async (request, reply) => {
+    const { station, from, to, entries } = await journalExport(request)
+    const t = request.t
+    let csv = BOM + csvLine(['serial', 'time', 'kind', 'department', 'amountFen', 'payer', 'caseNo', 'enteredBy', 'note'].map((c) => t(`fees.csv.${c}`)))
+    for (const e of entries) csv += csvLine([e.serial, formatLocalDateTime(e.enteredAt, app.config.timeZone), t(`fees.kinds.${e.kind}`), t(`departments.${e.department}`), formatFen(e.amountFen), e.payer, e.caseNo, e.enteredByName, e.note])
+    reply.header('content-disposition', `attachment; filename="fees-${station.code}-${from}-${to}.csv"`)
+    return reply.type('text/csv; charset=utf-8').send(csv)
+  })
+
+  app.get('/fees/pdf', { config: roles, schema: { querystring: journalQuery } }, async (request, reply) => {
+    if (!app.printing.available) return reply.redirect(request.url.replace('/fees/pdf', '/fees'), 303)
+    const model = await journalExport(request)
+    const html = await renderReportHtml('fee-journal', { locale: request.locale, title: request.t('fees.title'), subtitle: `${model.station.townName} · ${model.station.name} · ${model.from} – ${model.to}`, generatedAt: app.now() }, model, app.config.timeZone)
+    return reply.sendPdf(html, `fees-${model.station.code}-${model.from}`, { landscape: true, footerText: `${model.station.code} ${model.from}..${model.to}` })
+  })
 
   // ---- Settlement ----
   const dayQuery = { type: 'object', properties: { villageId: idText, day: text(10) } } as const

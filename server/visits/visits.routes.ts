@@ -4,6 +4,9 @@ import { VISIT_PURPOSES } from '../db/schema.ts'
 import { text } from '../views/forms.ts'
 import { fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
 import { resolveStation } from '../org/station.ts'
+import { BOM, csvLine } from '../ledger/csv.ts'
+import { renderReportHtml } from '../printing/reports.ts'
+import { formatLocalDateTime } from '../calendar/local-time.ts'
 
 const idText = { type: 'string', maxLength: 20, pattern: '^$|^[1-9][0-9]{0,17}$' } as const
 const visitBody = {
@@ -23,7 +26,7 @@ const visitBody = {
 export default async function visitRoutes(app: FastifyInstance) {
   const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
 
-  async function render(request: FastifyRequest, reply: FastifyReply, status: number, query: { villageId?: string; month?: string }, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
+  async function monthModel(request: FastifyRequest, query: { villageId?: string; month?: string }) {
     const month = query.month && /^\d{4}-(0[1-9]|1[0-2])$/.test(query.month) ? query.month : app.today().slice(0, 7)
     const { station, stations } = await resolveStation(app.db, request, Number(query.villageId) || null)
     const first = `${month}-01`
@@ -48,15 +51,23 @@ export default async function visitRoutes(app: FastifyInstance) {
       .where('visitDate', '<', next)
       .groupBy('purpose')
       .execute()
-    const applicants = request.actor!.role === 'agent' ? await app.db.selectFrom('applicants').select(['id', 'name', 'phone']).where('villageId', '=', station.id).orderBy('name').limit(500).execute() : []
-    return reply.code(status).viewAsync('visits/visits.hbs', {
-      title: request.t('visits.title'),
+    return {
       station,
       stations: request.actor!.role === 'agent' ? [] : stations,
       month,
       visits,
       stats: stats.map((s) => ({ ...s, batches: Number(s.batches), people: Number(s.people) })),
       totals: { batches: stats.reduce((n, s) => n + Number(s.batches), 0), people: stats.reduce((n, s) => n + Number(s.people), 0) },
+    }
+  }
+
+  async function render(request: FastifyRequest, reply: FastifyReply, status: number, query: { villageId?: string; month?: string }, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
+    const model = await monthModel(request, query)
+    const applicants = request.actor!.role === 'agent' ? await app.db.selectFrom('applicants').select(['id', 'name', 'phone']).where('villageId', '=', model.station.id).orderBy('name').limit(500).execute() : []
+    return reply.code(status).viewAsync('visits/visits.hbs', {
+      title: request.t('visits.title'),
+      ...model,
+      pdfAvailable: app.printing.available,
       canRecord: request.actor!.role === 'agent',
       applicants,
       purposes: VISIT_PURPOSES,
@@ -65,7 +76,24 @@ export default async function visitRoutes(app: FastifyInstance) {
     })
   }
 
-  app.get('/visits', { config: roles, schema: { querystring: { type: 'object', properties: { villageId: idText, month: text(7) } } } }, async (request, reply) => render(request, reply, 200, request.query as object))
+  const monthQuery = { type: 'object', properties: { villageId: idText, month: text(7) } } as const
+  app.get('/visits', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => render(request, reply, 200, request.query as object))
+
+  app.get('/visits.csv', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
+    const m = await monthModel(request, request.query as object)
+    const t = request.t
+    let csv = BOM + csvLine([t('fees.time'), t('visits.people'), t('visits.purpose'), t('cases.applicant'), t('visits.told'), t('cases.caseNo'), t('fees.enteredBy')])
+    for (const v of m.visits) csv += csvLine([formatLocalDateTime(v.visitedAt, app.config.timeZone), v.people, t(`visits.purposes.${v.purpose}`), v.applicantName, v.told, v.caseNo, v.recordedByName])
+    reply.header('content-disposition', `attachment; filename="visits-${m.station.code}-${m.month}.csv"`)
+    return reply.type('text/csv; charset=utf-8').send(csv)
+  })
+
+  app.get('/visits/pdf', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
+    if (!app.printing.available) return reply.redirect(request.url.replace('/visits/pdf', '/visits'), 303)
+    const m = await monthModel(request, request.query as object)
+    const html = await renderReportHtml('visits', { locale: request.locale, title: request.t('visits.monthStats', { month: m.month }), subtitle: `${m.station.townName} · ${m.station.name}`, generatedAt: app.now() }, m, app.config.timeZone)
+    return reply.sendPdf(html, `visits-${m.station.code}-${m.month}`, { landscape: true, footerText: `${m.station.code} ${m.month}` })
+  })
 
   app.post('/visits', { config: { roles: ['agent'] }, schema: { body: visitBody }, attachValidation: true }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, string>

@@ -40,3 +40,26 @@ t.test('visits are counted in batches and people; the person file shows everythi
   t.equal((await (await loggedIn(w, w.otherAgent)).get(`/applicants/${applicant.id}`)).statusCode, 404, 'another station')
   t.equal((await supervisor.post('/visits', { people: '1', purpose: 'consult' })).statusCode, 403, 'visits are recorded by agents')
 })
+
+t.test('an inspector gets visits, the journal, a settled day and a person file in CSV and on paper', async (t) => {
+  const w = await setupCaseWorld(t, '2026-03-02 10:00')
+  const agent = await loggedIn(w, w.agent)
+  const { caseId } = await submitIntake(agent, await w.matterId('GD-01'), { ...APPLICANT, materialsReceived: ['有线电视用户证或缴费卡'] })
+  const caseNo = (await w.db.selectFrom('cases').select('caseNo').where('id', '=', caseId!).executeTakeFirstOrThrow()).caseNo
+  await agent.get('/visits')
+  await agent.post('/visits', { time: '09:15', people: '2', purpose: 'consult', told: '=cmd|calc', caseNo: '' })
+  await agent.get('/fees')
+  await agent.post('/fees', { kind: 'collect', amount: '288', department: 'broadcasting', payer: '张小三', caseNo })
+  await agent.post('/fees/settlement/station', { declared: '288', note: '' })
+  const visitsCsv = await agent.get('/visits.csv?month=2026-03')
+  t.ok(visitsCsv.rawPayload.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])))
+  t.match(visitsCsv.body, `"'=cmd|calc"`, 'formula neutralised')
+  const feesCsv = await agent.get('/fees.csv?from=2026-03-02&to=2026-03-02')
+  t.match(feesCsv.body, '288.00')
+  t.match(feesCsv.body, caseNo)
+  for (const url of ['/visits/pdf?month=2026-03', '/fees/pdf?from=2026-03-02&to=2026-03-02', `/applicants/${(await w.db.selectFrom('applicants').select('id').executeTakeFirstOrThrow()).id}/pdf`]) {
+    const res = await agent.get(url)
+    t.equal(res.headers['content-type'], 'application/pdf', url)
+    t.equal(res.rawPayload.subarray(0, 5).toString(), '%PDF-')
+  }
+})
