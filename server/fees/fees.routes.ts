@@ -11,13 +11,7 @@ import { dailyReport, listJournal, listSettlements } from './fees.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { BOM, csvLine } from '../ledger/csv.ts'
 import { formatLocalDateTime } from '../calendar/local-time.ts'
-
-/** Integer fen as yuan with two decimals, exactly (no floating point). */
-export function formatFen(fen: string | bigint): string {
-  const n = BigInt(fen)
-  const abs = n < 0n ? -n : n
-  return `${n < 0n ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`
-}
+import { formatFen } from './money.ts'
 
 const idText = { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' } as const
 const time = { type: 'string', maxLength: 5, pattern: '^$|^([01][0-9]|2[0-3]):[0-5][0-9]$', hint: 'fees.timeFormat' } as const

@@ -1,20 +1,6 @@
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
 import QRCode from 'qrcode'
-import type { TemplateDelegate } from 'handlebars'
-import { handlebars, templatesDir } from '../views/plugin.ts'
+import { printTemplate as template } from './templates.ts'
 import { PRINT_ORIGIN } from './renderer.ts'
-
-const compiled = new Map<string, TemplateDelegate>()
-
-function template(name: string): TemplateDelegate {
-  let t = compiled.get(name)
-  if (!t) {
-    t = handlebars.compile(readFileSync(path.join(templatesDir, `${name}.hbs`), 'utf8'))
-    compiled.set(name, t)
-  }
-  return t
-}
 
 export interface DocumentFrame {
   locale: string

@@ -1,6 +1,7 @@
 import type Handlebars from 'handlebars'
 import { translate, isLocale, DEFAULT_LOCALE, type Locale } from '../i18n/i18n.ts'
 import { formatLocalDate, formatLocalDateTime } from '../calendar/local-time.ts'
+import { formatFen } from '../fees/money.ts'
 
 type HelperOptions = Handlebars.HelperOptions
 
@@ -40,13 +41,7 @@ export function registerHelpers(hbs: typeof Handlebars): void {
     if (!value) return ''
     return formatLocalDateTime(new Date(value as string), timeZoneOf(options))
   })
-  hbs.registerHelper('yuan', (fen: unknown) => {
-    if (fen === null || fen === undefined || fen === '') return ''
-    const n = BigInt(String(fen))
-    const sign = n < 0n ? '-' : ''
-    const abs = n < 0n ? -n : n
-    return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`
-  })
+  hbs.registerHelper('yuan', (fen: unknown) => (fen === null || fen === undefined || fen === '' ? '' : formatFen(String(fen))))
   hbs.registerHelper('urlencode', (value: unknown) => encodeURIComponent(String(value ?? '')))
   hbs.registerHelper('array', (...args: unknown[]) => args.slice(0, -1))
   hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''))
