@@ -34,6 +34,8 @@ import ledgerRoutes from './ledger/ledger.routes.ts'
 import visitRoutes from './visits/visits.routes.ts'
 import applicantRoutes from './applicants/applicants.routes.ts'
 import boardRoutes from './notices/board.routes.ts'
+import notificationRoutes from './notifications/notifications.routes.ts'
+import supervisionRoutes from './supervision/supervision.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -147,6 +149,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(visitRoutes)
   await app.register(applicantRoutes)
   await app.register(boardRoutes)
+  await app.register(notificationRoutes)
+  await app.register(supervisionRoutes)
 
   return app
 }

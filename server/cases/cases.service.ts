@@ -70,10 +70,10 @@ function acceptanceColumns(calendar: Calendar, mv: MatterVersion, today: string,
   }
 }
 
-/** Appends the case's event to its station's hash chain (see ledger/chain.ts). */
-async function appendEvent(
+/** Appends the case's event to its station's hash chain (see ledger/chain.ts). Jobs act as { id: null, role: 'system' }. */
+export async function appendEvent(
   db: Db,
-  actor: Pick<Actor, 'id' | 'role' | 'countyId'>,
+  actor: { id: number | null; role: string; countyId: number },
   caseRef: { id: string; villageId: number },
   action: string,
   from: Stage | null,

@@ -424,6 +424,35 @@ export interface PostingObjectionsTable {
   resolvedBy: number | null
 }
 
+export interface JobRunsTable {
+  id: Generated<string>
+  job: string
+  startedAt: Timestamp
+  finishedAt: Timestamp | null
+  rows: Generated<number>
+  error: string | null
+  instance: string
+}
+
+export interface CaseAlertsTable {
+  caseId: string
+  dueKind: string
+  dueOn: string
+  level: 'due_soon' | 'overdue' | 'very_overdue'
+  createdAt: CreatedAt
+}
+
+export interface NotificationsTable {
+  id: Generated<string>
+  countyId: number
+  userId: number
+  kind: string
+  caseId: string | null
+  params: Json<Record<string, unknown>>
+  createdAt: CreatedAt
+  readAt: Timestamp | null
+}
+
 export interface Database {
   counties: CountiesTable
   towns: TownsTable
@@ -450,6 +479,9 @@ export interface Database {
   stationSettlements: StationSettlementsTable
   notices: NoticesTable
   postingObjections: PostingObjectionsTable
+  jobRuns: JobRunsTable
+  caseAlerts: CaseAlertsTable
+  notifications: NotificationsTable
 }
 
 export type County = Selectable<CountiesTable>

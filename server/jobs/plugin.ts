@@ -1,26 +1,35 @@
 import fp from 'fastify-plugin'
 import cron from 'node-cron'
 import type { FastifyInstance } from 'fastify'
-import { runExclusively } from './run-job.ts'
+import { runRecordedJob } from './run-job.ts'
 import { publishOverdueMonthlyLists } from '../notices/notices.service.ts'
+import { sweepDeadlines } from './deadline-sweep.ts'
+import { loadCalendar } from '../calendar/calendar.repository.ts'
 
 /** Scheduled work, in the configured local time zone; every instance schedules, one runs (advisory lock). */
 async function jobsPlugin(app: FastifyInstance, options: { enabled: boolean }) {
   if (!options.enabled) return
-  const tasks = [
-    // Monthly case lists still waiting for approval go up on the 5th (and any day after, if missed).
+  const job = (name: string, schedule: string, work: () => Promise<number>) =>
     cron.schedule(
-      '10 0 * * *',
+      schedule,
       async () => {
         try {
-          const published = await runExclusively(app.db, 'publish-monthly-lists', (db) => publishOverdueMonthlyLists(db, app.today()))
-          if (published) app.log.info({ published }, 'monthly case lists published')
+          const run = await runRecordedJob(app.db, name, work)
+          if (run.error) app.log.error({ job: name, error: run.error }, 'job failed')
+          else if (run.ran) app.log.info({ job: name, rows: run.rows }, 'job done')
         } catch (error) {
-          app.log.error({ err: error }, 'job publish-monthly-lists failed')
+          // The database may be away; the next run tries again.
+          app.log.error({ err: error, job: name }, 'job could not run')
         }
       },
-      { timezone: app.config.timeZone, name: 'publish-monthly-lists' },
-    ),
+      { timezone: app.config.timeZone, name },
+    )
+  const tasks = [
+    // Every 15 minutes, and just after midnight when dates turn.
+    job('deadline-sweep', '*/15 * * * *', async () => sweepDeadlines(app.db, await loadCalendar(app.db), app.today())),
+    job('deadline-sweep-midnight', '2 0 * * *', async () => sweepDeadlines(app.db, await loadCalendar(app.db), app.today())),
+    // Monthly case lists still waiting for approval go up on the 5th (and any day after, if missed).
+    job('publish-monthly-lists', '10 0 * * *', () => publishOverdueMonthlyLists(app.db, app.today())),
   ]
   app.addHook('onClose', async () => {
     for (const task of tasks) await task.stop()

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 
@@ -15,4 +16,23 @@ export async function runExclusively<T>(db: Db, jobName: string, work: (db: Db) 
       await sql`select pg_advisory_unlock(hashtext('job'), hashtext(${jobName}))`.execute(conn)
     }
   })
+}
+
+const INSTANCE = `${hostname()}:${process.pid}`
+
+/** Runs a job exclusively and records the run (start, end, rows touched, error) for the admins' page. */
+export async function runRecordedJob(db: Db, jobName: string, work: (db: Db) => Promise<number>): Promise<{ ran: boolean; rows: number; error: string | null }> {
+  const outcome = await runExclusively(db, jobName, async (conn) => {
+    const { id } = await db.insertInto('jobRuns').values({ job: jobName, startedAt: new Date(), instance: INSTANCE }).returning('id').executeTakeFirstOrThrow()
+    try {
+      const rows = await work(conn)
+      await db.updateTable('jobRuns').set({ finishedAt: new Date(), rows }).where('id', '=', id).execute()
+      return { ran: true, rows, error: null }
+    } catch (error) {
+      const message = (error as Error).message ?? String(error)
+      await db.updateTable('jobRuns').set({ finishedAt: new Date(), error: message.slice(0, 2000) }).where('id', '=', id).execute()
+      return { ran: true, rows: 0, error: message }
+    }
+  })
+  return outcome ?? { ran: false, rows: 0, error: null }
 }

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { navigationFor } from './navigation.ts'
 import { nextYearScheduleMissing } from '../calendar/calendar.service.ts'
+import { unreadCount } from '../notifications/notifications.service.ts'
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -26,6 +27,7 @@ async function layoutLocals(app: FastifyInstance) {
   })
   // Administrators are reminded of next year's holiday schedule from 1 November until it is entered.
   app.addHook('preHandler', async (request, reply) => {
+    if (request.actor && request.method === 'GET' && reply.locals) reply.locals.unread = await unreadCount(app.db, request.actor.id)
     if (request.actor?.role !== 'admin' || request.method !== 'GET') return
     const missing = await nextYearScheduleMissing(app.db, app.today())
     if (missing) (reply.locals.notices as string[]).push(request.t('calendar.nextYearMissing', { year: missing }))

@@ -15,8 +15,8 @@ export function navigationFor(actor: Actor | null): NavItem[] {
     case 'clerk':
       return [home, { href: '/cases', labelKey: 'nav.search' }]
     case 'supervisor':
-      return [home, { href: '/cases', labelKey: 'nav.search' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/visits', labelKey: 'nav.visits' }, { href: '/fees', labelKey: 'nav.fees' }, { href: '/notices', labelKey: 'nav.notices' }, { href: '/villages', labelKey: 'nav.villages' }]
+      return [home, { href: '/overdue', labelKey: 'nav.overdue' }, { href: '/cases', labelKey: 'nav.search' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/visits', labelKey: 'nav.visits' }, { href: '/fees', labelKey: 'nav.fees' }, { href: '/notices', labelKey: 'nav.notices' }, { href: '/villages', labelKey: 'nav.villages' }]
     case 'admin':
-      return [home, { href: '/admin/users', labelKey: 'nav.users' }, { href: '/admin/org', labelKey: 'nav.org' }, { href: '/admin/matters', labelKey: 'nav.matters' }, { href: '/admin/calendar', labelKey: 'nav.calendar' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/admin/ledger/verify', labelKey: 'nav.verify' }]
+      return [home, { href: '/admin/users', labelKey: 'nav.users' }, { href: '/admin/org', labelKey: 'nav.org' }, { href: '/admin/matters', labelKey: 'nav.matters' }, { href: '/admin/calendar', labelKey: 'nav.calendar' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/admin/ledger/verify', labelKey: 'nav.verify' }, { href: '/admin/jobs', labelKey: 'nav.jobs' }]
   }
 }

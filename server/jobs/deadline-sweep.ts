@@ -1,0 +1,70 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/connect.ts'
+import type { Stage } from '../db/schema.ts'
+import type { Calendar } from '../calendar/working-days.ts'
+import { computeDueDate, stageStatus } from '../calendar/working-days.ts'
+import { appendEvent } from '../cases/cases.service.ts'
+import { notify } from '../notifications/notifications.service.ts'
+
+const SWEPT_STAGES: Stage[] = ['registered', 'accepted', 'forwarded', 'in_progress', 'completed']
+
+function dueKind(stage: Stage, onTheSpot: boolean): string {
+  if (stage === 'registered') return 'registration'
+  if (stage === 'accepted') return onTheSpot ? 'complete' : 'forward'
+  if (stage === 'completed') return 'reply'
+  return 'complete'
+}
+
+/**
+ * The deadline sweep: for every open stage that is due soon or late, one event and one set of
+ * notifications per (case, deadline, level) — whatever the number of runs. Each case is its own
+ * transaction, so a crash leaves no half-written case and the next run completes the rest.
+ * Only open cases due by the next working day are read, through the partial index on due_on.
+ */
+export async function sweepDeadlines(db: Db, calendar: Calendar, today: string): Promise<number> {
+  const horizon = computeDueDate(calendar, today, 1).due
+  const candidates = await db
+    .selectFrom('cases')
+    .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
+    .select(['cases.id', 'cases.countyId', 'cases.townId', 'cases.villageId', 'cases.stage', 'cases.dueOn', 'cases.dueLimit', 'cases.agentId', 'cases.windowId', 'cases.caseNo', 'cases.serviceForm', 'matterVersions.caseType'])
+    .where(sql<boolean>`cases.stage not in ('rejected','closed','withdrawn','replied')`)
+    .where('cases.stage', 'in', SWEPT_STAGES)
+    .where('cases.dueOn', '<=', horizon)
+    .execute()
+  let written = 0
+  for (const c of candidates) {
+    const level = stageStatus(calendar, c.dueOn!, c.dueLimit ?? 0, today)
+    if (level === 'on_time') continue
+    const kind = dueKind(c.stage, c.caseType === 'on_the_spot' || c.serviceForm === 'on_the_spot')
+    const wrote = await db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('caseAlerts')
+        .values({ caseId: c.id, dueKind: kind, dueOn: c.dueOn!, level })
+        .onConflict((oc) => oc.doNothing())
+        .returning('caseId')
+        .executeTakeFirst()
+      if (!inserted) return false
+      await appendEvent(trx, { id: null, role: 'system', countyId: c.countyId }, { id: c.id, villageId: c.villageId }, level, c.stage, c.stage, '', { dueKind: kind, dueOn: c.dueOn })
+      // The one holding the case is told at due_soon and overdue; the supervisors at overdue and very_overdue.
+      const holders =
+        c.stage === 'forwarded' || c.stage === 'in_progress'
+          ? await trx.selectFrom('users').select('id').where('windowId', '=', c.windowId).where('disabled', '=', false).execute()
+          : [{ id: c.agentId }]
+      const supervisors = await trx
+        .selectFrom('users')
+        .select('id')
+        .where('role', '=', 'supervisor')
+        .where('countyId', '=', c.countyId)
+        .where((eb) => eb.or([eb('townId', '=', c.townId), eb('townId', 'is', null)]))
+        .where('disabled', '=', false)
+        .execute()
+      const recipients = new Set<number>()
+      if (level !== 'very_overdue') holders.forEach((u) => recipients.add(u.id))
+      if (level !== 'due_soon') supervisors.forEach((u) => recipients.add(u.id))
+      await notify(trx, [...recipients], { countyId: c.countyId, kind: `deadline.${level}`, caseId: c.id, params: { caseNo: c.caseNo, dueOn: c.dueOn, dueKind: kind } })
+      return true
+    })
+    if (wrote) written++
+  }
+  return written
+}

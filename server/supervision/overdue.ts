@@ -1,0 +1,79 @@
+import type { Db } from '../db/connect.ts'
+import type { Scope } from '../accounts/actor.ts'
+import { inScope } from '../accounts/scope.ts'
+import { CASE_COLUMNS } from '../cases/cases.repository.ts'
+import type { Calendar, StageStatus } from '../calendar/working-days.ts'
+import { stageStatus, workingDaysBetween } from '../calendar/working-days.ts'
+
+export const AGE_BUCKETS = [
+  { key: '1-2', min: 1, max: 2 },
+  { key: '3-5', min: 3, max: 5 },
+  { key: '6-10', min: 6, max: 10 },
+  { key: '11-20', min: 11, max: 20 },
+  { key: '21+', min: 21, max: Infinity },
+] as const
+
+/** Open cases in scope with their due status and, when late, their lateness in working days. */
+export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, today: string) {
+  const rows = await db
+    .selectFrom('cases')
+    .innerJoin('villages', 'villages.id', 'cases.villageId')
+    .innerJoin('towns', 'towns.id', 'cases.townId')
+    .innerJoin('users as agent', 'agent.id', 'cases.agentId')
+    .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
+    .leftJoin('windows', 'windows.id', 'cases.windowId')
+    .select([
+      'cases.id', 'cases.caseNo', 'cases.stage', 'cases.dueOn', 'cases.dueLimit', 'villages.name as villageName', 'towns.name as townName',
+      'windows.name as windowName', 'agent.displayName as agentName', 'matterVersions.name as matterName',
+    ])
+    .where('cases.stage', 'in', ['registered', 'accepted', 'forwarded', 'in_progress', 'completed'])
+    .where('cases.dueOn', 'is not', null)
+    .where((eb) => inScope(eb, scope, CASE_COLUMNS))
+    .execute()
+  const cases = rows.map((r) => {
+    const status = stageStatus(calendar, r.dueOn!, r.dueLimit ?? 0, today)
+    const late = status === 'overdue' || status === 'very_overdue' ? workingDaysBetween(calendar, r.dueOn!, today) : 0
+    // Held by the window while it handles the case, otherwise by the station's agent.
+    const holder = r.stage === 'forwarded' || r.stage === 'in_progress' ? (r.windowName ?? '') : r.agentName
+    return { ...r, status, late, holder }
+  })
+  const countBy = (key: (c: (typeof cases)[number]) => string) => {
+    const groups = new Map<string, Record<StageStatus, number>>()
+    for (const c of cases) {
+      const k = key(c)
+      const g = groups.get(k) ?? { on_time: 0, due_soon: 0, overdue: 0, very_overdue: 0 }
+      g[c.status]++
+      groups.set(k, g)
+    }
+    return [...groups].map(([name, counts]) => ({ name, ...counts })).sort((a, b) => b.very_overdue - a.very_overdue || b.overdue - a.overdue || a.name.localeCompare(b.name))
+  }
+  const late = cases.filter((c) => c.status === 'overdue' || c.status === 'very_overdue').sort((a, b) => b.late - a.late)
+  return {
+    late,
+    byTown: countBy((c) => c.townName),
+    byVillage: countBy((c) => `${c.townName} · ${c.villageName}`),
+    byWindow: countBy((c) => c.windowName ?? '—'),
+    byAgent: countBy((c) => `${c.villageName} · ${c.agentName}`),
+    aging: AGE_BUCKETS.map((b) => ({ key: b.key, count: late.filter((c) => c.late >= b.min && c.late <= b.max).length })),
+  }
+}
+
+/** A bar chart drawn on the server as SVG: no script, prints as it looks. */
+export function agingChartSvg(buckets: { key: string; count: number }[], label: (key: string) => string): string {
+  const width = 480
+  const barHeight = 26
+  const max = Math.max(1, ...buckets.map((b) => b.count))
+  const rows = buckets
+    .map((b, i) => {
+      const w = Math.round((b.count / max) * 300)
+      const y = i * (barHeight + 8)
+      return `<text x="0" y="${y + 18}" font-size="13">${escapeXml(label(b.key))}</text><rect x="120" y="${y}" width="${w}" height="${barHeight}" fill="#c62828"/><text x="${126 + w}" y="${y + 18}" font-size="13">${b.count}</text>`
+    })
+    .join('')
+  const height = buckets.length * (barHeight + 8)
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${rows}</svg>`
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
+}

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify'
+import { scopeOf } from '../accounts/actor.ts'
+import { loadCalendar } from '../calendar/calendar.repository.ts'
+import { BOM, csvLine } from '../ledger/csv.ts'
+import { agingChartSvg, overdueBoard } from './overdue.ts'
+
+/** The overdue board for supervisors, and the job runs for administrators. */
+export default async function supervisionRoutes(app: FastifyInstance) {
+  const supervisors = { roles: ['supervisor', 'admin'] as const }
+
+  app.get('/overdue', { config: supervisors }, async (request, reply) => {
+    const board = await overdueBoard(app.db, scopeOf(request.actor!), await loadCalendar(app.db), app.today())
+    return reply.viewAsync('supervision/overdue.hbs', {
+      title: request.t('overdue.title'),
+      ...board,
+      chart: agingChartSvg(board.aging, (key) => request.t('overdue.lateDays', { range: key })),
+    })
+  })
+
+  app.get('/overdue.csv', { config: supervisors }, async (request, reply) => {
+    const board = await overdueBoard(app.db, scopeOf(request.actor!), await loadCalendar(app.db), app.today())
+    const t = request.t
+    let csv = BOM + csvLine([t('cases.caseNo'), t('cases.village'), t('cases.matter'), t('cases.stage'), t('overdue.holder'), t('cases.due'), t('overdue.late'), t('cases.due')])
+    for (const c of board.late) csv += csvLine([c.caseNo, `${c.townName} · ${c.villageName}`, c.matterName, t(`stages.${c.stage}`), c.holder, c.dueOn, c.late, t(`due.status.${c.status}`)])
+    reply.header('content-disposition', `attachment; filename="overdue-${app.today()}.csv"`)
+    return reply.type('text/csv; charset=utf-8').send(csv)
+  })
+
+  app.get('/admin/jobs', { config: { roles: ['admin'] } }, async (request, reply) => {
+    const runs = await app.db.selectFrom('jobRuns').selectAll().orderBy('id', 'desc').limit(200).execute()
+    return reply.viewAsync('supervision/jobs.hbs', { title: request.t('jobs.title'), runs })
+  })
+}
