@@ -36,6 +36,7 @@ import applicantRoutes from './applicants/applicants.routes.ts'
 import boardRoutes from './notices/board.routes.ts'
 import notificationRoutes from './notifications/notifications.routes.ts'
 import supervisionRoutes from './supervision/supervision.routes.ts'
+import rectificationRoutes from './ratings/rectifications.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -151,6 +152,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(boardRoutes)
   await app.register(notificationRoutes)
   await app.register(supervisionRoutes)
+  await app.register(rectificationRoutes)
 
   return app
 }

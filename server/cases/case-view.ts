@@ -38,6 +38,8 @@ export function caseViewModel(actor: Actor, c: CaseView, flags: CaseFlags, calen
       { key: 'replied', date: c.repliedOn },
     ].filter((d) => d.date),
     actions: allowedActions(c.stage, actor.role, flags),
+    // A window never learns how the applicant rated it; the rectification reaches it without a name.
+    showRating: actor.role !== 'clerk',
     flags,
   }
 }

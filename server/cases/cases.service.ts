@@ -13,6 +13,7 @@ import { completeDue, forwardDue, replyDue, REGISTRATION_LIMIT } from './case-de
 import { findCaseInScope, type CaseView } from './cases.repository.ts'
 import { caseEventContent, chainHash, lockChainHead } from '../ledger/chain.ts'
 import { maskName } from '../privacy/mask.ts'
+import { openRectification } from '../ratings/rectifications.service.ts'
 import { yuanToFen } from '../matters/matter-form.ts'
 
 export interface ApplicantInput {
@@ -506,13 +507,26 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
         set: { repliedOn: today, dueOn: null, dueLimit: null, ...(rating ? { rating: rating.overall, closedOn: today } : {}) },
         note: str(input.note),
         data: { how, returned, feesSettled: str(input.feesSettled) === 'on', rating: rating?.overall ?? null },
-        after: rating ? (t) => insertRating(t, actor, c.id, rating) : undefined,
+        after: rating
+          ? async (t) => {
+              await insertRating(t, actor, c.id, rating)
+              await openRectification(t, c, rating.overall, rating.comment, calendar, today)
+            }
+          : undefined,
       }
     }
     case 'rate': {
       const rating = ratingOf(input)
       if (!rating) throw new RuleViolation('validation.choose', 'overall')
-      return { to: 'closed', set: { rating: rating.overall, closedOn: today }, data: { rating: rating.overall }, after: (t) => insertRating(t, actor, c.id, rating) }
+      return {
+        to: 'closed',
+        set: { rating: rating.overall, closedOn: today },
+        data: { rating: rating.overall },
+        after: async (t) => {
+          await insertRating(t, actor, c.id, rating)
+          await openRectification(t, c, rating.overall, rating.comment, calendar, today)
+        },
+      }
     }
     case 'follow_up':
       return { to: c.stage, set: {}, note: requireText(input, 'note') }

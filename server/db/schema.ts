@@ -453,6 +453,39 @@ export interface NotificationsTable {
   readAt: Timestamp | null
 }
 
+export type RectificationStatus = 'open' | 'submitted' | 'accepted' | 'returned' | 'appealed' | 'appeal_upheld'
+
+export interface RectificationsTable {
+  id: Generated<number>
+  countyId: number
+  townId: number
+  caseId: string
+  villageId: number | null
+  windowId: number | null
+  rating: Rating
+  comment: Generated<string>
+  dueOn: string
+  status: RectificationStatus
+  callback: Generated<string>
+  fixed: Generated<string>
+  reply: Generated<string>
+  appealReason: Generated<string>
+  decisionNote: Generated<string>
+  createdAt: CreatedAt
+  updatedAt: Generated<Timestamp>
+}
+
+export interface RectificationEventsTable {
+  id: Generated<string>
+  rectificationId: number
+  actorId: number | null
+  action: string
+  fromStatus: string | null
+  toStatus: string
+  note: Generated<string>
+  at: CreatedAt
+}
+
 export interface Database {
   counties: CountiesTable
   towns: TownsTable
@@ -482,6 +515,8 @@ export interface Database {
   jobRuns: JobRunsTable
   caseAlerts: CaseAlertsTable
   notifications: NotificationsTable
+  rectifications: RectificationsTable
+  rectificationEvents: RectificationEventsTable
 }
 
 export type County = Selectable<CountiesTable>

@@ -1,0 +1,111 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/connect.ts'
+import type { Actor } from '../accounts/actor.ts'
+import type { Rating, RectificationStatus } from '../db/schema.ts'
+import { NotFound, RuleViolation, Forbidden } from '../errors/errors.ts'
+import type { Calendar } from '../calendar/working-days.ts'
+import { computeDueDate } from '../calendar/working-days.ts'
+import { notify } from '../notifications/notifications.service.ts'
+
+export const BAD_RATINGS: Rating[] = ['dissatisfied', 'very_dissatisfied']
+export const RECTIFICATION_DAYS = 10
+
+/**
+ * A 不满意 or 非常不满意 rating opens a rectification for the unit that handled the case: the window
+ * when it was forwarded, otherwise the station; due in 10 working days. Called inside the rating's transaction.
+ */
+export async function openRectification(
+  trx: Db,
+  c: { id: string; countyId: number; townId: number; villageId: number; windowId: number | null; forwardedOn: string | null },
+  rating: Rating,
+  comment: string,
+  calendar: Calendar,
+  today: string,
+): Promise<void> {
+  if (!BAD_RATINGS.includes(rating)) return
+  const dueOn = computeDueDate(calendar, today, RECTIFICATION_DAYS).due
+  const unit = c.forwardedOn && c.windowId ? { windowId: c.windowId, villageId: null } : { windowId: null, villageId: c.villageId }
+  const { id } = await trx
+    .insertInto('rectifications')
+    .values({ countyId: c.countyId, townId: c.townId, caseId: c.id, ...unit, rating, comment, dueOn, status: 'open' })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  await trx.insertInto('rectificationEvents').values({ rectificationId: id, actorId: null, action: 'open', fromStatus: null, toStatus: 'open' }).execute()
+  const staff = await trx
+    .selectFrom('users')
+    .select('id')
+    .where('disabled', '=', false)
+    .where((eb) =>
+      eb.or([
+        unit.windowId ? eb('windowId', '=', unit.windowId) : eb('villageId', '=', unit.villageId!),
+        eb.and([eb('role', '=', 'supervisor'), eb.or([eb('townId', '=', c.townId), eb('townId', 'is', null)]), eb('countyId', '=', c.countyId)]),
+      ]),
+    )
+    .execute()
+  await notify(trx, staff.map((u) => u.id), { countyId: c.countyId, kind: 'rectification.opened', caseId: null, params: { id, dueOn } })
+}
+
+/** Is the actor one of the unit's staff? They see the rectification, never who rated. */
+export function isUnitStaff(actor: Actor, r: { windowId: number | null; villageId: number | null }): boolean {
+  return (actor.role === 'clerk' && r.windowId !== null && actor.windowId === r.windowId) || (actor.role === 'agent' && r.villageId !== null && actor.villageId === r.villageId)
+}
+
+export function isUnitSupervisor(actor: Actor, r: { countyId: number; townId: number }): boolean {
+  return actor.role === 'supervisor' && actor.countyId === r.countyId && (actor.townId === null || actor.townId === r.townId)
+}
+
+type Step =
+  | { action: 'submit'; callback: string; fixed: string; reply: string }
+  | { action: 'decide'; decision: 'accepted' | 'returned'; note: string }
+  | { action: 'appeal'; reason: string }
+  | { action: 'decide_appeal'; decision: 'appeal_upheld' | 'open'; note: string }
+
+const FROM: Record<Step['action'], RectificationStatus[]> = {
+  submit: ['open', 'returned'],
+  decide: ['submitted'],
+  appeal: ['open', 'returned'],
+  decide_appeal: ['appealed'],
+}
+
+/** One step of a rectification: the unit submits or appeals; the supervisor accepts, returns or rules on the appeal. */
+export async function stepRectification(db: Db, actor: Actor, id: number, step: Step): Promise<RectificationStatus> {
+  return db.transaction().execute(async (trx) => {
+    const r = await trx.selectFrom('rectifications').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+    if (!r || !(isUnitStaff(actor, r) || isUnitSupervisor(actor, r))) throw new NotFound()
+    const byUnit = step.action === 'submit' || step.action === 'appeal'
+    if (byUnit ? !isUnitStaff(actor, r) : !isUnitSupervisor(actor, r)) throw new Forbidden()
+    if (!FROM[step.action].includes(r.status)) throw new RuleViolation('rectifications.notNow')
+    let to: RectificationStatus
+    let note = ''
+    const set: Record<string, unknown> = {}
+    switch (step.action) {
+      case 'submit':
+        for (const [field, value] of Object.entries({ callback: step.callback, fixed: step.fixed, reply: step.reply })) {
+          if (!value.trim()) throw new RuleViolation('validation.required', field)
+          set[field] = value.trim()
+        }
+        to = 'submitted'
+        break
+      case 'decide':
+        if (step.decision === 'returned' && !step.note.trim()) throw new RuleViolation('rectifications.returnNote', 'note')
+        to = step.decision
+        note = step.note.trim()
+        set.decisionNote = note
+        break
+      case 'appeal':
+        if (!step.reason.trim()) throw new RuleViolation('validation.required', 'reason')
+        to = 'appealed'
+        note = step.reason.trim()
+        set.appealReason = note
+        break
+      case 'decide_appeal':
+        to = step.decision
+        note = step.note.trim()
+        set.decisionNote = note
+        break
+    }
+    await trx.updateTable('rectifications').set({ ...set, status: to, updatedAt: sql`now()` as never }).where('id', '=', id).execute()
+    await trx.insertInto('rectificationEvents').values({ rectificationId: id, actorId: actor.id, action: step.action, fromStatus: r.status, toStatus: to, note }).execute()
+    return to
+  })
+}

@@ -1,0 +1,68 @@
+import t from 'tap'
+import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT } from '../fixtures/cases.ts'
+
+t.test('a bad rating opens a rectification for the window, which never sees who rated it', async (t) => {
+  const w = await setupCaseWorld(t, '2026-03-02 09:00')
+  const agent = await loggedIn(w, w.agent)
+  const clerk = await loggedIn(w, w.clerk)
+  const supervisor = await loggedIn(w, w.supervisor)
+  const { caseId } = await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
+  let page = await agent.get(`/cases/${caseId}`)
+  const windowId = String(w.org.windows.find((x) => x.townId === w.org.towns[0].id && x.department === 'civil_affairs')!.id)
+  await agent.post(`/cases/${caseId}/forward`, { version: versionOn(page.body), windowId, method: 'online' })
+  page = await clerk.get(`/cases/${caseId}`)
+  await clerk.post(`/cases/${caseId}/receive`, { version: versionOn(page.body) })
+  page = await clerk.get(`/cases/${caseId}`)
+  await clerk.post(`/cases/${caseId}/complete`, { version: versionOn(page.body), outcome: 'refused', reason: '收入超标' })
+  page = await agent.get(`/cases/${caseId}`)
+  await agent.post(`/cases/${caseId}/reply`, { version: versionOn(page.body), how: 'phone', overall: 'dissatisfied', satisfaction: '2', efficiency: '2', competence: '3', attitude: '1', comment: '窗口态度差' })
+
+  const r = await w.db.selectFrom('rectifications').selectAll().executeTakeFirstOrThrow()
+  t.equal(r.windowId, Number(windowId), 'the unit is the window that handled it')
+  t.equal(r.dueOn, '2026-03-16', '10 working days')
+  t.equal(r.status, 'open')
+  t.match((await clerk.get('/inbox')).body, '有一条差评需要整改')
+
+  const list = await clerk.get('/rectifications')
+  t.match(list.body, '不满意')
+  const detail = await clerk.get(`/rectifications/${r.id}`)
+  t.match(detail.body, '窗口态度差', 'the comment reaches the unit')
+  const caseNo = (await w.db.selectFrom('cases').select('caseNo').where('id', '=', caseId!).executeTakeFirstOrThrow()).caseNo
+  for (const hidden of [caseNo, '张小三', '张*三', '13912345678']) {
+    t.notMatch(list.body, hidden, `the list hides ${hidden}`)
+    t.notMatch(detail.body, hidden, `the detail hides ${hidden}`)
+  }
+  t.notMatch((await clerk.get(`/cases/${caseId}`)).body, '<dt>评价</dt>', 'the case page hides the rating from the window')
+  t.match((await supervisor.get(`/rectifications/${r.id}`)).body, caseNo, 'the supervisor sees which case')
+
+  const empty = await clerk.post(`/rectifications/${r.id}/submit`, { callback: '', fixed: '已培训', reply: '已道歉' })
+  t.equal(empty.statusCode, 400)
+  t.match(empty.body, '已培训', 'typed text stays')
+  t.equal((await clerk.post(`/rectifications/${r.id}/submit`, { callback: '已电话回访', fixed: '窗口人员已培训', reply: '已致歉并解释政策' })).statusCode, 303)
+  t.equal((await clerk.post(`/rectifications/${r.id}/decide`, { decision: 'accepted' })).statusCode, 403, 'the unit cannot accept its own')
+  t.equal((await supervisor.post(`/rectifications/${r.id}/decide`, { decision: 'returned', note: '' })).statusCode, 400, 'a return needs a reason')
+  t.equal((await supervisor.post(`/rectifications/${r.id}/decide`, { decision: 'returned', note: '回访记录不完整' })).statusCode, 303)
+  t.equal((await clerk.post(`/rectifications/${r.id}/submit`, { callback: '3月5日电话回访，申请人表示理解', fixed: '窗口人员已培训', reply: '已致歉并解释政策' })).statusCode, 303)
+  t.equal((await supervisor.post(`/rectifications/${r.id}/decide`, { decision: 'accepted', note: '' })).statusCode, 303)
+  const events = await w.db.selectFrom('rectificationEvents').select(['action', 'toStatus']).where('rectificationId', '=', r.id).orderBy('id').execute()
+  t.same(events.map((e) => `${e.action}>${e.toStatus}`), ['open>open', 'submit>submitted', 'decide>returned', 'submit>submitted', 'decide>accepted'])
+  t.equal((await (await loggedIn(w, w.otherClerk)).get(`/rectifications/${r.id}`)).statusCode, 404, 'another window')
+})
+
+t.test('a rating shown to be mistaken: the station appeals, the supervisor upholds', async (t) => {
+  const w = await setupCaseWorld(t, '2026-03-02 09:00')
+  const agent = await loggedIn(w, w.agent)
+  const supervisor = await loggedIn(w, w.supervisor)
+  const { caseId } = await submitIntake(agent, await w.matterId('LB-03'), { ...APPLICANT, serviceForm: 'on_the_spot', materialsReceived: ['居民身份证', '户口簿'] })
+  let page = await agent.get(`/cases/${caseId}`)
+  await agent.post(`/cases/${caseId}/complete`, { version: versionOn(page.body), outcome: 'approved' })
+  page = await agent.get(`/cases/${caseId}`)
+  await agent.post(`/cases/${caseId}/reply`, { version: versionOn(page.body), how: 'station' })
+  page = await agent.get(`/cases/${caseId}`)
+  await agent.post(`/cases/${caseId}/rate`, { version: versionOn(page.body), overall: 'very_dissatisfied', comment: '误点' })
+  const r = await w.db.selectFrom('rectifications').selectAll().executeTakeFirstOrThrow()
+  t.equal(r.villageId, w.org.villages[0].id, 'kept at the station: the station is the unit')
+  t.equal((await agent.post(`/rectifications/${r.id}/appeal`, { reason: '申请人回访时说明是误操作' })).statusCode, 303)
+  t.equal((await supervisor.post(`/rectifications/${r.id}/decide_appeal`, { decision: 'appeal_upheld', note: '核实属实' })).statusCode, 303)
+  t.equal((await w.db.selectFrom('rectifications').select('status').executeTakeFirstOrThrow()).status, 'appeal_upheld')
+})
