@@ -37,6 +37,7 @@ import boardRoutes from './notices/board.routes.ts'
 import notificationRoutes from './notifications/notifications.routes.ts'
 import supervisionRoutes from './supervision/supervision.routes.ts'
 import rectificationRoutes from './ratings/rectifications.routes.ts'
+import statsRoutes from './supervision/stats.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -153,6 +154,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(notificationRoutes)
   await app.register(supervisionRoutes)
   await app.register(rectificationRoutes)
+  await app.register(statsRoutes)
 
   return app
 }

@@ -167,7 +167,7 @@ export default async function caseRoutes(app: FastifyInstance) {
     }
     if (!input.applicantId && !input.applicant.phone) return renderIntake(request, reply, 400, body, { phone: request.t('validation.required') })
     try {
-      const result = await intakeCase(app.db, request.actor!, input, today())
+      const result = await intakeCase(app.db, request.actor!, input, today(), app.now())
       return reply.redirect(`/cases/${result.caseId}?new=1`, 303)
     } catch (error) {
       if (error instanceof RuleViolation) return renderIntake(request, reply, 400, body, fieldErrorsFromRule(error, request.t))
@@ -234,7 +234,7 @@ export default async function caseRoutes(app: FastifyInstance) {
         return renderCase(request, reply, id, 400, { action, errors: fieldErrorsFromValidation(request.validationError.validation, request.t), values: body })
       }
       try {
-        await performAction(app.db, request.actor!, id, action, Number(body.version), body, today())
+        await performAction(app.db, request.actor!, id, action, Number(body.version), body, today(), app.now())
         return reply.redirect(`/cases/${id}`, 303)
       } catch (error) {
         if (error instanceof RuleViolation) {

@@ -81,9 +81,10 @@ export async function appendEvent(
   to: Stage,
   note = '',
   data: Record<string, unknown> = {},
+  at: Date = new Date(),
 ) {
   const prevHash = await lockChainHead(db, 'case_events', caseRef.villageId)
-  const event = { countyId: actor.countyId, caseId: caseRef.id, villageId: caseRef.villageId, actorId: actor.id, actorRole: actor.role, action, fromStage: from, toStage: to, note, data, at: new Date() }
+  const event = { countyId: actor.countyId, caseId: caseRef.id, villageId: caseRef.villageId, actorId: actor.id, actorRole: actor.role, action, fromStage: from, toStage: to, note, data, at }
   await db
     .insertInto('caseEvents')
     .values({ ...event, data: JSON.stringify(data), prevHash, hash: chainHash(prevHash, caseEventContent(event)) })
@@ -131,7 +132,7 @@ async function resolveApplicant(trx: Db, actor: Actor, input: IntakeInput): Prom
  * Intake at the station (受理): one transaction writes the applicant (if new), the case with a
  * gapless daily number, and its first event. A form posted twice (same idempotency key) creates one case.
  */
-export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today: string): Promise<IntakeResult> {
+export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today: string, now: Date = new Date()): Promise<IntakeResult> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
   const existing = await db.selectFrom('cases').select(['id', 'caseNo', 'stage', 'villageId']).where('idempotencyKey', '=', input.idempotencyKey).executeTakeFirst()
   if (existing) {
@@ -204,7 +205,7 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
         serviceForm: input.serviceForm,
         homeService: input.homeService,
         matterVersion: mv.version,
-      })
+      }, now)
       return { caseId: id, caseNo, stage, duplicate: false }
     })
   } catch (error) {
@@ -305,7 +306,7 @@ interface Change {
  * One step of a case (受理后的每一步): checks scope, role, stage and the version the form saw,
  * then writes the case row and one append-only event in one transaction.
  */
-export async function performAction(db: Db, actor: Actor, caseId: string, action: Action, expectedVersion: number, input: ActionInput, today: string): Promise<{ stage: Stage }> {
+export async function performAction(db: Db, actor: Actor, caseId: string, action: Action, expectedVersion: number, input: ActionInput, today: string, now: Date = new Date()): Promise<{ stage: Stage }> {
   const calendar = await loadCalendar(db)
   return db.transaction().execute(async (trx) => {
     const scope = scopeOf(actor)
@@ -318,7 +319,7 @@ export async function performAction(db: Db, actor: Actor, caseId: string, action
     const flags = await caseFlags(trx, c, calendar, today)
     if (!isAllowed(action, c.stage, actor.role, flags)) throw new RuleViolation('cases.actionNotAllowed')
     const mv = (await findMatterVersion(trx, c.matterVersionId))!
-    const change = await planChange(trx, actor, c, mv, action, input, today, calendar)
+    const change = await planChange(trx, actor, c, mv, action, input, today, calendar, now)
     const result = await trx
       .updateTable('cases')
       .set({ ...(change.set as object), stage: change.to, version: c.version + 1, updatedAt: sql`now()` } as never)
@@ -327,7 +328,7 @@ export async function performAction(db: Db, actor: Actor, caseId: string, action
       .executeTakeFirst()
     if (result.numUpdatedRows !== 1n) throw new Stale()
     await change.after?.(trx)
-    await appendEvent(trx, actor, { id: caseId, villageId: c.villageId }, action, c.stage, change.to, change.note ?? '', change.data ?? {})
+    await appendEvent(trx, actor, { id: caseId, villageId: c.villageId }, action, c.stage, change.to, change.note ?? '', change.data ?? {}, now)
     return { stage: change.to }
   })
 }
@@ -338,7 +339,7 @@ async function activeWindow(trx: Db, actor: Actor, windowId: number) {
   return window
 }
 
-async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion, action: Action, input: ActionInput, today: string, calendar: Calendar): Promise<Change> {
+async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion, action: Action, input: ActionInput, today: string, calendar: Calendar, now: Date): Promise<Change> {
   const onTheSpot = onTheSpotCase(c.caseType, c.serviceForm)
   switch (action) {
     case 'accept':
@@ -509,7 +510,7 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
         data: { how, returned, feesSettled: str(input.feesSettled) === 'on', rating: rating?.overall ?? null },
         after: rating
           ? async (t) => {
-              await insertRating(t, actor, c.id, rating)
+              await insertRating(t, actor, c.id, rating, now)
               await openRectification(t, c, rating.overall, rating.comment, calendar, today)
             }
           : undefined,
@@ -523,7 +524,7 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
         set: { rating: rating.overall, closedOn: today },
         data: { rating: rating.overall },
         after: async (t) => {
-          await insertRating(t, actor, c.id, rating)
+          await insertRating(t, actor, c.id, rating, now)
           await openRectification(t, c, rating.overall, rating.comment, calendar, today)
         },
       }
@@ -587,6 +588,6 @@ async function startPosting(trx: Db, actor: Actor, c: CaseView, mv: MatterVersio
   }
 }
 
-async function insertRating(trx: Db, actor: Actor, caseId: string, rating: NonNullable<ReturnType<typeof ratingOf>>) {
-  await trx.insertInto('caseRatings').values({ caseId, countyId: actor.countyId, ...rating, recordedBy: actor.id }).execute()
+async function insertRating(trx: Db, actor: Actor, caseId: string, rating: NonNullable<ReturnType<typeof ratingOf>>, now: Date) {
+  await trx.insertInto('caseRatings').values({ caseId, countyId: actor.countyId, ...rating, recordedBy: actor.id, recordedAt: now }).execute()
 }

@@ -45,5 +45,6 @@ export function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('urlencode', (value: unknown) => encodeURIComponent(String(value ?? '')))
   hbs.registerHelper('array', (...args: unknown[]) => args.slice(0, -1))
   hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''))
+  hbs.registerHelper('pct', (value: unknown) => (value === null || value === undefined ? '—' : `${value}%`))
   hbs.registerHelper('add', (a: unknown, b: unknown) => Number(a) + Number(b))
 }

@@ -15,7 +15,7 @@ export function navigationFor(actor: Actor | null): NavItem[] {
     case 'clerk':
       return [home, { href: '/cases', labelKey: 'nav.search' }, { href: '/rectifications', labelKey: 'nav.rectifications' }]
     case 'supervisor':
-      return [home, { href: '/overdue', labelKey: 'nav.overdue' }, { href: '/cases', labelKey: 'nav.search' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/visits', labelKey: 'nav.visits' }, { href: '/fees', labelKey: 'nav.fees' }, { href: '/notices', labelKey: 'nav.notices' }, { href: '/rectifications', labelKey: 'nav.rectifications' }, { href: '/villages', labelKey: 'nav.villages' }]
+      return [home, { href: '/overdue', labelKey: 'nav.overdue' }, { href: '/stats', labelKey: 'nav.stats' }, { href: '/cases', labelKey: 'nav.search' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/visits', labelKey: 'nav.visits' }, { href: '/fees', labelKey: 'nav.fees' }, { href: '/notices', labelKey: 'nav.notices' }, { href: '/rectifications', labelKey: 'nav.rectifications' }, { href: '/villages', labelKey: 'nav.villages' }]
     case 'admin':
       return [home, { href: '/admin/users', labelKey: 'nav.users' }, { href: '/admin/org', labelKey: 'nav.org' }, { href: '/admin/matters', labelKey: 'nav.matters' }, { href: '/admin/calendar', labelKey: 'nav.calendar' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/admin/ledger/verify', labelKey: 'nav.verify' }, { href: '/admin/jobs', labelKey: 'nav.jobs' }]
   }

@@ -1,0 +1,54 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { scopeOf } from '../accounts/actor.ts'
+import { loadCalendar } from '../calendar/calendar.repository.ts'
+import { BOM, csvLine } from '../ledger/csv.ts'
+import { monthBounds, monthlyStats, staffPerformance, totalsOf, type StatRow } from './stats.ts'
+
+const monthQuery = { type: 'object', properties: { month: { type: 'string', maxLength: 7, pattern: '^$|^[0-9]{4}-(0[1-9]|1[0-2])$', hint: 'stats.monthFormat' } } } as const
+
+/** 便民服务办理情况统计表 and staff performance, for the actor's area, with the previous month beside. */
+export default async function statsRoutes(app: FastifyInstance) {
+  const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
+
+  async function model(request: FastifyRequest) {
+    const actor = request.actor!
+    const scope = scopeOf(actor)
+    const asked = (request.query as { month?: string }).month
+    const month = asked || monthBounds(app.today().slice(0, 7)).previous
+    const previous = monthBounds(month).previous
+    const [current, before] = await Promise.all([monthlyStats(app.db, actor.countyId, scope, month, app.config.timeZone), monthlyStats(app.db, actor.countyId, scope, previous, app.config.timeZone)])
+    const group = (rows: StatRow[], key: (r: StatRow) => string, visitsOf: (k: string) => { batches: number; people: number }[]) => {
+      const keys = [...new Set(rows.map(key))].sort()
+      return keys.map((k) => ({ name: k, ...totalsOf(rows.filter((r) => key(r) === k), visitsOf(k)) }))
+    }
+    const villageVisits = (stats: typeof current) => (name: string) =>
+      [...stats.visitsByVillage].filter(([id]) => {
+        const row = stats.detail.find((r) => r.villageId === id)
+        return row ? `${row.townName} · ${row.villageName}` === name : false
+      }).map(([, v]) => v)
+    return {
+      month,
+      previous,
+      total: totalsOf(current.detail, [...current.visitsByVillage.values()]),
+      totalBefore: totalsOf(before.detail, [...before.visitsByVillage.values()]),
+      byVillage: group(current.detail, (r) => `${r.townName} · ${r.villageName}`, villageVisits(current)),
+      byDepartment: group(current.detail, (r) => r.department, () => []),
+      staff: await staffPerformance(app.db, actor.countyId, scope, month, await loadCalendar(app.db)),
+    }
+  }
+
+  app.get('/stats', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
+    return reply.viewAsync('supervision/stats.hbs', { title: request.t('stats.title'), ...(await model(request)) })
+  })
+
+  app.get('/stats.csv', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
+    const m = await model(request)
+    const t = request.t
+    const columns = ['visitBatches', 'visitPeople', 'received', 'accepted', 'completed', 'completedOnTime', 'onTimeRate', 'overdue', 'rejected', 'withdrawn', 'satisfaction'] as const
+    let csv = BOM + csvLine([t('stats.unit'), ...columns.map((c) => t(`stats.columns.${c}`))])
+    for (const row of [{ ...m.total, name: t('stats.total') }, ...m.byVillage]) csv += csvLine([row.name, ...columns.map((c) => row[c] ?? '')])
+    for (const row of m.byDepartment) csv += csvLine([t(`departments.${row.name}`), ...columns.map((c) => row[c] ?? '')])
+    reply.header('content-disposition', `attachment; filename="stats-${m.month}.csv"`)
+    return reply.type('text/csv; charset=utf-8').send(csv)
+  })
+}
