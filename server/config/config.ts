@@ -27,6 +27,11 @@ export interface AppConfig {
   chromiumPath: string | null
   pdfConcurrency: number
   pdfQueueTimeoutMs: number
+  /** Days after the reply before the agent is reminded of a missing rating, and before the case closes without one. */
+  ratingReminderDays: number
+  ratingCloseDays: number
+  /** Recorded when no rating came in time; null leaves the case unrated. */
+  defaultRating: 'satisfied' | 'basic' | null
 }
 
 export class ConfigError extends Error {}
@@ -55,6 +60,12 @@ function loadOrCreateSecret(dataDir: string, file: string): string {
   const secret = randomBytes(48).toString('base64url')
   writeFileSync(secretPath, secret + '\n', { mode: 0o600 })
   return secret
+}
+
+function readDefaultRating(raw: string | undefined): 'satisfied' | 'basic' | null {
+  if (raw === undefined || raw === '' || raw === 'none') return null
+  if (raw === 'satisfied' || raw === 'basic') return raw
+  throw new ConfigError(`DEFAULT_RATING must be satisfied, basic or none, got "${raw}"`)
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<AppConfig> = {}): AppConfig {
@@ -88,6 +99,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     chromiumPath: env.PUPPETEER_EXECUTABLE_PATH || null,
     pdfConcurrency: Math.max(1, readInt(env, 'PDF_CONCURRENCY', 2)),
     pdfQueueTimeoutMs: readInt(env, 'PDF_QUEUE_TIMEOUT_MS', 10000),
+    ratingReminderDays: readInt(env, 'RATING_REMINDER_DAYS', 3),
+    ratingCloseDays: readInt(env, 'RATING_CLOSE_DAYS', 7),
+    defaultRating: readDefaultRating(env.DEFAULT_RATING),
     ...overrides,
   }
 }

@@ -308,6 +308,14 @@ export interface CaseRatingsTable {
   comment: Generated<string>
   recordedBy: number | null
   recordedAt: CreatedAt
+  byDefault: Generated<boolean>
+}
+
+export interface MonthlyStatsTable {
+  countyId: number
+  month: string
+  data: Json<Record<string, unknown>>
+  computedAt: CreatedAt
 }
 
 export const VISIT_PURPOSES = ['consult', 'business', 'complaint', 'other'] as const
@@ -517,6 +525,7 @@ export interface Database {
   notifications: NotificationsTable
   rectifications: RectificationsTable
   rectificationEvents: RectificationEventsTable
+  monthlyStats: MonthlyStatsTable
 }
 
 export type County = Selectable<CountiesTable>

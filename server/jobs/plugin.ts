@@ -5,6 +5,7 @@ import { runRecordedJob } from './run-job.ts'
 import { publishOverdueMonthlyLists } from '../notices/notices.service.ts'
 import { sweepDeadlines } from './deadline-sweep.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
+import { applyDeemedApprovals, followUpUnrated, remindCalendar, snapshotMonthlyStats } from './case-rules-jobs.ts'
 
 /** Scheduled work, in the configured local time zone; every instance schedules, one runs (advisory lock). */
 async function jobsPlugin(app: FastifyInstance, options: { enabled: boolean }) {
@@ -30,6 +31,13 @@ async function jobsPlugin(app: FastifyInstance, options: { enabled: boolean }) {
     job('deadline-sweep-midnight', '2 0 * * *', async () => sweepDeadlines(app.db, await loadCalendar(app.db), app.today())),
     // Monthly case lists still waiting for approval go up on the 5th (and any day after, if missed).
     job('publish-monthly-lists', '10 0 * * *', () => publishOverdueMonthlyLists(app.db, app.today())),
+    job('deemed-approvals', '20 0 * * *', async () => applyDeemedApprovals(app.db, await loadCalendar(app.db), app.today(), app.now())),
+    job('unrated-follow-up', '30 0 * * *', () =>
+      followUpUnrated(app.db, app.today(), app.now(), { reminderDays: app.config.ratingReminderDays, closeDays: app.config.ratingCloseDays, defaultRating: app.config.defaultRating }),
+    ),
+    // Monthly statistics on the 1st at 01:00 for the month before.
+    job('monthly-stats', '0 1 1 * *', () => snapshotMonthlyStats(app.db, app.today(), app.config.timeZone)),
+    job('calendar-reminder', '0 8 * * *', () => remindCalendar(app.db, app.today())),
   ]
   app.addHook('onClose', async () => {
     for (const task of tasks) await task.stop()

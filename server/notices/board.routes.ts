@@ -9,6 +9,8 @@ import { listMatters } from '../matters/matters.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { publishAnnouncement, withdrawNotice, prepareMonthlyList, approveMonthlyList } from './notices.service.ts'
 import { recordAudit } from '../audit/audit.ts'
+import { sql } from 'kysely'
+import { monthBounds } from '../supervision/stats.ts'
 
 const codeParams = { type: 'object', required: ['code'], properties: { code: { type: 'string', maxLength: 12, pattern: '^[0-9A-Za-z]{2,12}$' } } } as const
 const noticeParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } } } as const
@@ -31,6 +33,19 @@ export default async function boardRoutes(app: FastifyInstance) {
       listMatters(app.db, village.countyId),
     ])
     const current = notices.filter((n) => n.status === 'published' && n.shownFrom <= today && (n.shownTo === null || n.shownTo >= today))
+    // Last month's satisfaction of the station and of its town's windows (appeals upheld left out).
+    const { previous } = monthBounds(today.slice(0, 7))
+    const { first, next } = monthBounds(previous)
+    const satisfaction = await sql<{ unit: string; windowName: string | null; n: string; satisfied: string }>`
+      select case when c.window_id is null then 'station' else 'window' end as unit, w.name as window_name, count(*) as n,
+        count(*) filter (where r.overall in ('very_satisfied','satisfied','basic')) as satisfied
+      from case_ratings r join cases c on c.id = r.case_id left join windows w on w.id = c.window_id
+      left join rectifications x on x.case_id = r.case_id and x.status = 'appeal_upheld'
+      where x.id is null and (r.recorded_at at time zone ${app.config.timeZone})::date >= ${first} and (r.recorded_at at time zone ${app.config.timeZone})::date < ${next}
+        and ((c.window_id is null and c.village_id = ${village.id}) or (c.window_id is not null and c.town_id = (select town_id from villages where id = ${village.id})))
+      group by 1, 2 order by 1, 2`.execute(app.db)
+    const rate = (r: { n: string; satisfied: string }) => Math.round((Number(r.satisfied) / Number(r.n)) * 1000) / 10
+    const station = satisfaction.rows.find((r) => r.unit === 'station')
     const view = (n: (typeof notices)[number]) => ({ ...n, body: (n.content as { body?: string }).body ?? '' })
     return {
       village,
@@ -41,6 +56,9 @@ export default async function boardRoutes(app: FastifyInstance) {
       announcements: current.filter((n) => n.kind === 'announcement').map(view),
       withdrawn: notices.filter((n) => n.status === 'withdrawn').map(view),
       boardUrl: `${app.config.publicBaseUrl}/board/${village.code}`,
+      satisfactionMonth: previous,
+      stationSatisfaction: station ? rate(station) : null,
+      windowSatisfaction: satisfaction.rows.filter((r) => r.unit === 'window').map((r) => ({ name: r.windowName, rate: rate(r), ratings: Number(r.n) })),
     }
   }
 
