@@ -14,6 +14,7 @@ import { findCaseInScope, type CaseView } from './cases.repository.ts'
 import { caseEventContent, chainHash, lockChainHead } from '../ledger/chain.ts'
 import { maskName } from '../privacy/mask.ts'
 import { openRectification } from '../ratings/rectifications.service.ts'
+import { enqueueCaseSms } from '../sms/outbox.ts'
 import { yuanToFen } from '../matters/matter-form.ts'
 
 export interface ApplicantInput {
@@ -432,6 +433,7 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
         data: { decision, oldDue: pending.oldDue, newDue: pending.newDue },
         after: async (t) => {
           await t.updateTable('caseExtensions').set({ status: decision as 'approved' | 'refused', decidedBy: actor.id, decidedAt: sql`now()` as never, decisionNote: note }).where('id', '=', pending.id).execute()
+          if (approved) await enqueueCaseSms(t, c.id, 'extension', { newDue: pending.newDue })
         },
       }
     }
@@ -496,6 +498,7 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
         set: { outcome, outcomeReason: reason, handback: JSON.stringify(handback), completedOn: today, replyDue: due, dueOn: due, dueLimit: mv.replyLimit, deemedApproved: deemed, pausedSince: null },
         note: reason,
         data: { outcome, handback, deemed },
+        after: (t) => enqueueCaseSms(t, c.id, 'result-ready'),
       }
     }
     case 'reply': {
@@ -584,6 +587,7 @@ async function startPosting(trx: Db, actor: Actor, c: CaseView, mv: MatterVersio
           content: JSON.stringify(content), shownFrom: today, shownTo, status: 'published', caseId: c.id, round, createdBy: actor.id, publishedAt: new Date(),
         })
         .execute()
+      await enqueueCaseSms(t, c.id, 'posting', { from: today, to: shownTo })
     },
   }
 }

@@ -32,6 +32,8 @@ export interface AppConfig {
   ratingCloseDays: number
   /** Recorded when no rating came in time; null leaves the case unrated. */
   defaultRating: 'satisfied' | 'basic' | null
+  /** Where text messages go: an HTTP endpoint taking {phone, body}; unset, they are written to the log. */
+  smsWebhookUrl: string | null
 }
 
 export class ConfigError extends Error {}
@@ -102,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ratingReminderDays: readInt(env, 'RATING_REMINDER_DAYS', 3),
     ratingCloseDays: readInt(env, 'RATING_CLOSE_DAYS', 7),
     defaultRating: readDefaultRating(env.DEFAULT_RATING),
+    smsWebhookUrl: env.SMS_WEBHOOK_URL || null,
     ...overrides,
   }
 }

@@ -494,6 +494,21 @@ export interface RectificationEventsTable {
   at: CreatedAt
 }
 
+export interface SmsOutboxTable {
+  id: Generated<string>
+  countyId: number
+  caseId: string | null
+  phone: string
+  template: string
+  body: string
+  status: Generated<'pending' | 'sent' | 'failed'>
+  attempts: Generated<number>
+  nextAttemptAt: Generated<Timestamp>
+  lastError: string | null
+  createdAt: CreatedAt
+  sentAt: Timestamp | null
+}
+
 export interface Database {
   counties: CountiesTable
   towns: TownsTable
@@ -526,6 +541,7 @@ export interface Database {
   rectifications: RectificationsTable
   rectificationEvents: RectificationEventsTable
   monthlyStats: MonthlyStatsTable
+  smsOutbox: SmsOutboxTable
 }
 
 export type County = Selectable<CountiesTable>

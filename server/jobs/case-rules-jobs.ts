@@ -5,6 +5,7 @@ import { addCalendarDays } from '../calendar/working-days.ts'
 import { appendEvent } from '../cases/cases.service.ts'
 import { replyDue } from '../cases/case-deadlines.ts'
 import { notify } from '../notifications/notifications.service.ts'
+import { enqueueCaseSms } from '../sms/outbox.ts'
 import { nextYearScheduleMissing } from '../calendar/calendar.service.ts'
 import { monthBounds, monthlyStats, totalsOf } from '../supervision/stats.ts'
 
@@ -39,6 +40,7 @@ export async function applyDeemedApprovals(db: Db, calendar: Calendar, today: st
       if (result.numUpdatedRows !== 1n) return
       await appendEvent(trx, SYSTEM(c.countyId), { id: c.id, villageId: c.villageId }, 'deemed_approved', c.stage, 'completed', '', { deemed: true }, now)
       await notify(trx, [c.agentId], { countyId: c.countyId, kind: 'case.deemed_approved', caseId: c.id, params: { caseNo: c.caseNo } })
+      await enqueueCaseSms(trx, c.id, 'result-ready')
       n++
     })
   }

@@ -5,11 +5,13 @@ import { runRecordedJob } from './run-job.ts'
 import { publishOverdueMonthlyLists } from '../notices/notices.service.ts'
 import { sweepDeadlines } from './deadline-sweep.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
+import { deliverSms, LogSender, WebhookSender } from '../sms/outbox.ts'
 import { applyDeemedApprovals, followUpUnrated, remindCalendar, snapshotMonthlyStats } from './case-rules-jobs.ts'
 
 /** Scheduled work, in the configured local time zone; every instance schedules, one runs (advisory lock). */
 async function jobsPlugin(app: FastifyInstance, options: { enabled: boolean }) {
   if (!options.enabled) return
+  const sender = app.config.smsWebhookUrl ? new WebhookSender(app.config.smsWebhookUrl) : new LogSender((entry, message) => app.log.info(entry, message))
   const job = (name: string, schedule: string, work: () => Promise<number>) =>
     cron.schedule(
       schedule,
@@ -38,6 +40,7 @@ async function jobsPlugin(app: FastifyInstance, options: { enabled: boolean }) {
     // Monthly statistics on the 1st at 01:00 for the month before.
     job('monthly-stats', '0 1 1 * *', () => snapshotMonthlyStats(app.db, app.today(), app.config.timeZone)),
     job('calendar-reminder', '0 8 * * *', () => remindCalendar(app.db, app.today())),
+    job('sms-delivery', '* * * * *', () => deliverSms(app.db, sender, app.now())),
   ]
   app.addHook('onClose', async () => {
     for (const task of tasks) await task.stop()
