@@ -234,7 +234,7 @@ export default async function caseRoutes(app: FastifyInstance) {
         return renderCase(request, reply, id, 400, { action, errors: fieldErrorsFromValidation(request.validationError.validation, request.t), values: body })
       }
       try {
-        await performAction(app.db, request.actor!, id, action, Number(body.version), body, today(), app.now())
+        await performAction(app.db, request.actor!, id, action, Number(body.version), body, today(), app.now(), { rectificationDays: app.config.rectificationDays })
         return reply.redirect(`/cases/${id}`, 303)
       } catch (error) {
         if (error instanceof RuleViolation) {

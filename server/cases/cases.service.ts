@@ -307,7 +307,22 @@ interface Change {
  * One step of a case (受理后的每一步): checks scope, role, stage and the version the form saw,
  * then writes the case row and one append-only event in one transaction.
  */
-export async function performAction(db: Db, actor: Actor, caseId: string, action: Action, expectedVersion: number, input: ActionInput, today: string, now: Date = new Date()): Promise<{ stage: Stage }> {
+export interface CaseSettings {
+  rectificationDays: number
+}
+export const DEFAULT_CASE_SETTINGS: CaseSettings = { rectificationDays: 10 }
+
+export async function performAction(
+  db: Db,
+  actor: Actor,
+  caseId: string,
+  action: Action,
+  expectedVersion: number,
+  input: ActionInput,
+  today: string,
+  now: Date = new Date(),
+  settings: CaseSettings = DEFAULT_CASE_SETTINGS,
+): Promise<{ stage: Stage }> {
   const calendar = await loadCalendar(db)
   return db.transaction().execute(async (trx) => {
     const scope = scopeOf(actor)
@@ -320,7 +335,7 @@ export async function performAction(db: Db, actor: Actor, caseId: string, action
     const flags = await caseFlags(trx, c, calendar, today)
     if (!isAllowed(action, c.stage, actor.role, flags)) throw new RuleViolation('cases.actionNotAllowed')
     const mv = (await findMatterVersion(trx, c.matterVersionId))!
-    const change = await planChange(trx, actor, c, mv, action, input, today, calendar, now)
+    const change = await planChange(trx, actor, c, mv, action, input, today, calendar, now, settings)
     const result = await trx
       .updateTable('cases')
       .set({ ...(change.set as object), stage: change.to, version: c.version + 1, updatedAt: sql`now()` } as never)
@@ -340,7 +355,7 @@ async function activeWindow(trx: Db, actor: Actor, windowId: number) {
   return window
 }
 
-async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion, action: Action, input: ActionInput, today: string, calendar: Calendar, now: Date): Promise<Change> {
+async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion, action: Action, input: ActionInput, today: string, calendar: Calendar, now: Date, settings: CaseSettings): Promise<Change> {
   const onTheSpot = onTheSpotCase(c.caseType, c.serviceForm)
   switch (action) {
     case 'accept':
@@ -514,7 +529,7 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
         after: rating
           ? async (t) => {
               await insertRating(t, actor, c.id, rating, now)
-              await openRectification(t, c, rating.overall, rating.comment, calendar, today)
+              await openRectification(t, c, rating.overall, rating.comment, calendar, today, settings.rectificationDays)
             }
           : undefined,
       }
@@ -528,7 +543,7 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
         data: { rating: rating.overall },
         after: async (t) => {
           await insertRating(t, actor, c.id, rating, now)
-          await openRectification(t, c, rating.overall, rating.comment, calendar, today)
+          await openRectification(t, c, rating.overall, rating.comment, calendar, today, settings.rectificationDays)
         },
       }
     }

@@ -34,6 +34,8 @@ export interface AppConfig {
   defaultRating: 'satisfied' | 'basic' | null
   /** Where text messages go: an HTTP endpoint taking {phone, body}; unset, they are written to the log. */
   smsWebhookUrl: string | null
+  /** Working days a unit has to rectify a bad rating. */
+  rectificationDays: number
 }
 
 export class ConfigError extends Error {}
@@ -105,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ratingCloseDays: readInt(env, 'RATING_CLOSE_DAYS', 7),
     defaultRating: readDefaultRating(env.DEFAULT_RATING),
     smsWebhookUrl: env.SMS_WEBHOOK_URL || null,
+    rectificationDays: readInt(env, 'RECTIFICATION_DAYS', 10),
     ...overrides,
   }
 }

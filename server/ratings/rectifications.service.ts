@@ -8,11 +8,10 @@ import { computeDueDate } from '../calendar/working-days.ts'
 import { notify } from '../notifications/notifications.service.ts'
 
 export const BAD_RATINGS: Rating[] = ['dissatisfied', 'very_dissatisfied']
-export const RECTIFICATION_DAYS = 10
 
 /**
  * A 不满意 or 非常不满意 rating opens a rectification for the unit that handled the case: the window
- * when it was forwarded, otherwise the station; due in 10 working days. Called inside the rating's transaction.
+ * when it was forwarded, otherwise the station; due in RECTIFICATION_DAYS working days (default 10). Called inside the rating's transaction.
  */
 export async function openRectification(
   trx: Db,
@@ -21,9 +20,10 @@ export async function openRectification(
   comment: string,
   calendar: Calendar,
   today: string,
+  days: number,
 ): Promise<void> {
   if (!BAD_RATINGS.includes(rating)) return
-  const dueOn = computeDueDate(calendar, today, RECTIFICATION_DAYS).due
+  const dueOn = computeDueDate(calendar, today, days).due
   const unit = c.forwardedOn && c.windowId ? { windowId: c.windowId, villageId: null } : { windowId: null, villageId: c.villageId }
   const { id } = await trx
     .insertInto('rectifications')

@@ -17,21 +17,22 @@ export default async function statsRoutes(app: FastifyInstance) {
     const month = asked || monthBounds(app.today().slice(0, 7)).previous
     const previous = monthBounds(month).previous
     const [current, before] = await Promise.all([monthlyStats(app.db, actor.countyId, scope, month, app.config.timeZone), monthlyStats(app.db, actor.countyId, scope, previous, app.config.timeZone)])
-    const group = (rows: StatRow[], key: (r: StatRow) => string, visitsOf: (k: string) => { batches: number; people: number }[]) => {
-      const keys = [...new Set(rows.map(key))].sort()
+    const group = (rows: StatRow[], key: (r: StatRow) => string, visitsOf: (k: string) => { batches: number; people: number }[], extraKeys: string[] = []) => {
+      const keys = [...new Set([...rows.map(key), ...extraKeys])].sort()
       return keys.map((k) => ({ name: k, ...totalsOf(rows.filter((r) => key(r) === k), visitsOf(k)) }))
     }
-    const villageVisits = (stats: typeof current) => (name: string) =>
-      [...stats.visitsByVillage].filter(([id]) => {
-        const row = stats.detail.find((r) => r.villageId === id)
-        return row ? `${row.townName} · ${row.villageName}` === name : false
-      }).map(([, v]) => v)
+    const villages = await app.db.selectFrom('villages').innerJoin('towns', 'towns.id', 'villages.townId').select(['villages.id', 'villages.name', 'towns.name as townName']).where('villages.countyId', '=', actor.countyId).execute()
+    const label = new Map(villages.map((v) => [v.id, { village: `${v.townName} · ${v.name}`, town: v.townName }]))
+    // Visits are counted per station, whether or not any case came of them.
+    const visitsBy = (stats: typeof current, level: 'village' | 'town') => (name: string) =>
+      [...stats.visitsByVillage].filter(([id]) => label.get(id)?.[level] === name).map(([, v]) => v)
     return {
       month,
       previous,
       total: totalsOf(current.detail, [...current.visitsByVillage.values()]),
       totalBefore: totalsOf(before.detail, [...before.visitsByVillage.values()]),
-      byVillage: group(current.detail, (r) => `${r.townName} · ${r.villageName}`, villageVisits(current)),
+      byTown: scope.kind === 'county' ? group(current.detail, (r) => r.townName, visitsBy(current, 'town'), [...current.visitsByVillage.keys()].map((id) => label.get(id)!.town)) : [],
+      byVillage: group(current.detail, (r) => `${r.townName} · ${r.villageName}`, visitsBy(current, 'village'), [...current.visitsByVillage.keys()].map((id) => label.get(id)!.village)),
       byDepartment: group(current.detail, (r) => r.department, () => []),
       staff: await staffPerformance(app.db, actor.countyId, scope, month, await loadCalendar(app.db)),
     }
