@@ -161,3 +161,16 @@ t.test('a tampered or foreign-signed session cookie is refused', async (t) => {
   browser.cookies.set('bianmin_session', `${none}.${payload}.`)
   t.equal((await browser.get('/')).statusCode, 303, 'alg=none is refused')
 })
+
+t.test('a session idle past its expiry is refused', async (t) => {
+  const ctx = await setupApp(t)
+  const org = await makeOrg(ctx.db)
+  const user = await makeUser(ctx.db, org, 'agent')
+  const browser = ctx.browser()
+  await browser.login(user.username, user.password)
+  const expired = ctx.app.jwt.sign({ sub: String(user.id), tv: 1 }, { expiresIn: -10 })
+  browser.cookies.set('bianmin_session', expired)
+  const res = await browser.get('/')
+  t.equal(res.statusCode, 303)
+  t.match(res.headers.location as string, /^\/login/)
+})
