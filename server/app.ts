@@ -46,6 +46,8 @@ declare module 'fastify' {
     now: () => Date
     /** Today's date in the configured time zone ('YYYY-MM-DD'). */
     today: () => string
+    /** Every route as registered (method, url, public, roles): the authorization test walks it. */
+    routeTable: { method: string; url: string; public: boolean; roles: readonly string[] | null }[]
   }
 }
 
@@ -79,6 +81,16 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const now = options.now ?? (() => new Date())
   app.decorate('now', now)
   app.decorate('today', () => formatLocalDate(now(), config.timeZone))
+  app.decorate('routeTable', [])
+  app.addHook('onRoute', (route) => {
+    // Stylesheets and fonts are for everyone, the login page and the public board included.
+    if (route.url.startsWith('/assets/')) route.config = { ...(route.config ?? {}), public: true }
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue
+      const routeConfig = (route.config ?? {}) as { public?: boolean; roles?: readonly string[] }
+      app.routeTable.push({ method, url: route.url, public: Boolean(routeConfig.public), roles: routeConfig.roles ?? null })
+    }
+  })
 
   // Ecosystem plugins.
   await app.register(cookie)

@@ -5,6 +5,7 @@ import { text, phone } from '../views/forms.ts'
 import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { findVillageInScope } from '../org/org.repository.ts'
+import { resolveStation } from '../org/station.ts'
 import { listMatters } from '../matters/matters.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { publishAnnouncement, withdrawNotice, prepareMonthlyList, approveMonthlyList } from './notices.service.ts'
@@ -90,9 +91,7 @@ export default async function boardRoutes(app: FastifyInstance) {
   // ---- Management (station agents; supervisors approve and may withdraw) ----
   async function renderManage(request: FastifyRequest, reply: FastifyReply, status: number, villageId: number | null, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
     const actor = request.actor!
-    const id = actor.role === 'agent' ? actor.villageId : villageId
-    const village = id ? await findVillageInScope(app.db, scopeOf(actor), id) : undefined
-    if (!village) throw new NotFound()
+    const { station: village } = await resolveStation(app.db, request, villageId)
     const notices = await app.db.selectFrom('notices').selectAll().where('villageId', '=', village.id).orderBy('id', 'desc').limit(200).execute()
     const agents = await app.db.selectFrom('users').select(['displayName', 'phone', 'post']).where('villageId', '=', village.id).where('role', '=', 'agent').execute()
     return reply.code(status).viewAsync('notices/manage.hbs', {
