@@ -90,7 +90,7 @@ export async function seedDemoIfEmpty(db: Db): Promise<SeedResult | null> {
             name: villageName,
             stationPhone: `0816-32${String(60000 + agentIndex * 11).slice(0, 5)}`,
             officeHours: '周一至周五 8:30–12:00，14:00–17:30；逢场天全天',
-            address: `${villageName}村委会一楼便民服务代办站`,
+            address: `${villageName.replace(/村$/, '')}村委会一楼便民服务代办站`,
           })
           .returning('id')
           .executeTakeFirstOrThrow()
