@@ -1,5 +1,5 @@
 import t from 'tap'
-import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT } from '../fixtures/cases.ts'
+import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT, townWindowId } from '../fixtures/cases.ts'
 
 t.test('cases outside scope answer 404; forbidden steps are refused and write nothing', async (t) => {
   const w = await setupCaseWorld(t, '2026-03-02 09:00')
@@ -63,7 +63,7 @@ t.test('silence is consent: past the limit the agent records the deemed approval
   const agent = await loggedIn(w, w.agent)
   const { caseId } = await submitIntake(agent, await w.matterId('NY-06'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '户口簿', '土地承包合同'] })
   let page = await agent.get(`/cases/${caseId}`)
-  const windowId = String(w.org.windows.find((x) => x.townId === w.org.towns[0].id && x.department === 'agriculture')!.id)
+  const windowId = townWindowId(w, 'agriculture')
   await agent.post(`/cases/${caseId}/forward`, { version: versionOn(page.body), windowId, method: 'online' })
   page = await agent.get(`/cases/${caseId}`)
   t.notMatch(page.body, '/record_deemed"', 'not before the limit')
@@ -84,7 +84,7 @@ t.test('the clock stops while paused and the due date moves by the paused workin
   const clerk = await loggedIn(w, w.clerk)
   const { caseId } = await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
   let page = await agent.get(`/cases/${caseId}`)
-  const windowId = String(w.org.windows.find((x) => x.townId === w.org.towns[0].id && x.department === 'civil_affairs')!.id)
+  const windowId = townWindowId(w)
   await agent.post(`/cases/${caseId}/forward`, { version: versionOn(page.body), windowId, method: 'online' })
   page = await clerk.get(`/cases/${caseId}`)
   await clerk.post(`/cases/${caseId}/receive`, { version: versionOn(page.body) })

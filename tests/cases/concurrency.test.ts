@@ -1,6 +1,6 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT } from '../fixtures/cases.ts'
+import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT, townWindowId } from '../fixtures/cases.ts'
 import { intakeCase, performAction } from '../../server/cases/cases.service.ts'
 import { findActor } from '../../server/accounts/users.repository.ts'
 
@@ -42,7 +42,7 @@ t.test('two parallel completions of one case: exactly one succeeds; events and c
   const agent = await loggedIn(w, w.agent)
   const { caseId } = await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
   let page = await agent.get(`/cases/${caseId}`)
-  const windowId = String(w.org.windows.find((x) => x.townId === w.org.towns[0].id && x.department === 'civil_affairs')!.id)
+  const windowId = townWindowId(w)
   await agent.post(`/cases/${caseId}/forward`, { version: versionOn(page.body), windowId, method: 'online', materialsSent: [] })
   const clerk = (await findActor(w.db, w.clerk.id))!
   await performAction(w.db, clerk, caseId!, 'receive', 2, {}, '2026-03-03')

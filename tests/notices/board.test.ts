@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT } from '../fixtures/cases.ts'
+import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT, townWindowId } from '../fixtures/cases.ts'
 import { publishOverdueMonthlyLists } from '../../server/notices/notices.service.ts'
 
 const MATERIALS = ['书面申请', '居民身份证', '户口簿', '家庭收入状况证明', '家庭财产申报及授权核对书']
@@ -21,7 +21,7 @@ t.test('a posting runs on the board, stops the clock and blocks completion until
   const clerk = await loggedIn(w, w.clerk)
   const { caseId } = await submitIntake(agent, await w.matterId('MZ-03'), { ...APPLICANT, materialsReceived: MATERIALS })
   let page = await agent.get(`/cases/${caseId}`)
-  const windowId = String(w.org.windows.find((x) => x.townId === w.org.towns[0].id && x.department === 'civil_affairs')!.id)
+  const windowId = townWindowId(w)
   await agent.post(`/cases/${caseId}/forward`, { version: versionOn(page.body), windowId, method: 'paper' })
   page = await clerk.get(`/cases/${caseId}`)
   await clerk.post(`/cases/${caseId}/receive`, { version: versionOn(page.body) })

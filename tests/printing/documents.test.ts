@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import QRCode from 'qrcode'
-import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT } from '../fixtures/cases.ts'
+import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT, townWindowId } from '../fixtures/cases.ts'
 import { CASE_DOCUMENTS } from '../../server/cases/case-documents.ts'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bianmin-pdf-'))
@@ -29,7 +29,7 @@ t.test('every document renders to a PDF that reads correctly in Chinese', async 
   // One case through every step that produces a document.
   const { caseId } = await submitIntake(agent, matterId, { ...APPLICANT, materialsReceived: MATERIALS })
   let page = await agent.get(`/cases/${caseId}`)
-  const windowId = String(w.org.windows.find((x) => x.townId === w.org.towns[0].id && x.department === 'civil_affairs')!.id)
+  const windowId = townWindowId(w)
   await agent.post(`/cases/${caseId}/forward`, { version: versionOn(page.body), windowId, method: 'paper', materialsSent: MATERIALS })
   page = await clerk.get(`/cases/${caseId}`)
   await clerk.post(`/cases/${caseId}/receive`, { version: versionOn(page.body) })

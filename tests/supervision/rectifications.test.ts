@@ -1,5 +1,5 @@
 import t from 'tap'
-import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT } from '../fixtures/cases.ts'
+import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT, townWindowId } from '../fixtures/cases.ts'
 
 t.test('a bad rating opens a rectification for the window, which never sees who rated it', async (t) => {
   const w = await setupCaseWorld(t, '2026-03-02 09:00')
@@ -8,7 +8,7 @@ t.test('a bad rating opens a rectification for the window, which never sees who 
   const supervisor = await loggedIn(w, w.supervisor)
   const { caseId } = await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
   let page = await agent.get(`/cases/${caseId}`)
-  const windowId = String(w.org.windows.find((x) => x.townId === w.org.towns[0].id && x.department === 'civil_affairs')!.id)
+  const windowId = townWindowId(w)
   await agent.post(`/cases/${caseId}/forward`, { version: versionOn(page.body), windowId, method: 'online' })
   page = await clerk.get(`/cases/${caseId}`)
   await clerk.post(`/cases/${caseId}/receive`, { version: versionOn(page.body) })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT } from '../fixtures/cases.ts'
+import { setupCaseWorld, loggedIn, submitIntake, act, APPLICANT, townWindowId } from '../fixtures/cases.ts'
 import { sweepDeadlines } from '../../server/jobs/deadline-sweep.ts'
 import { loadCalendar } from '../../server/calendar/calendar.repository.ts'
 
@@ -7,11 +7,9 @@ t.test('the statistics of a fixture month match numbers counted by hand', async 
   const w = await setupCaseWorld(t, '2026-02-27 09:00')
   const agent = await loggedIn(w, w.agent)
   const clerk = await loggedIn(w, w.clerk)
-  const windowId = String(w.org.windows.find((x) => x.townId === w.org.towns[0].id && x.department === 'civil_affairs')!.id)
+  const windowId = townWindowId(w)
   const step = async (browser: typeof agent, caseId: string, action: string, form: Record<string, string> = {}) => {
-    const page = await browser.get(`/cases/${caseId}`)
-    const res = await browser.post(`/cases/${caseId}/${action}`, { version: versionOn(page.body), ...form })
-    t.equal(res.statusCode, 303, `${action} on ${caseId}`)
+    t.equal((await act(browser, caseId, action, form)).statusCode, 303, `${action} on ${caseId}`)
   }
   await agent.get('/visits')
   await agent.post('/visits', { people: '1', purpose: 'consult' }) // February: not in March
