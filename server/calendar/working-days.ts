@@ -142,8 +142,39 @@ export function computeDueDate(calendar: Calendar, start: string, days: number, 
   return { start, days, unit, due, counted, skipped, makeUpWorkdays }
 }
 
+/**
+ * Working days counted from a fixed origin, per calendar: with it, the working days between two
+ * dates are one subtraction, not a walk over every day in between (a case late for a year would
+ * otherwise cost a year of steps on every page that shows its status).
+ */
+const ORDINAL_FROM = '2000-01-01'
+const ORDINAL_DAYS = 60 * 366
+const ordinalTables = new WeakMap<Calendar, Map<string, number>>()
+
+function workingDayOrdinals(calendar: Calendar): Map<string, number> {
+  let table = ordinalTables.get(calendar)
+  if (table) return table
+  table = new Map()
+  let count = 0
+  let t = toUtc(ORDINAL_FROM)
+  for (let i = 0; i < ORDINAL_DAYS; i++, t += 86400000) {
+    const date = new Date(t).toISOString().slice(0, 10)
+    if (isWorkingDay(calendar, date)) count++
+    table.set(date, count)
+  }
+  ordinalTables.set(calendar, table)
+  return table
+}
+
 /** The number of working days after `from` up to and including `to` (0 when `to` ≤ `from`). */
 export function workingDaysBetween(calendar: Calendar, from: string, to: string, pauses: readonly Pause[] = []): number {
+  if (to <= from) return 0
+  if (pauses.length === 0) {
+    const ordinals = workingDayOrdinals(calendar)
+    const a = ordinals.get(from)
+    const b = ordinals.get(to)
+    if (a !== undefined && b !== undefined) return b - a
+  }
   let n = 0
   let date = from
   while (date < to) {

@@ -172,3 +172,17 @@ t.test('local dates follow the configured time zone, not the server clock', asyn
   t.equal(formatLocalDate(afterMidnight, 'Asia/Shanghai'), '2026-03-03')
   t.equal(formatLocalDate(afterMidnight, 'UTC'), '2026-03-02')
 })
+
+t.test('working days between two dates: the precomputed count agrees with walking the days, over years and holidays', async (t) => {
+  const calendar = new Map<string, CalendarOverride>([
+    ['2026-02-16', { kind: 'holiday', name: '春节' }],
+    ['2026-02-17', { kind: 'holiday', name: '春节' }],
+    ['2026-02-28', { kind: 'workday', name: '春节调休' }],
+  ])
+  // A pause outside the range changes nothing but makes the function walk every day.
+  const walk = (from: string, to: string) => workingDaysBetween(calendar, from, to, [{ from: '1990-01-01', to: '1990-01-02' }])
+  const pairs: [string, string][] = [['2026-02-13', '2026-03-02'], ['2025-11-24', '2026-11-24'], ['2016-11-24', '2026-11-24'], ['2026-03-02', '2026-02-13'], ['2026-02-28', '2026-02-28']]
+  for (const [from, to] of pairs) t.equal(workingDaysBetween(calendar, from, to), walk(from, to), `${from} → ${to}`)
+  t.equal(workingDaysBetween(calendar, '2026-02-13', '2026-03-02'), 10, '16 and 17 February off, Saturday 28 February worked')
+  t.equal(workingDaysBetween(calendar, '1999-12-30', '2000-01-04'), 3, 'a range starting before the precomputed years still counts: 31 Dec, 3 and 4 Jan')
+})
