@@ -5,6 +5,8 @@ import { BOM, csvLine } from '../ledger/csv.ts'
 import { agingChartSvg, overdueBoard } from './overdue.ts'
 
 /** The overdue board for supervisors, and the job runs for administrators. */
+const LATE_ON_PAGE = 100
+
 export default async function supervisionRoutes(app: FastifyInstance) {
   const supervisors = { roles: ['supervisor', 'admin'] as const }
 
@@ -13,6 +15,10 @@ export default async function supervisionRoutes(app: FastifyInstance) {
     return reply.viewAsync('supervision/overdue.hbs', {
       title: request.t('overdue.title'),
       ...board,
+      // A county can have thousands of late cases: the page lists the worst, the CSV all of them.
+      late: board.late.slice(0, LATE_ON_PAGE),
+      lateTotal: board.late.length,
+      lateTruncated: board.late.length > LATE_ON_PAGE,
       chart: agingChartSvg(board.aging, (key) => request.t('overdue.lateDays', { range: key })),
     })
   })

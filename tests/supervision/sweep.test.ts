@@ -1,4 +1,5 @@
 import t from 'tap'
+import { sql } from 'kysely'
 import { setupCaseWorld, loggedIn, submitIntake, APPLICANT } from '../fixtures/cases.ts'
 import { sweepDeadlines } from '../../server/jobs/deadline-sweep.ts'
 import { runRecordedJob } from '../../server/jobs/run-job.ts'
@@ -82,4 +83,28 @@ t.test('the overdue board: every late case in scope with who holds it and for ho
   const csv = await county.get('/overdue.csv')
   t.equal(csv.body.trim().split('\n').length, 3)
   t.equal((await agent.get('/overdue')).statusCode, 403)
+})
+
+t.test('the overdue board with many open cases: on-time ones counted, the 100 latest listed, the CSV complete', async (t) => {
+  const w = await setupCaseWorld(t, '2026-02-13 10:00')
+  const agent = await loggedIn(w, w.agent)
+  const { caseId } = await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
+  // 120 copies of the case due on 25 February and 30 due in April, as a county's backlog would be.
+  for (const [count, dueOn, tag] of [[120, '2026-02-25', 'L'], [30, '2026-04-30', 'F']] as const) {
+    await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, applicant_id, matter_id, matter_version_id, channel, service_form,
+                stage, agent_id, registered_on, accepted_on, forward_due, complete_due, due_on, due_limit)
+              select county_id, town_id, village_id, case_no || ${tag} || n, gen_random_uuid(), applicant_id, matter_id, matter_version_id, channel, service_form,
+                stage, agent_id, registered_on, accepted_on, forward_due, complete_due, ${dueOn}::date, due_limit
+              from cases, generate_series(1, ${count}) n where id = ${caseId}`.execute(w.db)
+  }
+  w.clock.set('2026-03-02 08:00')
+  const supervisor = await loggedIn(w, w.supervisor)
+  const board = await supervisor.get('/overdue')
+  t.equal(board.statusCode, 200)
+  t.match(board.body, '超期办件 (121)', 'the count covers every late case')
+  t.match(board.body, '仅列出超期最久的 100 件，共 121 件', 'the page says the list is cut')
+  t.equal(board.body.match(/<td class="num">4<\/td><\/tr>/g)?.length, 100, 'a hundred rows listed')
+  t.match(board.body, /<td>第1镇<\/td><td class="num">30<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">121<\/td>/, 'the town row: 30 on time (counted, not listed) and 121 very overdue')
+  const csv = await supervisor.get('/overdue.csv')
+  t.equal(csv.body.trim().split('\n').length, 122, 'the CSV lists all 121')
 })
