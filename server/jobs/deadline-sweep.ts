@@ -31,11 +31,20 @@ export async function sweepDeadlines(db: Db, calendar: Calendar, today: string):
     .where('cases.stage', 'in', SWEPT_STAGES)
     .where('cases.dueOn', '<=', horizon)
     .execute()
+  const due = candidates
+    .map((c) => ({ c, level: stageStatus(calendar, c.dueOn!, c.dueLimit ?? 0, today), kind: dueKind(c.stage, c.caseType === 'on_the_spot' || c.serviceForm === 'on_the_spot') }))
+    .filter((x): x is typeof x & { level: Exclude<typeof x.level, 'on_time'> } => x.level !== 'on_time')
+  // Most runs find every alert already written: one query tells which, instead of one per case.
+  const done = new Set<string>()
+  const alertKey = (caseId: string, kind: string, dueOn: string, level: string) => `${caseId}|${kind}|${dueOn}|${level}`
+  for (let i = 0; i < due.length; i += 5000) {
+    const ids = due.slice(i, i + 5000).map((x) => x.c.id)
+    const rows = await db.selectFrom('caseAlerts').select(['caseId', 'dueKind', 'dueOn', 'level']).where('caseId', 'in', ids).execute()
+    for (const a of rows) done.add(alertKey(a.caseId, a.dueKind, a.dueOn, a.level))
+  }
   let written = 0
-  for (const c of candidates) {
-    const level = stageStatus(calendar, c.dueOn!, c.dueLimit ?? 0, today)
-    if (level === 'on_time') continue
-    const kind = dueKind(c.stage, c.caseType === 'on_the_spot' || c.serviceForm === 'on_the_spot')
+  for (const { c, level, kind } of due) {
+    if (done.has(alertKey(c.id, kind, c.dueOn!, level))) continue
     const wrote = await db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('caseAlerts')
