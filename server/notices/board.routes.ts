@@ -18,6 +18,30 @@ const noticeParams = { type: 'object', required: ['id'], properties: { id: { typ
 
 /** The village notice board (公示栏): public, light, printable; and its management for the station. */
 export default async function boardRoutes(app: FastifyInstance) {
+  // A past month's figures barely move, and every villager's phone asks for them: they are kept
+  // for a few minutes per station instead of being counted again on every view.
+  const satisfactionCache = new Map<string, { at: number; rows: { unit: string; windowName: string | null; n: string; satisfied: string }[] }>()
+  const SATISFACTION_CACHE_MS = 5 * 60_000
+
+  /** Last month's satisfaction of the station and of its town's windows (appeals upheld left out). */
+  async function lastMonthSatisfaction(villageId: number, month: string) {
+    const key = `${villageId}:${month}`
+    const hit = satisfactionCache.get(key)
+    if (hit && Date.now() - hit.at < SATISFACTION_CACHE_MS) return hit.rows
+    const { first, next } = monthBounds(month)
+    const tz = app.config.timeZone
+    const { rows } = await sql<{ unit: string; windowName: string | null; n: string; satisfied: string }>`
+      select case when c.window_id is null then 'station' else 'window' end as unit, w.name as window_name, count(*) as n,
+        count(*) filter (where r.overall in ('very_satisfied','satisfied','basic')) as satisfied
+      from case_ratings r join cases c on c.id = r.case_id left join windows w on w.id = c.window_id
+      left join rectifications x on x.case_id = r.case_id and x.status = 'appeal_upheld'
+      where x.id is null and r.recorded_at >= (${first}::timestamp at time zone ${tz}) and r.recorded_at < (${next}::timestamp at time zone ${tz})
+        and ((c.window_id is null and c.village_id = ${villageId}) or (c.window_id is not null and c.town_id = (select town_id from villages where id = ${villageId})))
+      group by 1, 2 order by 1, 2`.execute(app.db)
+    satisfactionCache.set(key, { at: Date.now(), rows })
+    return rows
+  }
+
   /** Everything the public board shows; no personal data beyond the masked forms stored in notices. */
   async function boardModel(code: string) {
     const village = await app.db
@@ -34,19 +58,10 @@ export default async function boardRoutes(app: FastifyInstance) {
       listMatters(app.db, village.countyId),
     ])
     const current = notices.filter((n) => n.status === 'published' && n.shownFrom <= today && (n.shownTo === null || n.shownTo >= today))
-    // Last month's satisfaction of the station and of its town's windows (appeals upheld left out).
     const { previous } = monthBounds(today.slice(0, 7))
-    const { first, next } = monthBounds(previous)
-    const satisfaction = await sql<{ unit: string; windowName: string | null; n: string; satisfied: string }>`
-      select case when c.window_id is null then 'station' else 'window' end as unit, w.name as window_name, count(*) as n,
-        count(*) filter (where r.overall in ('very_satisfied','satisfied','basic')) as satisfied
-      from case_ratings r join cases c on c.id = r.case_id left join windows w on w.id = c.window_id
-      left join rectifications x on x.case_id = r.case_id and x.status = 'appeal_upheld'
-      where x.id is null and (r.recorded_at at time zone ${app.config.timeZone})::date >= ${first} and (r.recorded_at at time zone ${app.config.timeZone})::date < ${next}
-        and ((c.window_id is null and c.village_id = ${village.id}) or (c.window_id is not null and c.town_id = (select town_id from villages where id = ${village.id})))
-      group by 1, 2 order by 1, 2`.execute(app.db)
+    const satisfaction = await lastMonthSatisfaction(village.id, previous)
     const rate = (r: { n: string; satisfied: string }) => Math.round((Number(r.satisfied) / Number(r.n)) * 1000) / 10
-    const station = satisfaction.rows.find((r) => r.unit === 'station')
+    const station = satisfaction.find((r) => r.unit === 'station')
     const view = (n: (typeof notices)[number]) => ({ ...n, body: (n.content as { body?: string }).body ?? '' })
     return {
       village,
@@ -59,7 +74,7 @@ export default async function boardRoutes(app: FastifyInstance) {
       boardUrl: `${app.config.publicBaseUrl}/board/${village.code}`,
       satisfactionMonth: previous,
       stationSatisfaction: station ? rate(station) : null,
-      windowSatisfaction: satisfaction.rows.filter((r) => r.unit === 'window').map((r) => ({ name: r.windowName, rate: rate(r), ratings: Number(r.n) })),
+      windowSatisfaction: satisfaction.filter((r) => r.unit === 'window').map((r) => ({ name: r.windowName, rate: rate(r), ratings: Number(r.n) })),
     }
   }
 

@@ -87,7 +87,10 @@ export async function monthlyStats(db: Db, countyId: number, scope: Scope, month
       count(*) filter (where c.stage = 'rejected' and c.registered_on >= ${first} and c.registered_on < ${next}) as rejected
     from cases c join matter_versions mv on mv.id = c.matter_version_id
     where c.county_id = ${countyId} and ${inScope}
-      and (c.registered_on < ${next}) and (c.completed_on is null or c.completed_on >= ${first} or c.registered_on >= ${first} or c.accepted_on >= ${first})
+      -- Every count above needs one of these dates in the month; each has its own index.
+      and ((c.registered_on >= ${first} and c.registered_on < ${next})
+        or (c.accepted_on >= ${first} and c.accepted_on < ${next})
+        or (c.completed_on >= ${first} and c.completed_on < ${next}))
     group by c.village_id, mv.department`.execute(db)
   const overdue = await sql<{ villageId: number; department: string; n: string }>`
     select c.village_id, mv.department, count(distinct a.case_id) as n
@@ -98,7 +101,7 @@ export async function monthlyStats(db: Db, countyId: number, scope: Scope, month
     select c.village_id, mv.department, count(*) as n
     from case_events e join cases c on c.id = e.case_id join matter_versions mv on mv.id = c.matter_version_id
     where c.county_id = ${countyId} and ${inScope} and e.action = 'withdraw'
-      and (e.at at time zone ${timeZone})::date >= ${first} and (e.at at time zone ${timeZone})::date < ${next}
+      and e.at >= (${first}::timestamp at time zone ${timeZone}) and e.at < (${next}::timestamp at time zone ${timeZone})
     group by c.village_id, mv.department`.execute(db)
   const ratings = await sql<{ villageId: number; department: string; n: string; satisfied: string }>`
     select c.village_id, mv.department, count(*) as n,
@@ -106,7 +109,7 @@ export async function monthlyStats(db: Db, countyId: number, scope: Scope, month
     from case_ratings r join cases c on c.id = r.case_id join matter_versions mv on mv.id = c.matter_version_id
     left join rectifications x on x.case_id = r.case_id and x.status = 'appeal_upheld'
     where c.county_id = ${countyId} and ${inScope} and x.id is null
-      and (r.recorded_at at time zone ${timeZone})::date >= ${first} and (r.recorded_at at time zone ${timeZone})::date < ${next}
+      and r.recorded_at >= (${first}::timestamp at time zone ${timeZone}) and r.recorded_at < (${next}::timestamp at time zone ${timeZone})
     group by c.village_id, mv.department`.execute(db)
   const visits = await sql<{ villageId: number; batches: string; people: string }>`
     select v.village_id, count(*) as batches, coalesce(sum(v.people), 0) as people from visits v
