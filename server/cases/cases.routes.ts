@@ -183,16 +183,20 @@ export default async function caseRoutes(app: FastifyInstance) {
     const calendar = await loadCalendar(app.db)
     const now = today()
     const flags = await caseFlags(app.db, c, calendar, now)
+    const model = caseViewModel(actor, c, flags, calendar, now)
+    // The county's windows are only needed by the forms that send the case to one.
+    const choosesWindow = model.actions.includes('forward') || model.actions.includes('transfer')
     const [events, assists, extensions, windows] = await Promise.all([
       listCaseEvents(app.db, caseId),
       listAssists(app.db, caseId),
       listExtensions(app.db, caseId),
-      app.db.selectFrom('windows').leftJoin('towns', 'towns.id', 'windows.townId').select(['windows.id', 'windows.name', 'windows.department', 'windows.townId', 'towns.name as townName']).where('windows.countyId', '=', actor.countyId).where('windows.active', '=', true).orderBy('windows.townId').orderBy('windows.department').execute(),
+      choosesWindow
+        ? app.db.selectFrom('windows').leftJoin('towns', 'towns.id', 'windows.townId').select(['windows.id', 'windows.name', 'windows.department', 'windows.townId', 'towns.name as townName']).where('windows.countyId', '=', actor.countyId).where('windows.active', '=', true).orderBy('windows.townId').orderBy('windows.department').execute()
+        : [],
     ])
     const defaultWindow = windows.find((w) => w.townId === c.townId && w.department === c.department)?.id
     const notices: string[] = reply.locals.notices as string[]
     if ((request.query as { new?: string })?.new === '1') notices.push(request.t('cases.created', { caseNo: c.caseNo }))
-    const model = caseViewModel(actor, c, flags, calendar, now)
     return reply.code(status).viewAsync('cases/case.hbs', {
       title: `${c.caseNo} · ${c.matterName}`,
       c: model,
@@ -258,26 +262,32 @@ export default async function caseRoutes(app: FastifyInstance) {
     if (query.to && !isValidDate(query.to)) errors.to = request.t('validation.date')
     const matters = await listMatters(app.db, actor.countyId, { includeInactive: true })
     if (Object.keys(errors).length) return reply.code(400).viewAsync('cases/search.hbs', { title: request.t('search.title'), query, errors, rows: [], matters, stages: STAGES })
-    let q = app.db
-      .selectFrom('cases')
-      .innerJoin('applicants', 'applicants.id', 'cases.applicantId')
-      .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
-      .innerJoin('villages', 'villages.id', 'cases.villageId')
-      .select(['cases.id', 'cases.caseNo', 'cases.stage', 'cases.registeredOn', 'cases.dueOn', 'applicants.name as applicantName', 'applicants.phone', 'matterVersions.name as matterName', 'villages.name as villageName'])
-      .where((eb) => inScope(eb, scopeOf(actor), CASE_COLUMNS))
     const text = (query.q ?? '').trim()
-    if (text) {
-      if (new RegExp(CASE_NO_PATTERN).test(text)) q = q.where('cases.caseNo', '=', text.toUpperCase())
-      else if (/^\d{17}[\dXx]$/.test(text)) q = q.where('applicants.idNumber', '=', text.toUpperCase())
-      else if (/^[\d-]{7,13}$/.test(text)) q = q.where('applicants.phone', '=', text)
-      else q = q.where((eb) => eb.or([eb('applicants.name', 'ilike', `%${text.replace(/[\\%_]/g, '\\$&')}%`), eb(sql`applicants.name`, sql`%`, text)]))
+    const kind = !text ? null : new RegExp(CASE_NO_PATTERN).test(text) ? 'caseNo' : /^\d{17}[\dXx]$/.test(text) ? 'idNumber' : /^[\d-]{7,13}$/.test(text) ? 'phone' : 'name'
+    const search = (fuzzy: boolean) => {
+      let q = app.db
+        .selectFrom('cases')
+        .innerJoin('applicants', 'applicants.id', 'cases.applicantId')
+        .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
+        .innerJoin('villages', 'villages.id', 'cases.villageId')
+        .select(['cases.id', 'cases.caseNo', 'cases.stage', 'cases.registeredOn', 'cases.dueOn', 'applicants.name as applicantName', 'applicants.phone', 'matterVersions.name as matterName', 'villages.name as villageName'])
+        .where((eb) => inScope(eb, scopeOf(actor), CASE_COLUMNS))
+      if (kind === 'caseNo') q = q.where('cases.caseNo', '=', text.toUpperCase())
+      else if (kind === 'idNumber') q = q.where('applicants.idNumber', '=', text.toUpperCase())
+      else if (kind === 'phone') q = q.where('applicants.phone', '=', text)
+      else if (kind === 'name' && fuzzy) q = q.where(sql`applicants.name`, sql`%`, text)
+      else if (kind === 'name') q = q.where('applicants.name', 'ilike', `%${text.replace(/[\\%_]/g, '\\$&')}%`)
+      if (query.stage) q = q.where('cases.stage', '=', query.stage)
+      if (query.matterId) q = q.where('cases.matterId', '=', Number(query.matterId))
+      if (query.from) q = q.where('cases.registeredOn', '>=', query.from)
+      if (query.to) q = q.where('cases.registeredOn', '<=', query.to)
+      if (query.before) q = q.where('cases.id', '<', query.before)
+      return q.orderBy('cases.id', 'desc').limit(PAGE_SIZE + 1).execute()
     }
-    if (query.stage) q = q.where('cases.stage', '=', query.stage)
-    if (query.matterId) q = q.where('cases.matterId', '=', Number(query.matterId))
-    if (query.from) q = q.where('cases.registeredOn', '>=', query.from)
-    if (query.to) q = q.where('cases.registeredOn', '<=', query.to)
-    if (query.before) q = q.where('cases.id', '<', query.before)
-    const rows = await q.orderBy('cases.id', 'desc').limit(PAGE_SIZE + 1).execute()
+    // A name is matched as typed first; only when nothing matches are similar names (a typo, a
+    // homophone's character) looked for: with common surnames a fuzzy match alone finds thousands.
+    let rows = await search(false)
+    if (rows.length === 0 && kind === 'name' && !query.before) rows = await search(true)
     const more = rows.length > PAGE_SIZE
     const page = rows.slice(0, PAGE_SIZE)
     const next = more ? new URLSearchParams({ ...Object.fromEntries(Object.entries(query).filter(([k, v]) => v && k !== 'before')), before: page[page.length - 1].id }).toString() : null
