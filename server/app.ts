@@ -17,7 +17,7 @@ import viewsPlugin, { viewsDir } from './views/plugin.ts'
 import authPlugin from './accounts/auth.plugin.ts'
 import errorHandler from './errors/handler.ts'
 import layoutLocals from './views/layout-locals.ts'
-import healthRoutes from './health/health.routes.ts'
+import healthRoutes, { benchFloorRoutes } from './health/health.routes.ts'
 import accountRoutes from './accounts/accounts.routes.ts'
 import userAdminRoutes from './accounts/users.routes.ts'
 import orgRoutes from './org/org.routes.ts'
@@ -149,6 +149,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
 
   // Routes.
   await app.register(healthRoutes)
+  if (config.benchFloors) await app.register(benchFloorRoutes)
   await app.register(accountRoutes)
   await app.register(homeRoutes)
   await app.register(userAdminRoutes)

@@ -22,6 +22,10 @@ export interface AppConfig {
   logLevel: string
   sessionIdleHours: number
   loginRateLimitPerMinute: number
+  /** Case look-ups per minute and address: guessing case numbers must stay slow. */
+  lookupRateLimitPerMinute: number
+  /** Serve /bench/floor/* — a bare route and a one-row query — for `npm run bench` only. */
+  benchFloors: boolean
   publicBaseUrl: string
   /** Chromium for PDFs: PUPPETEER_EXECUTABLE_PATH, else found on the machine. */
   chromiumPath: string | null
@@ -99,6 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     sessionIdleHours: readInt(env, 'SESSION_IDLE_HOURS', 8),
     loginRateLimitPerMinute: readInt(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 20),
+    lookupRateLimitPerMinute: readInt(env, 'LOOKUP_RATE_LIMIT_PER_MINUTE', 10),
+    benchFloors: readBool(env, 'BENCH_FLOORS', false),
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${port}`,
     chromiumPath: env.PUPPETEER_EXECUTABLE_PATH || null,
     pdfConcurrency: Math.max(1, readInt(env, 'PDF_CONCURRENCY', 2)),

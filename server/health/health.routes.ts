@@ -11,3 +11,15 @@ export default async function healthRoutes(app: FastifyInstance) {
     }
   })
 }
+
+/**
+ * The benchmark's floors: what the framework costs with no work (a fixed string) and what one
+ * primary-key query through the same pool costs. Registered only when BENCH_FLOORS is on.
+ */
+export async function benchFloorRoutes(app: FastifyInstance) {
+  app.get('/bench/floor/bare', { config: { public: true } }, async () => 'ok')
+  app.get('/bench/floor/pk', { config: { public: true } }, async () => {
+    const row = await app.db.selectFrom('counties').select(['id', 'name']).where('id', '=', 1).executeTakeFirst()
+    return row?.name ?? ''
+  })
+}

@@ -32,7 +32,7 @@ export default async function lookupRoutes(app: FastifyInstance) {
 
   app.post(
     '/lookup',
-    { config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } }, schema: { body: lookupBody }, attachValidation: true },
+    { config: { public: true, rateLimit: { max: app.config.lookupRateLimitPerMinute, timeWindow: '1 minute' } }, schema: { body: lookupBody }, attachValidation: true },
     async (request, reply) => {
       const body = (request.body ?? {}) as { no?: string; tail?: string }
       const values = { no: body.no ?? '', tail: body.tail ?? '' }
