@@ -22,6 +22,12 @@ export interface AppConfig {
   logLevel: string
   sessionIdleHours: number
   loginRateLimitPerMinute: number
+  /**
+   * Which proxies may tell the client's address (X-Forwarded-For): false (none: the socket's address
+   * counts), true (any — only behind a proxy that overwrites the header), or the proxies' addresses.
+   * Rate limits and lockouts key on that address, so trusting everyone would let a guesser pick one.
+   */
+  trustProxy: boolean | string
   /** Case look-ups per minute and address: guessing case numbers must stay slow. */
   lookupRateLimitPerMinute: number
   /** Serve /bench/floor/* — a bare route and a one-row query — for `npm run bench` only. */
@@ -70,6 +76,13 @@ function loadOrCreateSecret(dataDir: string, file: string): string {
   return secret
 }
 
+function readTrustProxy(raw: string | undefined): boolean | string {
+  if (raw === undefined || raw === '' || /^(0|false|no|off)$/i.test(raw)) return false
+  if (/^(1|true|yes|on)$/i.test(raw)) return true
+  if (/^[0-9a-fA-F.:/,\s]+$/.test(raw) || raw === 'loopback') return raw
+  throw new ConfigError(`TRUST_PROXY must be false, true or a list of proxy addresses, got "${raw}"`)
+}
+
 function readDefaultRating(raw: string | undefined): 'satisfied' | 'basic' | null {
   if (raw === undefined || raw === '' || raw === 'none') return null
   if (raw === 'satisfied' || raw === 'basic') return raw
@@ -104,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionIdleHours: readInt(env, 'SESSION_IDLE_HOURS', 8),
     loginRateLimitPerMinute: readInt(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 20),
     lookupRateLimitPerMinute: readInt(env, 'LOOKUP_RATE_LIMIT_PER_MINUTE', 10),
+    trustProxy: readTrustProxy(env.TRUST_PROXY),
     benchFloors: readBool(env, 'BENCH_FLOORS', false),
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${port}`,
     chromiumPath: env.PUPPETEER_EXECUTABLE_PATH || null,
