@@ -47,7 +47,8 @@ declare module 'fastify' {
     /** Today's date in the configured time zone ('YYYY-MM-DD'). */
     today: () => string
     /** Every route as registered (method, url, public, roles): the authorization test walks it. */
-    routeTable: { method: string; url: string; public: boolean; roles: readonly string[] | null }[]
+    /** Every route with who may use it and the fields its body schema declares (the security tests walk this). */
+    routeTable: { method: string; url: string; public: boolean; roles: readonly string[] | null; bodyFields: string[] }[]
   }
 }
 
@@ -64,13 +65,24 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const BODY_LIMIT_BYTES = 256 * 1024
 export const MAX_FORM_FIELDS = 300
 
+function dropNulCharacters(value: unknown): void {
+  if (!value || typeof value !== 'object') return
+  const record = value as Record<string, unknown>
+  for (const key of Object.keys(record)) {
+    const v = record[key]
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) record[key] = v.replaceAll('\u0000', '')
+    } else dropNulCharacters(v)
+  }
+}
+
 /** Builds the application without listening; only server/index.ts listens. */
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const { config } = options
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: true,
+    trustProxy: config.trustProxy,
     requestIdHeader: false,
     genReqId: () => Math.random().toString(36).slice(2, 10),
     ajv: {
@@ -81,6 +93,14 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const now = options.now ?? (() => new Date())
   app.decorate('now', now)
   app.decorate('today', () => formatLocalDate(now(), config.timeZone))
+  // PostgreSQL text cannot hold a NUL character and no form has a use for one: it is dropped from
+  // every submitted value before validation, so it can never fail a query further on.
+  app.addHook('preValidation', async (request) => {
+    dropNulCharacters(request.body)
+    dropNulCharacters(request.query)
+    dropNulCharacters(request.params)
+  })
+
   app.decorate('routeTable', [])
   app.addHook('onRoute', (route) => {
     // Stylesheets and fonts are for everyone, the login page and the public board included.
@@ -88,7 +108,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue
       const routeConfig = (route.config ?? {}) as { public?: boolean; roles?: readonly string[] }
-      app.routeTable.push({ method, url: route.url, public: Boolean(routeConfig.public), roles: routeConfig.roles ?? null })
+      const body = (route.schema?.body ?? {}) as { properties?: Record<string, unknown> }
+      app.routeTable.push({ method, url: route.url, public: Boolean(routeConfig.public), roles: routeConfig.roles ?? null, bodyFields: Object.keys(body.properties ?? {}) })
     }
   })
 
@@ -96,7 +117,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(cookie)
   await app.register(formbody, {
     bodyLimit: BODY_LIMIT_BYTES,
-    parser: (body: string) => querystring.parse(body, undefined, undefined, { maxKeys: MAX_FORM_FIELDS }),
+    // More fields than any form has is refused outright (not silently cut to the first 300).
+    parser: (body: string) => {
+      if (body !== '' && body.split('&').length > MAX_FORM_FIELDS) throw Object.assign(new Error('too many form fields'), { statusCode: 413, code: 'APP_TOO_MANY_FIELDS' })
+      return querystring.parse(body, undefined, undefined, { maxKeys: MAX_FORM_FIELDS })
+    },
   })
   await app.register(helmet, {
     contentSecurityPolicy: {

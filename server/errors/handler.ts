@@ -23,6 +23,7 @@ function classify(error: FastifyError & { key?: string; params?: Record<string, 
     return { status: 403, titleKey: 'errors.forbiddenTitle', messageKey: 'errors.csrf' }
   }
   if (status === 429) return { status, titleKey: 'errors.tooManyTitle', messageKey: 'errors.tooMany' }
+  if (error.code === 'APP_TOO_MANY_FIELDS') return { status: 413, titleKey: 'errors.badRequestTitle', messageKey: 'errors.tooManyFields' }
   if (status === 413 || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, titleKey: 'errors.badRequestTitle', messageKey: 'errors.tooLarge' }
   if (error.code?.startsWith('APP_ERR_')) {
     return { status, titleKey: `errors.title${status}`, messageKey: error.message, messageParams: error.params }

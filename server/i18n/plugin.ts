@@ -40,8 +40,9 @@ async function i18nPlugin(app: FastifyInstance) {
 }
 
 /** Only same-site paths: an open redirect would let a link on another site send users anywhere. */
-export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/'
+export function safeNext(next: unknown): string {
+  // Anything but one local path (a repeated field arrives as an array) goes home.
+  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/'
   return next
 }
 
