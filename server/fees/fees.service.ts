@@ -90,10 +90,11 @@ export async function recordFee(db: Db, actor: Actor, input: FeeInput, day: stri
 /** A correction: the reversal names the original, on its own day, before settlement, at most once. */
 export async function reverseFee(db: Db, actor: Actor, entryId: string, reason: string, day: string): Promise<{ id: string; serial: string }> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
-  if (!reason.trim()) throw new RuleViolation('validation.required', 'reason')
   return db.transaction().execute(async (trx) => {
     const original = await trx.selectFrom('feeEntries').selectAll().where('id', '=', entryId).where('villageId', '=', actor.villageId!).executeTakeFirst()
+    // Another station's entry is not found, whatever else is wrong with the request.
     if (!original) throw new NotFound()
+    if (!reason.trim()) throw new RuleViolation('validation.required', 'reason')
     if (original.kind === 'reversal') throw new RuleViolation('fees.reverseReversal')
     if (original.day !== day) throw new RuleViolation('fees.reverseSameDay', null, { day: original.day })
     await requireOpenDay(trx, actor.villageId!, day)

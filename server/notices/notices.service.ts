@@ -50,11 +50,12 @@ export async function publishAnnouncement(db: Db, actor: Actor, input: Announcem
 
 /** Withdrawing keeps the notice and its reason in the board's history. */
 export async function withdrawNotice(db: Db, actor: Actor, noticeId: string, reason: string): Promise<void> {
-  if (!reason.trim()) throw new RuleViolation('validation.required', 'reason')
   if (actor.role !== 'agent' && actor.role !== 'supervisor') throw new Forbidden()
   await db.transaction().execute(async (trx) => {
     const notice = await trx.selectFrom('notices').selectAll().where('id', '=', noticeId).forUpdate().executeTakeFirst()
+    // Another station's notice is not found, whatever else is wrong with the request.
     if (!notice || !(await findVillageInScope(trx, scopeOf(actor), notice.villageId))) throw new NotFound()
+    if (!reason.trim()) throw new RuleViolation('validation.required', 'reason')
     if (notice.status === 'withdrawn') throw new RuleViolation('notices.alreadyWithdrawn')
     await trx.updateTable('notices').set({ status: 'withdrawn', withdrawnReason: reason.trim(), withdrawnBy: actor.id, withdrawnAt: new Date() }).where('id', '=', noticeId).execute()
     await recordAudit(trx, { countyId: actor.countyId, actorId: actor.id, action: 'notice.withdrawn', subjectType: 'notice', subjectId: noticeId, data: { reason: reason.trim() } })

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { NotFound, RuleViolation } from '../errors/errors.ts'
 import { text, idParams } from '../views/forms.ts'
-import { fieldErrorsFromRule, type FieldErrors } from '../views/form-errors.ts'
+import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
 import { isUnitStaff, isUnitSupervisor, stepRectification } from './rectifications.service.ts'
@@ -54,9 +54,13 @@ export default async function rectificationRoutes(app: FastifyInstance) {
 
   const body = { type: 'object', properties: { callback: text(2000), fixed: text(2000), reply: text(2000), reason: text(1000), note: text(1000), decision: text(20) } } as const
   for (const action of ['submit', 'decide', 'appeal', 'decide_appeal'] as const) {
-    app.post(`/rectifications/:id/${action}`, { config: roles, schema: { params: idParams, body } }, async (request, reply) => {
+    app.post(`/rectifications/:id/${action}`, { config: roles, schema: { params: idParams, body }, attachValidation: true }, async (request, reply) => {
       const { id } = request.params as { id: number }
       const b = (request.body ?? {}) as Record<string, string>
+      if (request.validationError) {
+        if (request.validationError.validationContext === 'params') throw new NotFound()
+        return render(request, reply, id, 400, { values: b, errors: fieldErrorsFromValidation(request.validationError.validation, request.t) })
+      }
       try {
         if (action === 'submit') await stepRectification(app.db, request.actor!, id, { action, callback: b.callback ?? '', fixed: b.fixed ?? '', reply: b.reply ?? '' })
         if (action === 'appeal') await stepRectification(app.db, request.actor!, id, { action, reason: b.reason ?? '' })
