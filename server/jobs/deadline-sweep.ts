@@ -30,6 +30,7 @@ export async function sweepDeadlines(db: Db, calendar: Calendar, today: string):
     .where(sql<boolean>`cases.stage not in ('rejected','closed','withdrawn','replied')`)
     .where('cases.stage', 'in', SWEPT_STAGES)
     .where('cases.dueOn', '<=', horizon)
+    .orderBy('cases.id')
     .execute()
   const due = candidates
     .map((c) => ({ c, level: stageStatus(calendar, c.dueOn!, c.dueLimit ?? 0, today), kind: dueKind(c.stage, c.caseType === 'on_the_spot' || c.serviceForm === 'on_the_spot') }))
