@@ -2,6 +2,7 @@ import t from 'tap'
 import { setupCaseWorld, loggedIn, submitIntake, APPLICANT } from '../fixtures/cases.ts'
 import { makeUser } from '../fixtures/factories.ts'
 import type { Browser } from '../fixtures/browser.ts'
+import { tableFingerprint } from '../fixtures/fingerprint.ts'
 
 /**
  * Every route from Fastify's own table, for anonymous visitors and each role, own and foreign.
@@ -77,6 +78,53 @@ const EXPECTED: Record<string, { public?: boolean; roles?: Who[]; foreign404?: b
   '/assets/fonts/*': { public: true },
 }
 
+// Who may POST to each route (the app's own role list must agree). foreign404: the foreign agent's
+// request about the agent's record is answered as if it did not exist; scope404: signed-in roles
+// the route admits whose jurisdiction does not reach the fixture's record.
+const EXPECTED_POST: Record<string, { public?: boolean; roles?: Who[]; foreign404?: boolean; scope404?: Who[] }> = {
+  '/login': { public: true },
+  '/logout': { roles: STAFF },
+  '/lookup': { public: true },
+  '/account/password': { roles: STAFF },
+  '/admin/users': { roles: ['admin'] },
+  '/admin/users/:id': { roles: ['admin'] },
+  '/admin/users/:id/disable': { roles: ['admin'] },
+  '/admin/users/:id/enable': { roles: ['admin'] },
+  '/admin/org/towns': { roles: ['admin'] },
+  '/admin/org/villages': { roles: ['admin'] },
+  '/admin/org/windows': { roles: ['admin'] },
+  '/admin/org/towns/:id': { roles: ['admin'] },
+  '/admin/org/villages/:id': { roles: ['admin'] },
+  '/admin/org/windows/:id': { roles: ['admin'] },
+  '/admin/calendar/days': { roles: ['admin'] },
+  '/admin/calendar/import': { roles: ['admin'] },
+  '/admin/matters': { roles: ['admin'] },
+  '/admin/matters/:id': { roles: ['admin'] },
+  '/admin/matters/:id/activate': { roles: ['admin'] },
+  '/admin/matters/:id/deactivate': { roles: ['admin'] },
+  '/admin/matters/import': { roles: ['admin'] },
+  '/cases': { roles: ['agent', 'foreignAgent'] },
+  // The clerk's window has not been sent this case: out of its scope.
+  '/cases/:id/:action': { roles: ['agent', 'foreignAgent', 'clerk', 'supervisor', 'countySupervisor'], foreign404: true, scope404: ['clerk'] },
+  '/fees': { roles: ['agent', 'foreignAgent'] },
+  '/fees/:id/reverse': { roles: ['agent', 'foreignAgent'], foreign404: true },
+  '/fees/settlement/agent': { roles: ['agent', 'foreignAgent'] },
+  '/fees/settlement/station': { roles: ['agent', 'foreignAgent'] },
+  '/visits': { roles: ['agent', 'foreignAgent'] },
+  '/notices/announcements': { roles: ['agent', 'foreignAgent'] },
+  '/notices/monthly': { roles: ['agent', 'foreignAgent'] },
+  // A supervisor names the village in the form; without one there is nothing in scope to change.
+  '/notices/facts': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor'], scope404: ['supervisor', 'countySupervisor'] },
+  // The pending monthly list of the agent's village (the town supervisor's and the county's).
+  '/notices/:id/approve': { roles: ['supervisor', 'countySupervisor'] },
+  '/notices/:id/withdraw': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor'], foreign404: true },
+  '/rectifications/:id/submit': { roles: ['agent', 'foreignAgent', 'clerk', 'supervisor', 'countySupervisor'] },
+  '/rectifications/:id/decide': { roles: ['agent', 'foreignAgent', 'clerk', 'supervisor', 'countySupervisor'] },
+  '/rectifications/:id/appeal': { roles: ['agent', 'foreignAgent', 'clerk', 'supervisor', 'countySupervisor'] },
+  '/rectifications/:id/decide_appeal': { roles: ['agent', 'foreignAgent', 'clerk', 'supervisor', 'countySupervisor'] },
+}
+const ROLE_OF: Record<Who, string | null> = { anonymous: null, agent: 'agent', foreignAgent: 'agent', clerk: 'clerk', supervisor: 'supervisor', countySupervisor: 'supervisor', admin: 'admin' }
+
 t.test('every route, every role: login, role and jurisdiction hold', async (t) => {
   const w = await setupCaseWorld(t, '2026-03-02 09:00')
   const admin = await makeUser(w.db, w.org, 'admin')
@@ -143,13 +191,48 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
       t.equal(res.statusCode, 403, `POST ${url} as ${who} without CSRF: 403`)
     }
   }
-  // And a signed-in role posting to another role's route is refused with 403 and writes nothing.
-  const before = await w.db.selectFrom('auditEvents').select('id').execute()
-  for (const url of ['/admin/users', '/admin/org/towns', '/admin/matters', '/admin/calendar/days', '/admin/matters/import', '/admin/calendar/import']) {
-    const res = await browsers.agent.post(url, {})
-    checked++
-    t.equal(res.statusCode, 403, `POST ${url} as an agent: 403`)
+  // And with a valid token: every POST route for every identity, against EXPECTED_POST. A refusal
+  // (login, role, jurisdiction) writes nothing. The records are the agent's own.
+  const missingPosts = posts.filter((url) => !(url in EXPECTED_POST))
+  t.same(missingPosts, [], 'every POST route is in the table')
+  const fee = await browsers.agent.post('/fees', { kind: 'collect', amount: '3.00', department: 'civil_affairs', payer: '' })
+  t.equal(fee.statusCode, 303)
+  const feeId = (await w.db.selectFrom('feeEntries').select('id').executeTakeFirstOrThrow()).id
+  t.equal((await browsers.agent.post('/notices/announcements', { title: '通知', body: '内容', shownFrom: '2026-03-02', shownTo: '2026-03-09' })).statusCode, 303)
+  const noticeId = (await w.db.selectFrom('notices').select('id').where('kind', '=', 'announcement').executeTakeFirstOrThrow()).id
+  t.equal((await browsers.agent.post('/notices/monthly', { month: '2026-02' })).statusCode, 303)
+  const monthlyId = (await w.db.selectFrom('notices').select('id').where('kind', '=', 'monthly_list').executeTakeFirstOrThrow()).id
+  // Disabling and editing act on a spare user, so no browser of the test loses its session.
+  const spare = await makeUser(w.db, w.org, 'agent')
+  const postUrl = (url: string) =>
+    fill(url.replace('/admin/users/:id', `/admin/users/${spare.id}`))
+      .replace(':action', 'withdraw')
+      .replace('/fees/:id', `/fees/${feeId}`)
+      .replace('/notices/:id/approve', `/notices/${monthlyId}/approve`)
+      .replace('/notices/:id', `/notices/${noticeId}`)
+      .replace('/rectifications/:id', '/rectifications/1')
+  let before = await tableFingerprint(w.db)
+  // Logging out last: it ends the browser's session.
+  for (const url of [...posts.filter((u) => u !== '/logout'), '/logout']) {
+    const rule = EXPECTED_POST[url]
+    if (!rule) continue
+    const route = w.app.routeTable.find((r) => r.method === 'POST' && r.url === url)!
+    t.equal(route.public, Boolean(rule.public), `POST ${url}: public in the app as in the table`)
+    if (route.roles) t.same([...new Set(rule.roles!.map((w) => ROLE_OF[w]))].sort(), [...route.roles].sort(), `POST ${url}: the app's roles are the table's`)
+    for (const who of ['anonymous', ...STAFF] as Who[]) {
+      const res = await browsers[who].post(postUrl(url), {})
+      checked++
+      let expected: number[]
+      if (rule.public) expected = [200, 400, 401, 404, 429]
+      else if (who === 'anonymous') expected = [303]
+      else if (!rule.roles!.includes(who)) expected = [403]
+      else if ((who === 'foreignAgent' && rule.foreign404) || rule.scope404?.includes(who) || url.startsWith('/rectifications/')) expected = [404]
+      else expected = [200, 303, 400, 409]
+      t.ok(expected.includes(res.statusCode), `POST ${url} as ${who}: ${res.statusCode} (expected ${expected.join(' or ')})`)
+      const after = await tableFingerprint(w.db)
+      if ([303, 403, 404].includes(res.statusCode) && !(expected.includes(303) && who !== 'anonymous')) t.equal(after, before, `POST ${url} as ${who}: refused, nothing written`)
+      before = after
+    }
   }
-  t.equal((await w.db.selectFrom('auditEvents').select('id').execute()).length, before.length, 'nothing written')
   t.comment(`${checked} route × role checks`)
 })
