@@ -1,0 +1,106 @@
+import t from 'tap'
+import { createHmac } from 'node:crypto'
+import http from 'node:http'
+import { setupApp } from '../fixtures/app.ts'
+import { makeOrg, makeUser } from '../fixtures/factories.ts'
+import { setupCaseWorld, loggedIn, submitIntake, APPLICANT } from '../fixtures/cases.ts'
+
+const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url')
+
+/** A JWT signed by hand: any header, any payload, an HMAC of the chosen hash with the chosen key. */
+function forge(header: object, payload: object, key: string, hash: 'sha256' | 'sha512' = 'sha256'): string {
+  const body = `${b64(header)}.${b64(payload)}`
+  return `${body}.${createHmac(hash, key).update(body).digest('base64url')}`
+}
+
+t.test('session tokens: only a current, unexpired HS256 token of the app for an enabled user is accepted', async (t) => {
+  const ctx = await setupApp(t)
+  const org = await makeOrg(ctx.db)
+  const user = await makeUser(ctx.db, org, 'agent')
+  const secret = ctx.app.config.jwtSecret
+  const now = Math.floor(Date.now() / 1000)
+  const claims = { sub: String(user.id), tv: 1, iat: now, exp: now + 3600 }
+  const tries: [string, string, number][] = [
+    ['a well-formed token of the app (the control)', forge({ alg: 'HS256', typ: 'JWT' }, claims, secret), 200],
+    ['signed with HS512 and the right secret (wrong algorithm)', forge({ alg: 'HS512', typ: 'JWT' }, claims, secret, 'sha512'), 303],
+    ['an RS256 header over an HMAC signature (algorithm confusion)', forge({ alg: 'RS256', typ: 'JWT' }, claims, secret), 303],
+    ['alg none, no signature', `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`, 303],
+    ['signed with another secret', forge({ alg: 'HS256', typ: 'JWT' }, claims, 'another-secret-another-secret-another'), 303],
+    ['expired an hour ago', forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, iat: now - 7200, exp: now - 3600 }, secret), 303],
+    ['an old token version (before a password change or logout)', forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, tv: 0 }, secret), 303],
+    ['for a user that does not exist', forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, sub: '999999' }, secret), 303],
+    ['a payload edited after signing', (() => { const [h, , s] = forge({ alg: 'HS256', typ: 'JWT' }, claims, secret).split('.'); return `${h}.${b64({ ...claims, exp: now + 10 * 365 * 86400 })}.${s}` })(), 303],
+    ['garbage', 'not.a.token', 303],
+  ]
+  for (const [label, token, status] of tries) {
+    const res = await ctx.app.inject({ method: 'GET', url: '/', headers: { cookie: `bianmin_session=${token}` } })
+    t.equal(res.statusCode, status, label)
+    if (status === 303) t.match(String(res.headers.location), /^\/login/, `${label}: sent to the login page`)
+  }
+  // Version bumps end a token that was good a moment ago.
+  await ctx.db.updateTable('users').set({ tokenVersion: 2 }).where('id', '=', user.id).execute()
+  const res = await ctx.app.inject({ method: 'GET', url: '/', headers: { cookie: `bianmin_session=${tries[0][1]}` } })
+  t.equal(res.statusCode, 303, 'the control token is refused once the user’s token version moves on')
+})
+
+/** One request from a chosen loopback address, as a script on the same machine would send it. */
+function send(port: number, from: string, pathname: string, form: Record<string, string>, cookie: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const body = new URLSearchParams(form).toString()
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path: pathname, method: 'POST', localAddress: from, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), ...headers } },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (c) => (text += c))
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }))
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+async function formSession(port: number, pathname: string): Promise<{ cookie: string; token: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${pathname}`)
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+  const token = /name="_csrf" value="([^"]+)"/.exec(await res.text())![1]
+  return { cookie, token }
+}
+
+t.test('a scripted attack on loopback: parallel guesses meet the lock and the rate limit; a forged address does not help', async (t) => {
+  const w = await setupCaseWorld(t, '2026-02-13 10:00', { loginRateLimitPerMinute: 20, lookupRateLimitPerMinute: 10 })
+  await w.app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (w.app.server.address() as { port: number }).port
+  const victim = w.agent
+  const { cookie, token } = await formSession(port, '/login')
+
+  // 40 wrong passwords at once, from 20 loopback addresses (2 each), so the per-address limit does not hide the lock.
+  const burst = await Promise.all(
+    Array.from({ length: 40 }, (_, i) => send(port, `127.0.0.${10 + (i % 20)}`, '/login', { _csrf: token, username: victim.username, password: `guess-${i}-xyz` }, cookie)),
+  )
+  const counts = burst.reduce<Record<number, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {})
+  t.equal(counts[401] ?? 0, 4, 'four guesses were checked and failed')
+  t.equal(counts[423] ?? 0, 36, 'the fifth locked the account; the other 35 met the lock without being checked')
+  const right = await send(port, '127.0.0.99', '/login', { _csrf: token, username: victim.username, password: victim.password }, cookie)
+  t.equal(right.status, 423, 'the right password, from a fresh address, is refused while locked')
+  const failures = await w.db.selectFrom('auditEvents').select('action').where('action', '=', 'user.locked').execute()
+  t.equal(failures.length, 1, 'one lock recorded')
+
+  // The per-address limit: 30 logins from one address for unknown users; 20 are answered, 10 refused with 429.
+  const flood = await Promise.all(Array.from({ length: 30 }, (_, i) => send(port, '127.0.0.5', '/login', { _csrf: token, username: `nobody${i}`, password: 'x' }, cookie)))
+  t.equal(flood.filter((r) => r.status === 429).length, 10, 'the 21st attempt within a minute gets 429')
+  t.match(flood.find((r) => r.status === 429)!.body, '操作过于频繁，请稍后再试。', 'with a message in the user’s language')
+  // X-Forwarded-For from the client is not believed (TRUST_PROXY is off): a forged address is still limited.
+  const spoofed = await send(port, '127.0.0.5', '/login', { _csrf: token, username: 'nobody', password: 'x' }, cookie, { 'x-forwarded-for': '203.0.113.7' })
+  t.equal(spoofed.status, 429, 'a forged X-Forwarded-For does not reset the limit')
+
+  // Guessing the last four digits of the look-up: ten tries a minute per address, then 429.
+  const agent = await loggedIn(w, w.otherAgent)
+  await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
+  const caseNo = (await w.db.selectFrom('cases').select('caseNo').executeTakeFirstOrThrow()).caseNo
+  const lookup = await formSession(port, '/lookup')
+  const guesses = await Promise.all(Array.from({ length: 50 }, (_, i) => send(port, '127.0.0.6', '/lookup', { _csrf: lookup.token, no: caseNo, tail: String(1000 + i) }, lookup.cookie)))
+  t.equal(guesses.filter((r) => r.status === 404).length, 10, 'ten guesses answered "not found"')
+  t.equal(guesses.filter((r) => r.status === 429).length, 40, 'forty refused: 50 guesses cannot cover the 10,000 tails')
+})
