@@ -37,7 +37,7 @@ t.test('20 parallel intakes at one station get unique, gapless numbers', async (
   t.same(seqs, Array.from({ length: 20 }, (_, i) => i + 1))
 })
 
-t.test('two parallel completions of one case: exactly one succeeds; events and case agree', async (t) => {
+t.test('50 parallel completions of one case: exactly one succeeds; events and case agree', async (t) => {
   const w = await setupCaseWorld(t, '2026-03-02 09:00')
   const agent = await loggedIn(w, w.agent)
   const { caseId } = await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
