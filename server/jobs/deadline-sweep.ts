@@ -43,6 +43,32 @@ export async function sweepDeadlines(db: Db, calendar: Calendar, today: string):
     const rows = await db.selectFrom('caseAlerts').select(['caseId', 'dueKind', 'dueOn', 'level']).where('caseId', 'in', ids).execute()
     for (const a of rows) done.add(alertKey(a.caseId, a.dueKind, a.dueOn, a.level))
   }
+  // Who is told, looked up once per window and town for the whole run, not once per case (read
+  // through the case's transaction: the job may run on a single connection).
+  const staffOfWindow = new Map<number, Promise<{ id: number }[]>>()
+  const windowStaff = (trx: Db, windowId: number | null) => {
+    if (windowId === null) return Promise.resolve([])
+    if (!staffOfWindow.has(windowId)) staffOfWindow.set(windowId, trx.selectFrom('users').select('id').where('windowId', '=', windowId).where('disabled', '=', false).execute())
+    return staffOfWindow.get(windowId)!
+  }
+  const supervisorsByTown = new Map<string, Promise<{ id: number }[]>>()
+  const supervisorsOf = (trx: Db, countyId: number, townId: number) => {
+    const key = `${countyId}:${townId}`
+    if (!supervisorsByTown.has(key)) {
+      supervisorsByTown.set(
+        key,
+        trx
+          .selectFrom('users')
+          .select('id')
+          .where('role', '=', 'supervisor')
+          .where('countyId', '=', countyId)
+          .where((eb) => eb.or([eb('townId', '=', townId), eb('townId', 'is', null)]))
+          .where('disabled', '=', false)
+          .execute(),
+      )
+    }
+    return supervisorsByTown.get(key)!
+  }
   let written = 0
   for (const { c, level, kind } of due) {
     if (done.has(alertKey(c.id, kind, c.dueOn!, level))) continue
@@ -56,18 +82,8 @@ export async function sweepDeadlines(db: Db, calendar: Calendar, today: string):
       if (!inserted) return false
       await appendEvent(trx, { id: null, role: 'system', countyId: c.countyId }, { id: c.id, villageId: c.villageId }, level, c.stage, c.stage, '', { dueKind: kind, dueOn: c.dueOn })
       // The one holding the case is told at due_soon and overdue; the supervisors at overdue and very_overdue.
-      const holders =
-        c.stage === 'forwarded' || c.stage === 'in_progress'
-          ? await trx.selectFrom('users').select('id').where('windowId', '=', c.windowId).where('disabled', '=', false).execute()
-          : [{ id: c.agentId }]
-      const supervisors = await trx
-        .selectFrom('users')
-        .select('id')
-        .where('role', '=', 'supervisor')
-        .where('countyId', '=', c.countyId)
-        .where((eb) => eb.or([eb('townId', '=', c.townId), eb('townId', 'is', null)]))
-        .where('disabled', '=', false)
-        .execute()
+      const holders = c.stage === 'forwarded' || c.stage === 'in_progress' ? await windowStaff(trx, c.windowId) : [{ id: c.agentId }]
+      const supervisors = await supervisorsOf(trx, c.countyId, c.townId)
       const recipients = new Set<number>()
       if (level !== 'very_overdue') holders.forEach((u) => recipients.add(u.id))
       if (level !== 'due_soon') supervisors.forEach((u) => recipients.add(u.id))
