@@ -77,6 +77,9 @@ export function listExtensions(db: Db, caseId: string) {
 }
 
 /** Open cases in scope with what a worklist row shows. */
+/** The most a worklist shows, most urgent first: a county has tens of thousands of open cases. */
+export const OPEN_LIST_LIMIT = 500
+
 export function listOpenCases(db: Db, scope: Scope, filter: { stage?: Stage; villageId?: number; windowId?: number; matterId?: number; limit?: number } = {}) {
   let q = db
     .selectFrom('cases')
@@ -98,6 +101,6 @@ export function listOpenCases(db: Db, scope: Scope, filter: { stage?: Stage; vil
   if (filter.villageId) q = q.where('cases.villageId', '=', filter.villageId)
   if (filter.windowId) q = q.where('cases.windowId', '=', filter.windowId)
   if (filter.matterId) q = q.where('cases.matterId', '=', filter.matterId)
-  return q.orderBy('cases.dueOn', (ob) => ob.asc().nullsLast()).orderBy('cases.id').limit(filter.limit ?? 500).execute()
+  return q.orderBy('cases.dueOn', (ob) => ob.asc().nullsLast()).orderBy('cases.id').limit(filter.limit ?? OPEN_LIST_LIMIT).execute()
 }
 export type OpenCaseRow = Awaited<ReturnType<typeof listOpenCases>>[number]

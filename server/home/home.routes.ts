@@ -3,7 +3,7 @@ import { sql } from 'kysely'
 import { STAGES, type Stage } from '../db/schema.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
-import { listOpenCases } from '../cases/cases.repository.ts'
+import { listOpenCases, OPEN_LIST_LIMIT } from '../cases/cases.repository.ts'
 import { groupForAgent, withDue } from '../cases/worklist.ts'
 import { listVillagesInScope, listWindows } from '../org/org.repository.ts'
 import { listMatters } from '../matters/matters.repository.ts'
@@ -39,16 +39,21 @@ export default async function homeRoutes(app: FastifyInstance) {
         const today = app.today()
         const calendar = await loadCalendar(app.db)
         const scope = scopeOf(actor)
+        const open = async (filter: Parameters<typeof listOpenCases>[2] = {}) => {
+          const rows = await listOpenCases(app.db, scope, filter)
+          if (rows.length >= OPEN_LIST_LIMIT) view.truncated = OPEN_LIST_LIMIT
+          return rows
+        }
         if (actor.role === 'agent') {
-          view.groups = groupForAgent(await listOpenCases(app.db, scope), calendar, today)
+          view.groups = groupForAgent(await open(), calendar, today)
         } else if (actor.role === 'clerk') {
-          const rows = withDue(await listOpenCases(app.db, scope), calendar, today)
+          const rows = withDue(await open(), calendar, today)
           view.toReceive = rows.filter((r) => r.stage === 'forwarded')
           view.inProgress = rows.filter((r) => r.stage === 'in_progress')
         } else {
           const q = request.query as { stage?: Stage | ''; villageId?: string; windowId?: string; matterId?: string; due?: string }
           const rows = withDue(
-            await listOpenCases(app.db, scope, { stage: q.stage || undefined, villageId: Number(q.villageId) || undefined, windowId: Number(q.windowId) || undefined, matterId: Number(q.matterId) || undefined }),
+            await open({ stage: q.stage || undefined, villageId: Number(q.villageId) || undefined, windowId: Number(q.windowId) || undefined, matterId: Number(q.matterId) || undefined }),
             calendar,
             today,
           )

@@ -108,3 +108,20 @@ t.test('the overdue board with many open cases: on-time ones counted, the 100 la
   const csv = await supervisor.get('/overdue.csv')
   t.equal(csv.body.trim().split('\n').length, 122, 'the CSV lists all 121')
 })
+
+t.test('worklists at scale: the most urgent 500 are listed and the page says there are more', async (t) => {
+  const w = await setupCaseWorld(t, '2026-02-13 10:00')
+  const agent = await loggedIn(w, w.agent)
+  const { caseId } = await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
+  t.notMatch((await agent.get('/')).body, '还有更多未列出', 'one case: no note')
+  await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, applicant_id, matter_id, matter_version_id, channel, service_form,
+              stage, agent_id, registered_on, accepted_on, forward_due, complete_due, due_on, due_limit)
+            select county_id, town_id, village_id, case_no || 'C' || n, gen_random_uuid(), applicant_id, matter_id, matter_version_id, channel, service_form,
+              stage, agent_id, registered_on, accepted_on, forward_due, complete_due, due_on, due_limit
+            from cases, generate_series(1, 520) n where id = ${caseId}`.execute(w.db)
+  const home = await agent.get('/')
+  t.equal(home.statusCode, 200)
+  t.match(home.body, '只列出最紧急的 500 件，还有更多未列出', 'the agent is told the list is cut')
+  const supervisor = await loggedIn(w, w.supervisor)
+  t.match((await supervisor.get('/')).body, '只列出最紧急的 500 件', 'and so is the supervisor')
+})
