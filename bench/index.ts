@@ -95,7 +95,11 @@ const serverEnv = {
 
 async function startServerProcess(): Promise<ServerProcess> {
   const t0 = performance.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], { env: serverEnv, stdio: ['ignore', 'inherit', 'inherit'] })
+  // Exactly what `npm start` runs (its node flags included), without npm in between.
+  const startScript: string = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start
+  const [command, ...startArgs] = startScript.split(/\s+/)
+  if (command !== 'node') throw new Error(`npm start should run node directly, not "${command}"`)
+  const child = spawn(process.execPath, startArgs, { env: serverEnv, stdio: ['ignore', 'inherit', 'inherit'] })
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`)
     try {
