@@ -72,13 +72,20 @@ async function copyRows(client: pg.PoolClient, table: string, columns: string[],
   })
   let count = 0
   let chunk: string[] = []
-  for (const row of rows) {
-    chunk.push(row.map(cell).join('\t'))
-    count++
-    if (chunk.length === 2000) {
-      if (!stream.write(chunk.join('\n') + '\n')) await new Promise((resolve) => stream.once('drain', resolve))
-      chunk = []
+  try {
+    for (const row of rows) {
+      chunk.push(row.map(cell).join('\t'))
+      count++
+      if (chunk.length === 2000) {
+        if (!stream.write(chunk.join('\n') + '\n')) await new Promise((resolve) => stream.once('drain', resolve))
+        chunk = []
+      }
     }
+  } catch (error) {
+    // Abort the COPY, or the connection stays in it and the rollback after waits forever.
+    stream.destroy(error as Error)
+    await done.catch(() => {})
+    throw error
   }
   if (chunk.length) stream.write(chunk.join('\n') + '\n')
   stream.end()
@@ -224,8 +231,10 @@ function dueDates(calendar: Calendar) {
   const memo = new Map<string, string>()
   const due = (start: string, days: number, unit: 'working' | 'calendar' = 'working'): string => {
     const key = `${start}|${days}|${unit}`
-    let value = memo.get(key)
-    if (value === undefined) memo.set(key, (value = due(start, days, unit)))
+    const known = memo.get(key)
+    if (known !== undefined) return known
+    const value = computeDueDate(calendar, start, days, unit).due
+    memo.set(key, value)
     return value
   }
   return {
