@@ -48,6 +48,9 @@ async function start(dataDir: string, port: number, pgPort: number): Promise<Chi
   throw new Error('the server did not start within 60 s')
 }
 
+// Two starts of a real server and its PostgreSQL: more than tap's default 30 s on a busy machine.
+t.setTimeout(3 * 60_000)
+
 t.test('SIGKILL during a stream of intakes loses no acknowledged case and leaves none half-written', async (t) => {
   const dataDir = mkdtempSync(path.join(root, 'data', 'kill-'))
   const [port, pgPort] = [await freePort(), await freePort()]

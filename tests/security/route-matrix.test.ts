@@ -125,6 +125,9 @@ const EXPECTED_POST: Record<string, { public?: boolean; roles?: Who[]; foreign40
 }
 const ROLE_OF: Record<Who, string | null> = { anonymous: null, agent: 'agent', foreignAgent: 'agent', clerk: 'clerk', supervisor: 'supervisor', countySupervisor: 'supervisor', admin: 'admin' }
 
+// Nearly 800 requests, each followed by a look at every table: more than tap's default 30 s on a busy machine.
+t.setTimeout(5 * 60_000)
+
 t.test('every route, every role: login, role and jurisdiction hold', async (t) => {
   const w = await setupCaseWorld(t, '2026-03-02 09:00')
   const admin = await makeUser(w.db, w.org, 'admin')
