@@ -39,6 +39,8 @@ function removeStalePidFile(dataDir: string): void {
   }
 }
 
+const START_ATTEMPTS = 10
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string
   port: number
@@ -66,10 +68,20 @@ export async function startEmbeddedPostgres(options: {
   } else {
     removeStalePidFile(databaseDir)
   }
-  try {
-    await pg.start()
-  } catch (error) {
-    throw new Error(`The embedded PostgreSQL in ${databaseDir} did not start on port ${options.port}. Is the port in use or the folder damaged?`, { cause: error })
+  // After an unclean stop the old server's backends (in their own sessions, so not killed with
+  // it) can hold its shared memory for a moment; PostgreSQL then refuses to start. Try again briefly.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await pg.start()
+      break
+    } catch (error) {
+      if (attempt >= START_ATTEMPTS) {
+        throw new Error(`The embedded PostgreSQL in ${databaseDir} did not start on port ${options.port}. Is the port in use or the folder damaged?`, { cause: error })
+      }
+      log(`The embedded PostgreSQL did not start (attempt ${attempt} of ${START_ATTEMPTS}); trying again in a second.`)
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      removeStalePidFile(databaseDir)
+    }
   }
   return {
     url: (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,

@@ -32,12 +32,14 @@ async function start(dataDir: string, port: number, pgPort: number): Promise<Chi
     cwd: root,
     // Its own process group, so the kill takes PostgreSQL down with it, as a power cut would.
     detached: true,
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, NODE_ENV: 'production', DATA_DIR: dataDir, DATABASE_URL: '', PORT: String(port), HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(pgPort), DEMO_DATA: 'true', SECURE_COOKIES: 'false', LOG_LEVEL: 'error' },
   })
+  let stderr = ''
+  child.stderr!.on('data', (chunk) => (stderr += chunk))
   const deadline = Date.now() + 60_000
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`)
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: ${stderr.slice(-2000)}`)
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child
     } catch {
