@@ -45,30 +45,21 @@ export async function sweepDeadlines(db: Db, calendar: Calendar, today: string):
   }
   // Who is told, looked up once per window and town for the whole run, not once per case (read
   // through the case's transaction: the job may run on a single connection).
-  const staffOfWindow = new Map<number, Promise<{ id: number }[]>>()
-  const windowStaff = (trx: Db, windowId: number | null) => {
-    if (windowId === null) return Promise.resolve([])
-    if (!staffOfWindow.has(windowId)) staffOfWindow.set(windowId, trx.selectFrom('users').select('id').where('windowId', '=', windowId).where('disabled', '=', false).execute())
-    return staffOfWindow.get(windowId)!
-  }
-  const supervisorsByTown = new Map<string, Promise<{ id: number }[]>>()
-  const supervisorsOf = (trx: Db, countyId: number, townId: number) => {
-    const key = `${countyId}:${townId}`
-    if (!supervisorsByTown.has(key)) {
-      supervisorsByTown.set(
-        key,
-        trx
-          .selectFrom('users')
-          .select('id')
-          .where('role', '=', 'supervisor')
-          .where('countyId', '=', countyId)
-          .where((eb) => eb.or([eb('townId', '=', townId), eb('townId', 'is', null)]))
-          .where('disabled', '=', false)
-          .execute(),
-      )
-    }
-    return supervisorsByTown.get(key)!
-  }
+  const lookedUp = new Map<string, Promise<{ id: number }[]>>()
+  const once = (key: string, load: () => Promise<{ id: number }[]>) => lookedUp.get(key) ?? lookedUp.set(key, load()).get(key)!
+  const windowStaff = (trx: Db, windowId: number | null) =>
+    windowId === null ? Promise.resolve([]) : once(`window:${windowId}`, () => trx.selectFrom('users').select('id').where('windowId', '=', windowId).where('disabled', '=', false).execute())
+  const supervisorsOf = (trx: Db, countyId: number, townId: number) =>
+    once(`town:${countyId}:${townId}`, () =>
+      trx
+        .selectFrom('users')
+        .select('id')
+        .where('role', '=', 'supervisor')
+        .where('countyId', '=', countyId)
+        .where((eb) => eb.or([eb('townId', '=', townId), eb('townId', 'is', null)]))
+        .where('disabled', '=', false)
+        .execute(),
+    )
   let written = 0
   for (const { c, level, kind } of due) {
     if (done.has(alertKey(c.id, kind, c.dueOn!, level))) continue
