@@ -339,34 +339,28 @@ function* caseDrafts(org: Org, matters: MatterRow[], scale: Scale, calendar: Cal
     else {
       accept(d, matter, registeredOn)
       if (s < 0.3 || matter.onTheSpot) d.stage = 'accepted'
-      else if (s < 0.4) {
-        d.stage = 'forwarded'
+      else {
+        // Sent to the window on its forward due date; received the same day except when still waiting.
         d.forwardedOn = d.forwardDue
-        d.dueOn = d.completeDue
-        d.dueLimit = matter.promisedLimit
-      } else if (s < 0.8) {
-        d.stage = 'in_progress'
-        d.forwardedOn = d.forwardDue
-        d.receivedOn = d.forwardDue
-        d.dueOn = d.completeDue
-        d.dueLimit = matter.promisedLimit
-      } else if (s < 0.95) {
-        d.stage = 'completed'
-        d.forwardedOn = d.forwardDue
-        d.receivedOn = d.forwardDue
-        d.completedOn = addCalendarDays(today, -Math.min(age - 1, 1 + Math.floor(r() * 3)))
-        d.outcome = 'approved'
-        d.replyDue = replyDue(d.completedOn, matter)
-        d.dueOn = d.replyDue
-        d.dueLimit = matter.replyLimit
-      } else {
-        d.stage = 'replied'
-        d.forwardedOn = d.forwardDue
-        d.receivedOn = d.forwardDue
-        d.completedOn = d.completeDue! < today ? d.completeDue : registeredOn
-        d.replyDue = replyDue(d.completedOn!, matter)
-        d.repliedOn = d.completedOn
-        d.outcome = 'approved'
+        d.receivedOn = s < 0.4 ? null : d.forwardDue
+        if (s < 0.8) {
+          d.stage = s < 0.4 ? 'forwarded' : 'in_progress'
+          d.dueOn = d.completeDue
+          d.dueLimit = matter.promisedLimit
+        } else if (s < 0.95) {
+          d.stage = 'completed'
+          d.completedOn = addCalendarDays(today, -Math.min(age - 1, 1 + Math.floor(r() * 3)))
+          d.outcome = 'approved'
+          d.replyDue = replyDue(d.completedOn, matter)
+          d.dueOn = d.replyDue
+          d.dueLimit = matter.replyLimit
+        } else {
+          d.stage = 'replied'
+          d.completedOn = d.completeDue! < today ? d.completeDue : registeredOn
+          d.replyDue = replyDue(d.completedOn!, matter)
+          d.repliedOn = d.completedOn
+          d.outcome = 'approved'
+        }
       }
     }
     yield d
