@@ -12,7 +12,7 @@ import { isValidDate } from '../calendar/working-days.ts'
 import { listMatters, findMatter } from '../matters/matters.repository.ts'
 import { ACTIONS, CASE_NO_PATTERN, type Action } from './case-rules.ts'
 import { CASE_COLUMNS, findCaseInScope, listAssists, listCaseEvents, listExtensions } from './cases.repository.ts'
-import { caseFlags, intakeCase, performAction, type ActionInput, type IntakeInput } from './cases.service.ts'
+import { caseFlags, intakeCase, intakeInputProblems, performAction, type ActionInput, type IntakeInput } from './cases.service.ts'
 import { caseViewModel } from './case-view.ts'
 import { documentsFor } from './case-documents.ts'
 
@@ -91,6 +91,31 @@ const searchQuery = {
 
 export const PAGE_SIZE = 50
 
+/** The intake form's fields as the service takes them; absent fields are empty, never undefined. */
+function intakeInputFrom(body: Record<string, unknown>): IntakeInput {
+  const textOf = (v: unknown) => (v === undefined || v === null ? '' : String(v))
+  return {
+    idempotencyKey: textOf(body.idempotencyKey),
+    applicantId: Number(body.applicantId) || null,
+    applicant: {
+      name: textOf(body.name),
+      idNumber: textOf(body.idNumber),
+      phone: textOf(body.phone),
+      villageGroup: textOf(body.villageGroup),
+      address: textOf(body.address),
+      vulnerable: (body.vulnerable ?? 'none') as IntakeInput['applicant']['vulnerable'],
+    },
+    matterId: Number(body.matterId),
+    channel: (body.channel ?? 'station') as IntakeInput['channel'],
+    serviceForm: (body.serviceForm ?? 'proxy') as IntakeInput['serviceForm'],
+    homeService: body.homeService === 'on',
+    materialsReceived: Array.isArray(body.materialsReceived) ? body.materialsReceived.map(String) : [],
+    decision: (body.decision ?? 'decide') as IntakeInput['decision'],
+    rejectReason: textOf(body.rejectReason),
+    summary: textOf(body.summary),
+  }
+}
+
 export default async function caseRoutes(app: FastifyInstance) {
   const today = () => app.today()
 
@@ -144,28 +169,13 @@ export default async function caseRoutes(app: FastifyInstance) {
 
   app.post('/cases', { config: { roles: ['agent'] }, schema: { body: intakeBody }, attachValidation: true }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>
-    if (request.validationError) return renderIntake(request, reply, 400, body, fieldErrorsFromValidation(request.validationError.validation, request.t))
-    const input: IntakeInput = {
-      idempotencyKey: String(body.idempotencyKey),
-      applicantId: Number(body.applicantId) || null,
-      applicant: {
-        name: String(body.name ?? ''),
-        idNumber: String(body.idNumber ?? ''),
-        phone: String(body.phone ?? ''),
-        villageGroup: String(body.villageGroup ?? ''),
-        address: String(body.address ?? ''),
-        vulnerable: (body.vulnerable ?? 'none') as IntakeInput['applicant']['vulnerable'],
-      },
-      matterId: Number(body.matterId),
-      channel: (body.channel ?? 'station') as IntakeInput['channel'],
-      serviceForm: (body.serviceForm ?? 'proxy') as IntakeInput['serviceForm'],
-      homeService: body.homeService === 'on',
-      materialsReceived: (body.materialsReceived as string[] | undefined) ?? [],
-      decision: (body.decision ?? 'decide') as IntakeInput['decision'],
-      rejectReason: String(body.rejectReason ?? ''),
-      summary: String(body.summary ?? ''),
+    const input = intakeInputFrom(body)
+    if (request.validationError) {
+      // The schema's messages and the form's own rules together: every wrong field at once.
+      const problems = RuleViolation.all(intakeInputProblems(input))
+      const errors = { ...(problems ? fieldErrorsFromRule(problems, request.t) : {}), ...fieldErrorsFromValidation(request.validationError.validation, request.t) }
+      return renderIntake(request, reply, 400, body, errors)
     }
-    if (!input.applicantId && !input.applicant.phone) return renderIntake(request, reply, 400, body, { phone: request.t('validation.required') })
     try {
       const result = await intakeCase(app.db, request.actor!, input, today(), app.now())
       return reply.redirect(`/cases/${result.caseId}?new=1`, 303)
@@ -244,9 +254,10 @@ export default async function caseRoutes(app: FastifyInstance) {
         if (error instanceof RuleViolation) {
           return renderCase(request, reply, id, 400, { action, errors: fieldErrorsFromRule(error, request.t), values: body })
         }
+        // Out of date: the page shows the case as it is now, with the form still open and holding
+        // what the user typed, so nothing is lost when they decide to send it again.
         if ((error as { code?: string }).code === 'APP_ERR_CASE_STALE') {
-          ;(reply.locals.notices as string[]).push(request.t('errors.stale'))
-          return renderCase(request, reply, id, 409)
+          return renderCase(request, reply, id, 409, { action, errors: { _form: request.t('errors.stale') }, values: body })
         }
         throw error
       }

@@ -92,6 +92,27 @@ export async function appendEvent(
     .execute()
 }
 
+/**
+ * Everything wrong with an intake form that can be told without the database, all at once, so
+ * the agent sees every missing field on the first try rather than one per submission.
+ */
+export function intakeInputProblems(input: Pick<IntakeInput, 'applicantId' | 'applicant' | 'decision' | 'rejectReason'>): RuleViolation[] {
+  const problems: RuleViolation[] = []
+  if (!input.applicantId) {
+    const a = input.applicant
+    if (!a.name.trim()) problems.push(new RuleViolation('validation.required', 'name'))
+    if (a.idNumber.trim()) {
+      if (!normaliseIdNumber(a.idNumber)) problems.push(new RuleViolation('intake.idInvalid', 'idNumber'))
+    } else if (input.decision !== 'register') {
+      // Only a consultation (registered, no decision) may go without the ID number.
+      problems.push(new RuleViolation('intake.idRequired', 'idNumber'))
+    }
+    if (!a.phone.trim()) problems.push(new RuleViolation('validation.required', 'phone'))
+  }
+  if (input.decision === 'reject' && !input.rejectReason.trim()) problems.push(new RuleViolation('intake.rejectReasonRequired', 'rejectReason'))
+  return problems
+}
+
 /** The applicant of an intake: an existing file of this county, or a new one. One ID number, one file. */
 async function resolveApplicant(trx: Db, actor: Actor, input: IntakeInput): Promise<number> {
   if (input.applicantId) {
@@ -100,16 +121,10 @@ async function resolveApplicant(trx: Db, actor: Actor, input: IntakeInput): Prom
     return existing.id
   }
   const a = input.applicant
-  if (!a.name.trim()) throw new RuleViolation('validation.required', 'name')
-  let idNumber: string | null = null
-  if (a.idNumber.trim()) {
-    idNumber = normaliseIdNumber(a.idNumber)
-    if (!idNumber) throw new RuleViolation('intake.idInvalid', 'idNumber')
+  const idNumber = a.idNumber.trim() ? normaliseIdNumber(a.idNumber) : null
+  if (idNumber) {
     const holder = await trx.selectFrom('applicants').select(['id', 'villageId']).where('idNumber', '=', idNumber).executeTakeFirst()
     if (holder) throw new RuleViolation('intake.idTaken', 'idNumber')
-  } else if (input.decision !== 'register') {
-    // Only a consultation (registered, no decision) may go without the ID number.
-    throw new RuleViolation('intake.idRequired', 'idNumber')
   }
   const { id } = await trx
     .insertInto('applicants')
@@ -135,6 +150,8 @@ async function resolveApplicant(trx: Db, actor: Actor, input: IntakeInput): Prom
  */
 export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today: string, now: Date = new Date()): Promise<IntakeResult> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
+  const problems = RuleViolation.all(intakeInputProblems(input))
+  if (problems) throw problems
   const existing = await db.selectFrom('cases').select(['id', 'caseNo', 'stage', 'villageId']).where('idempotencyKey', '=', input.idempotencyKey).executeTakeFirst()
   if (existing) {
     if (existing.villageId !== actor.villageId) throw new NotFound()
@@ -158,7 +175,6 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
         stage = 'rejected'
         rejectReason = mv.notProxiableReason
       } else if (input.decision === 'reject') {
-        if (!input.rejectReason.trim()) throw new RuleViolation('intake.rejectReasonRequired', 'rejectReason')
         stage = 'rejected'
         rejectReason = input.rejectReason.trim()
       } else {

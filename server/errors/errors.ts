@@ -23,9 +23,18 @@ export class RuleViolation extends Error {
     readonly key: string,
     readonly field: string | null = null,
     readonly params: Record<string, unknown> = {},
+    /** Further fields refused by the same check: a form shows every wrong field at once. */
+    readonly others: readonly RuleViolation[] = [],
   ) {
     super(key)
     this.name = 'RuleViolation'
+  }
+
+  /** One error carrying every violation found, or none when the list is empty. */
+  static all(violations: readonly RuleViolation[]): RuleViolation | null {
+    if (violations.length === 0) return null
+    const [first, ...rest] = violations
+    return new RuleViolation(first.key, first.field, first.params, rest)
   }
 }
 

@@ -30,7 +30,8 @@ export function fieldErrorsFromValidation(errors: FastifySchemaValidationError[]
         result[field] = t('validation.maxLength', { limit: params.limit })
         break
       case 'minLength':
-        result[field] = Number(params.limit) <= 1 ? t('validation.required') : t('validation.minLength', { limit: params.limit })
+        // A field with its own hint ("4 digits") says that rather than counting characters.
+        result[field] = Number(params.limit) <= 1 ? t('validation.required') : hint ? t(hint) : t('validation.minLength', { limit: params.limit })
         break
       case 'maximum':
         result[field] = t('validation.maximum', { limit: params.limit })
@@ -52,5 +53,7 @@ export function fieldErrorsFromValidation(errors: FastifySchemaValidationError[]
 }
 
 export function fieldErrorsFromRule(violation: RuleViolation, t: Translate): FieldErrors {
-  return { [violation.field ?? '_form']: t(violation.key, violation.params) }
+  const result: FieldErrors = {}
+  for (const v of [violation, ...violation.others]) result[v.field ?? '_form'] ??= t(v.key, v.params)
+  return result
 }

@@ -14,6 +14,10 @@ function timeZoneOf(options: HelperOptions): string {
   return options?.data?.root?.timeZone ?? 'Asia/Shanghai'
 }
 
+export function hasEntries(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && Object.values(value).some(Boolean)
+}
+
 /** Helpers only format and choose; anything that decides belongs in the route's view model. */
 export function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('t', function (key: string, options: HelperOptions) {
@@ -29,6 +33,9 @@ export function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean))
   hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean))
   hbs.registerHelper('not', (a: unknown) => !a)
+  // Handlebars counts an empty object as true: `{{#if errors}}` on `{}` showed the error banner on
+  // forms with nothing wrong. `(hasEntries errors)` is true only when some field has a message.
+  hbs.registerHelper('hasEntries', (value: unknown) => hasEntries(value))
   hbs.registerHelper('includes', (list: unknown, value: unknown) => Array.isArray(list) && list.map(String).includes(String(value)))
   hbs.registerHelper('selected', (a: unknown, b: unknown) => (String(a) === String(b) ? 'selected' : ''))
   hbs.registerHelper('checked', (a: unknown) => (a === true || a === 'on' || a === 'true' || a === '1' ? 'checked' : ''))

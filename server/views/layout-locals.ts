@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { navigationFor } from './navigation.ts'
 import { nextYearScheduleMissing } from '../calendar/calendar.service.ts'
 import { unreadCount } from '../notifications/notifications.service.ts'
@@ -10,10 +10,14 @@ declare module 'fastify' {
   }
 }
 
+// Stylesheets and fonts get no page locals (@fastify/view gives them an empty object instead):
+// every hook here asks this one question before touching the locals.
+const isPageRequest = (request: FastifyRequest) => !request.url.startsWith('/assets/')
+
 /** What the layout needs on every page: language, who is signed in, the menu and a CSRF token. */
 async function layoutLocals(app: FastifyInstance) {
   app.addHook('onRequest', async (request, reply) => {
-    if (request.url.startsWith('/assets/')) return
+    if (!isPageRequest(request)) return
     reply.locals = {
       locale: request.locale,
       otherLocale: request.locale === 'zh-CN' ? 'en' : 'zh-CN',
@@ -27,8 +31,9 @@ async function layoutLocals(app: FastifyInstance) {
   })
   // Administrators are reminded of next year's holiday schedule from 1 November until it is entered.
   app.addHook('preHandler', async (request, reply) => {
-    if (request.actor && request.method === 'GET' && reply.locals) reply.locals.unread = await unreadCount(app.db, request.actor.id)
-    if (request.actor?.role !== 'admin' || request.method !== 'GET') return
+    if (!isPageRequest(request) || request.method !== 'GET' || !request.actor) return
+    reply.locals.unread = await unreadCount(app.db, request.actor.id)
+    if (request.actor.role !== 'admin') return
     const missing = await nextYearScheduleMissing(app.db, app.today())
     if (missing) (reply.locals.notices as string[]).push(request.t('calendar.nextYearMissing', { year: missing }))
     if (!app.printing.available) (reply.locals.notices as string[]).push(request.t('docs.noChromium'))
