@@ -1,6 +1,6 @@
 import t from 'tap'
-import puppeteer, { type Page } from 'puppeteer'
-import { findChromium } from '../../server/printing/renderer.ts'
+import type { Page } from 'puppeteer'
+import { launchChromium, signIn } from '../fixtures/chromium.ts'
 import { setupCaseWorld, APPLICANT } from '../fixtures/cases.ts'
 
 /** The whole journey in a real Chromium: forms, CSRF tokens, redirects — no JavaScript needed by the pages. */
@@ -8,17 +8,14 @@ t.test('in a browser, agent, clerk and supervisor take a case from intake to clo
   const w = await setupCaseWorld(t, '2026-02-13 10:00')
   await w.app.listen({ port: 0, host: '127.0.0.1' })
   const base = `http://127.0.0.1:${(w.app.server.address() as { port: number }).port}`
-  const browser = await puppeteer.launch({ executablePath: (await findChromium(null))!, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] })
+  const browser = await launchChromium()
   t.teardown(() => browser.close())
 
   async function session(username: string, password: string): Promise<Page> {
     const context = await browser.createBrowserContext()
     const page = await context.newPage()
     page.setDefaultTimeout(15000)
-    await page.goto(`${base}/login`)
-    await page.type('input[name=username]', username)
-    await page.type('input[name=password]', password)
-    await Promise.all([page.waitForNavigation(), page.click('form[action="/login"] button[type=submit]')])
+    await signIn(page, base, username, password)
     return page
   }
   async function step(page: Page, action: string, fill?: (page: Page) => Promise<void>) {

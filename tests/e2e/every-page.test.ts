@@ -1,0 +1,512 @@
+import t from 'tap'
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { sql } from 'kysely'
+import axe from 'axe-core'
+import type { Browser, BrowserContext, HTTPRequest, Page } from 'puppeteer'
+import { buildApp } from '../../server/app.ts'
+import { loadConfig } from '../../server/config/config.ts'
+import { seedDemoIfEmpty } from '../../server/demo/seed.ts'
+import { findActor } from '../../server/accounts/users.repository.ts'
+import { scopeOf, type Scope } from '../../server/accounts/actor.ts'
+import { inScope } from '../../server/accounts/scope.ts'
+import { CASE_COLUMNS } from '../../server/cases/cases.repository.ts'
+import { CASE_DOCUMENTS, documentsFor, type CaseDocument } from '../../server/cases/case-documents.ts'
+import { STAGES, type Stage } from '../../server/db/schema.ts'
+import type { Db } from '../../server/db/connect.ts'
+import zhCN from '../../server/i18n/zh-CN.json' with { type: 'json' }
+import { createTestDatabase } from '../fixtures/database.ts'
+import { launchChromium, signIn } from '../fixtures/chromium.ts'
+import { DEMO_LOGINS, DEMO_PASSWORD, type DemoLogin } from '../fixtures/demo-logins.ts'
+
+/**
+ * A real browser judges every HTML page of the demo county: for each route of the app's own route
+ * table, each identity that may open it, both languages and a phone and a desktop width, the page
+ * must load with all its parts, fit the screen, show no error, no locale key or `undefined`, log
+ * no script error, and pass axe-core's serious and critical WCAG 2.1 A/AA checks.
+ * E2E_SCREENSHOTS=<dir> keeps a full-page picture of each; E2E_TABS sets how many tabs work at once.
+ */
+t.setTimeout(15 * 60_000)
+
+const LANGS = ['zh-CN', 'en'] as const
+type Lang = (typeof LANGS)[number]
+const VIEWPORTS = [
+  { width: 360, height: 740 },
+  { width: 1280, height: 900 },
+] as const
+const TABS = Number(process.env.E2E_TABS) || 3
+const SCREENSHOTS = process.env.E2E_SCREENSHOTS || null
+// E2E_ONLY=<regex> judges only the combinations whose "role lang width url" matches (to look again at a few pages).
+const ONLY = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null
+const JOB_TIMEOUT_MS = 120_000
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']
+
+// Machine answers and files, not pages: recognised by their address before any request is made.
+const NOT_A_PAGE = /\.(csv|pdf|json)$|\/pdf$|\/poster$|^\/(healthz|logout)$|^\/(api|bench|lang|assets|schemas)\//
+// A dotted key of the locale files shown as it is: a message nobody wrote.
+const LOCALE_KEY = new RegExp(`(?<![\\w./@-])(?:${Object.keys(zhCN).join('|')})\\.[a-zA-Z_][\\w]*(?:\\.[\\w]+)*`)
+const BAD_TEXT = /\b(?:undefined|null|NaN)\b|\[object Object\]|Invalid Date/
+
+/** The stages a role's cases pass through: a window only ever holds forwarded cases. */
+const STAGES_SEEN: Record<DemoLogin['name'], readonly Stage[]> = {
+  anonymous: [],
+  agent: STAGES,
+  clerk: ['forwarded', 'in_progress', 'completed', 'replied', 'closed'],
+  townSupervisor: STAGES,
+  countySupervisor: STAGES,
+  admin: STAGES,
+}
+const DOCUMENTS_SEEN: Record<DemoLogin['name'], readonly CaseDocument[]> = {
+  anonymous: [],
+  agent: CASE_DOCUMENTS,
+  clerk: ['one-time-notice', 'acceptance-notice', 'forwarding-slip', 'extension-notice', 'completion-reply'],
+  townSupervisor: CASE_DOCUMENTS,
+  countySupervisor: CASE_DOCUMENTS,
+  admin: CASE_DOCUMENTS,
+}
+
+interface Who {
+  login: DemoLogin
+  scope: Scope | null
+  actor: NonNullable<Awaited<ReturnType<typeof findActor>>> | null
+}
+
+/** The concrete addresses for one route and one identity, or what the demo county lacks to fill them. */
+interface Filled {
+  urls: string[]
+  missing: string[]
+}
+
+interface Job {
+  who: Who
+  lang: Lang
+  viewport: (typeof VIEWPORTS)[number]
+  route: string
+  url: string
+}
+
+interface Outcome {
+  job: Job
+  problems: string[]
+  skipped?: string
+}
+
+/** Parameter values from the demo data, each chosen inside the identity's jurisdiction. */
+function makeFillers(db: Db) {
+  const caseRowsCache = new Map<string, Promise<CaseRow[]>>()
+  type CaseRow = { id: string; caseNo: string; stage: Stage; acceptedOn: string | null; forwardedOn: string | null; completedOn: string | null; approvedExtension: boolean; events: number }
+
+  // Every case the identity may open, richest history first: the longest timeline is the hardest to lay out.
+  function casesOf(who: Who): Promise<CaseRow[]> {
+    const key = who.login.name
+    if (!caseRowsCache.has(key)) {
+      caseRowsCache.set(
+        key,
+        db
+          .selectFrom('cases')
+          .select([
+            'cases.id',
+            'cases.caseNo',
+            'cases.stage',
+            'cases.acceptedOn',
+            'cases.forwardedOn',
+            'cases.completedOn',
+            sql<boolean>`exists (select 1 from case_extensions x where x.case_id = cases.id and x.status = 'approved')`.as('approvedExtension'),
+            sql<number>`(select count(*)::int from case_events e where e.case_id = cases.id)`.as('events'),
+          ])
+          .where((eb) => inScope(eb, who.scope!, CASE_COLUMNS))
+          .orderBy('events', 'desc')
+          .orderBy('cases.id')
+          .execute(),
+      )
+    }
+    return caseRowsCache.get(key)!
+  }
+
+  async function villagesOf(who: Who) {
+    let q = db.selectFrom('villages').select(['villages.id', 'villages.code']).orderBy('villages.code')
+    if (who.scope) q = q.where((eb) => inScope(eb, who.scope!, { countyId: 'villages.county_id', townId: 'villages.town_id', villageId: 'villages.id' }))
+    return q.execute()
+  }
+
+  async function matterPicks() {
+    const rows = await db
+      .selectFrom('matters')
+      .innerJoin('matterVersions', (j) => j.onRef('matterVersions.matterId', '=', 'matters.id').onRef('matterVersions.version', '=', 'matters.currentVersion'))
+      .select(['matters.id', 'matters.code', 'matterVersions.postingRounds', 'matterVersions.proxiable', 'matterVersions.feeFen', 'matterVersions.caseType'])
+      .where('matters.active', '=', true)
+      .orderBy('matters.code')
+      .execute()
+    const picks = [rows[0], rows.find((r) => r.postingRounds > 0), rows.find((r) => !r.proxiable), rows.find((r) => Number(r.feeFen) > 0), rows.find((r) => r.caseType === 'on_the_spot')]
+    return [...new Set(picks.filter((r) => r !== undefined))]
+  }
+
+  const one = <T>(rows: T[], missing: string, url: (row: T) => string): Filled => (rows.length ? { urls: [url(rows[0])], missing: [] } : { urls: [], missing: [missing] })
+
+  const fillers: Record<string, (who: Who) => Promise<Filled>> = {
+    async '/cases/:id'(who) {
+      const rows = await casesOf(who)
+      const urls: string[] = []
+      const missing: string[] = []
+      for (const stage of STAGES) {
+        const c = rows.find((r) => r.stage === stage)
+        if (c) urls.push(`/cases/${c.id}`)
+        else if (STAGES_SEEN[who.login.name].includes(stage)) missing.push(`no case in stage ${stage} in the demo county within ${who.login.username}'s scope`)
+      }
+      return { urls, missing }
+    },
+    async '/cases/:id/documents/:doc'(who) {
+      const rows = await casesOf(who)
+      const urls: string[] = []
+      const missing: string[] = []
+      for (const doc of CASE_DOCUMENTS) {
+        // The stage that shows the most on each paper: a missing-materials list, a forwarded case's slip.
+        const c = rows.find((r) => documentsFor(r, r.approvedExtension).includes(doc))
+        if (c) urls.push(`/cases/${c.id}/documents/${doc}`)
+        else if (DOCUMENTS_SEEN[who.login.name].includes(doc)) missing.push(`no case with a ${doc} in the demo county within ${who.login.username}'s scope`)
+      }
+      return { urls, missing }
+    },
+    async '/applicants/:id'(who) {
+      const rows = await db
+        .selectFrom('cases')
+        .select(['cases.applicantId', sql<number>`count(*)::int`.as('n')])
+        .where((eb) => inScope(eb, who.scope!, CASE_COLUMNS))
+        .groupBy('cases.applicantId')
+        .orderBy('n', 'desc')
+        .limit(1)
+        .execute()
+      if (rows[0] && rows[0].n >= 2) return { urls: [`/applicants/${rows[0].applicantId}`], missing: [] }
+      return { urls: rows.map((r) => `/applicants/${r.applicantId}`), missing: [`no applicant with several cases in the demo county within ${who.login.username}'s scope`] }
+    },
+    async '/villages/:id'(who) {
+      return one(await villagesOf(who), `no village within ${who.login.username}'s scope`, (v) => `/villages/${v.id}`)
+    },
+    async '/board/:code'(who) {
+      // Every board for the public; a signed-in visitor sees the same page with another menu.
+      const villages = await villagesOf(who)
+      if (!villages.length) return { urls: [], missing: ['no village in the demo county'] }
+      return { urls: (who.login.username ? villages.slice(0, 1) : villages).map((v) => `/board/${v.code}`), missing: [] }
+    },
+    async '/guides/:code'(who) {
+      const matters = await matterPicks()
+      if (!matters.length) return { urls: [], missing: ['no active matter in the demo county'] }
+      return { urls: (who.login.username ? matters.slice(0, 1) : matters).map((m) => `/guides/${encodeURIComponent(m.code)}`), missing: [] }
+    },
+    async '/rectifications/:id'(who) {
+      const actor = who.actor!
+      let q = db.selectFrom('rectifications').select(['rectifications.id', 'rectifications.status']).distinctOn('rectifications.status').orderBy('rectifications.status').orderBy('rectifications.id')
+      if (actor.role === 'clerk') q = q.where('rectifications.windowId', '=', actor.windowId)
+      else if (actor.role === 'agent') q = q.where('rectifications.villageId', '=', actor.villageId)
+      else q = q.where((eb) => inScope(eb, who.scope!, { countyId: 'rectifications.county_id', townId: 'rectifications.town_id' }))
+      const rows = await q.execute()
+      if (!rows.length) return { urls: [], missing: [`no rectification in the demo county for ${who.login.username} (${actor.role === 'clerk' ? 'its window' : actor.role === 'agent' ? 'its station' : 'its jurisdiction'})`] }
+      return { urls: rows.map((r) => `/rectifications/${r.id}`), missing: [] }
+    },
+    async '/admin/users/:id/edit'() {
+      const rows = await db.selectFrom('users').select(['id', 'role']).distinctOn('role').orderBy('role').orderBy('id').execute()
+      return { urls: rows.map((r) => `/admin/users/${r.id}/edit`), missing: rows.length ? [] : ['no user in the demo county'] }
+    },
+    async '/admin/matters/:id/edit'() {
+      const matters = await matterPicks()
+      return { urls: matters.map((m) => `/admin/matters/${m.id}/edit`), missing: matters.length ? [] : ['no active matter in the demo county'] }
+    },
+    async '/admin/org/towns/:id/edit'() {
+      return one(await db.selectFrom('towns').select('id').orderBy('id').execute(), 'no town in the demo county', (r) => `/admin/org/towns/${r.id}/edit`)
+    },
+    async '/admin/org/villages/:id/edit'() {
+      return one(await db.selectFrom('villages').select('id').orderBy('id').execute(), 'no village in the demo county', (r) => `/admin/org/villages/${r.id}/edit`)
+    },
+    async '/admin/org/windows/:id/edit'() {
+      // A town's window and a county-centre window have different forms.
+      const town = await db.selectFrom('windows').select('id').where('townId', 'is not', null).orderBy('id').limit(1).execute()
+      const county = await db.selectFrom('windows').select('id').where('townId', 'is', null).orderBy('id').limit(1).execute()
+      const rows = [...town, ...county]
+      return { urls: rows.map((r) => `/admin/org/windows/${r.id}/edit`), missing: rows.length ? [] : ['no window in the demo county'] }
+    },
+  }
+
+  // Pages without parameters that also have a filled-in state worth a look.
+  async function variants(route: string, who: Who, today: string): Promise<string[]> {
+    switch (route) {
+      case '/deadline':
+        return [`/deadline?start=${today}&days=10`]
+      case '/cases/new': {
+        const matters = await matterPicks()
+        return matters.slice(0, 1).map((m) => `/cases/new?matterId=${m.id}`)
+      }
+      case '/cases': {
+        const rows = await casesOf(who)
+        return rows.length ? ['/cases?stage=in_progress', `/cases?q=${encodeURIComponent(rows[0].caseNo)}`] : []
+      }
+      default:
+        return []
+    }
+  }
+
+  return { fillers, variants }
+}
+
+/** What the page in the tab shows, judged in the browser. */
+async function judgePage(page: Page): Promise<string[]> {
+  const problems: string[] = []
+  const layout = () =>
+    page.evaluate(() => {
+      const vw = window.innerWidth
+      const sw = document.documentElement.scrollWidth
+      if (sw <= vw) return null
+      const clipped = (el: Element) => {
+        for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+          if (getComputedStyle(a).overflowX !== 'visible') return true
+        }
+        return false
+      }
+      const name = (el: Element) => el.tagName.toLowerCase() + (el.id ? `#${el.id}` : '') + [...el.classList].map((c) => `.${c}`).join('')
+      const offenders: string[] = []
+      for (const el of document.body.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect()
+        if (r.right <= vw + 1 || r.width === 0 || clipped(el)) continue
+        // The innermost element that sticks out: its children all fit.
+        if ([...el.children].some((c) => c.getBoundingClientRect().right > vw + 1)) continue
+        const where = [el.parentElement, el.parentElement?.parentElement].filter(Boolean).map((a) => name(a!)).reverse().join(' > ')
+        const text = (el as HTMLElement).innerText?.replace(/\s+/g, ' ').trim().slice(0, 40) ?? ''
+        offenders.push(`${where} > ${name(el)} (right edge ${Math.round(r.right)}px)${text ? ` “${text}”` : ''}`)
+        if (offenders.length >= 4) break
+      }
+      return { sw, vw, offenders }
+    })
+  const before = await layout()
+  // Everything behind a <details> is one tap away: open them all, so hidden forms are judged too.
+  const opened = await page.evaluate(() => {
+    const closed = [...document.querySelectorAll('details:not([open])')]
+    for (const d of closed) d.setAttribute('open', '')
+    return closed.length
+  })
+  const after = opened ? await layout() : before
+  const overflow = before ?? after
+  if (overflow) problems.push(`page is ${overflow.sw}px wide in a ${overflow.vw}px viewport${before ? '' : ' once its <details> are opened'}: ${overflow.offenders.join('; ') || 'no single element found'}`)
+
+  const seen = await page.evaluate(() => {
+    const visible = (el: Element) => (el as HTMLElement).getClientRects().length > 0
+    const describe = (el: Element) => `${el.tagName.toLowerCase()}${el.getAttribute('name') ? `[name=${el.getAttribute('name')}]` : ''}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''} “${(el as HTMLElement).innerText?.replace(/\s+/g, ' ').trim().slice(0, 80) ?? ''}”`
+    const banners = [...document.querySelectorAll('.form-error, [role=alert]')].map(describe)
+    const fieldErrors = [...document.querySelectorAll('small.error, [aria-invalid=true]')].map(describe)
+    const attributes = [...document.querySelectorAll('[placeholder], [aria-label], [title], img[alt], input[type=submit][value], input[type=button][value]')]
+      .filter(visible)
+      .flatMap((el) => ['placeholder', 'aria-label', 'title', 'alt', 'value'].map((a) => (a === 'value' && el.tagName !== 'INPUT' ? null : el.getAttribute(a))).filter(Boolean))
+    const options = [...document.querySelectorAll('option')].map((o) => o.textContent ?? '')
+    return { banners, fieldErrors, text: [document.title, document.body.innerText, ...attributes, ...options].join('\n') }
+  })
+  for (const b of seen.banners) problems.push(`error banner shown: ${b}`)
+  for (const f of seen.fieldErrors) problems.push(`field error shown: ${f}`)
+  const lines = seen.text.split('\n')
+  const keyLines = [...new Set(lines.filter((l) => LOCALE_KEY.test(l)).map((l) => l.trim().slice(0, 120)))]
+  if (keyLines.length) problems.push(`locale key shown: ${keyLines.slice(0, 5).map((l) => `“${l}”`).join(', ')}`)
+  const badLines = [...new Set(lines.filter((l) => BAD_TEXT.test(l)).map((l) => l.trim().slice(0, 120)))]
+  if (badLines.length) problems.push(`broken value shown: ${badLines.slice(0, 5).map((l) => `“${l}”`).join(', ')}`)
+
+  // axe-core is evaluated through the DevTools protocol, so the page keeps its own CSP (a violation would show as a console error).
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axe.source)
+  const violations = await page.evaluate(
+    async (tags) => {
+      const result = await (window as unknown as { axe: typeof axe }).axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
+      return result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          help: v.help,
+          nodes: v.nodes.map((n) => {
+            const data = n.any[0]?.data as { fgColor?: string; bgColor?: string; contrastRatio?: number; expectedContrastRatio?: string } | undefined
+            const contrast = data?.contrastRatio ? ` ${data.fgColor} on ${data.bgColor} = ${data.contrastRatio}:1 (needs ${data.expectedContrastRatio})` : ''
+            return `${n.target.join(' ')}${contrast}`
+          }),
+        }))
+    },
+    AXE_TAGS,
+  )
+  for (const v of violations) problems.push(`axe ${v.id} (${v.impact}): ${v.help} — ${v.nodes.length} × ${v.nodes.slice(0, 3).join(' | ')}`)
+  return problems
+}
+
+t.test('every HTML page, for every role, in both languages, on a phone and a desktop', async (t) => {
+  const started = Date.now()
+  const database = await createTestDatabase(t)
+  const seeded = await seedDemoIfEmpty(database.db)
+  t.ok(seeded, 'the demo county is created')
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }, { jwtSecret: 'test-secret-test-secret-test-secret-0123', dataDir: '/tmp/bianmin-test', databaseUrl: database.url })
+  const app = await buildApp({ config, db: database.db, logger: process.env.TEST_LOG ? { level: process.env.TEST_LOG } : false })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+  t.comment(`demo county seeded and app listening in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+
+  const identities: Who[] = []
+  for (const login of DEMO_LOGINS) {
+    if (!login.username) {
+      identities.push({ login, scope: null, actor: null })
+      continue
+    }
+    const user = await database.db.selectFrom('users').select('id').where('username', '=', login.username).executeTakeFirst()
+    if (!user) {
+      t.fail(`demo login ${login.username} (${login.name}) does not exist`)
+      continue
+    }
+    const actor = (await findActor(database.db, user.id))!
+    identities.push({ login, scope: scopeOf(actor), actor })
+  }
+
+  // ---- What to open: the route table, filled from the demo data ----
+  const { fillers, variants } = makeFillers(database.db)
+  const routes = [...new Map(app.routeTable.filter((r) => r.method === 'GET').map((r) => [r.url, r])).values()]
+  const skipped = routes.filter((r) => NOT_A_PAGE.test(r.url)).map((r) => r.url)
+  t.comment(`not pages (skipped by address): ${skipped.join(' ')}`)
+  const pages = routes.filter((r) => !NOT_A_PAGE.test(r.url))
+  for (const r of pages) if (/[:*]/.test(r.url) && !fillers[r.url]) t.fail(`route ${r.url} has parameters the judge cannot fill: add a filler to tests/e2e/every-page.test.ts`)
+
+  const jobs: Job[] = []
+  const today = app.today()
+  for (const who of identities) {
+    const urls: { route: string; url: string }[] = []
+    for (const r of pages) {
+      const may = r.public || (who.login.role !== null && (r.roles === null || r.roles.includes(who.login.role)))
+      if (!may) continue
+      // Signed in, the login page only sends you home.
+      if (r.url === '/login' && who.login.username) continue
+      if (/[:*]/.test(r.url)) {
+        const filler = fillers[r.url]
+        if (!filler) continue
+        const filled = await filler(who)
+        for (const m of filled.missing) t.fail(`${r.url} as ${who.login.name}: ${m}`)
+        for (const url of filled.urls) urls.push({ route: r.url, url })
+      } else {
+        urls.push({ route: r.url, url: r.url })
+        for (const url of await variants(r.url, who, today)) urls.push({ route: r.url, url })
+      }
+    }
+    for (const lang of LANGS) for (const viewport of VIEWPORTS) for (const u of urls) {
+      if (!ONLY || ONLY.test(`${who.login.name} ${lang} ${viewport.width} ${u.url}`)) jobs.push({ who, lang, viewport, ...u })
+    }
+  }
+  t.comment(`${jobs.length} combinations of page × role × language × width to check with ${TABS} tabs`)
+
+  // ---- The browser: one context per identity and language, a few tabs each ----
+  const browser: Browser = await launchChromium()
+  t.teardown(() => browser.close())
+  if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true })
+
+  const outcomes: Outcome[] = []
+  async function openContext(who: Who, lang: Lang): Promise<BrowserContext> {
+    const context = await browser.createBrowserContext()
+    const page = await context.newPage()
+    if (lang !== 'zh-CN') await page.goto(`${base}/lang/${lang}?next=/login`)
+    if (who.login.username) await signIn(page, base, who.login.username, DEMO_PASSWORD)
+    await page.close()
+    return context
+  }
+
+  async function openTab(context: BrowserContext) {
+    const page = await context.newPage()
+    // tsx names functions with a helper of its own; functions handed to the page need it there too.
+    await page.evaluateOnNewDocument('globalThis.__name = (fn) => fn')
+    const record = { failed: [] as string[], console: [] as string[] }
+    const isDocument = (request: HTTPRequest) => request.isNavigationRequest() && request.frame() === page.mainFrame()
+    page.on('requestfailed', (request) => {
+      if (!isDocument(request)) record.failed.push(`${new URL(request.url()).pathname} (${request.failure()?.errorText ?? 'failed'})`)
+    })
+    page.on('response', (response) => {
+      if (response.status() >= 400 && !isDocument(response.request())) record.failed.push(`${new URL(response.url()).pathname} answers ${response.status()}`)
+    })
+    page.on('console', (message) => {
+      if (message.type() === 'error') record.console.push(`${message.text()}${message.location()?.url ? ` (${new URL(message.location().url!).pathname})` : ''}`)
+    })
+    page.on('pageerror', (error) => record.console.push(`script error: ${(error as Error).message}`))
+    return { page, record }
+  }
+
+  async function runJob(page: Page, job: Job, record: { failed: string[]; console: string[] }): Promise<Outcome> {
+    record.failed.length = 0
+    record.console.length = 0
+    const problems: string[] = []
+    await page.setViewport(job.viewport)
+    let response
+    try {
+      response = await page.goto(base + job.url, { waitUntil: 'load', timeout: 60_000 })
+    } catch (error) {
+      return { job, problems: [`did not load: ${(error as Error).message}`] }
+    }
+    const type = response?.headers()['content-type'] ?? ''
+    if (!type.startsWith('text/html')) return { job, problems: [], skipped: `answers ${type || 'nothing'}` }
+    const status = response!.status()
+    if (status >= 400) problems.push(`answers ${status}`)
+    const landed = new URL(page.url())
+    if (landed.pathname === '/login' && job.who.login.username) problems.push('sent to the login page')
+    await page.evaluate(() => document.fonts.ready.then(() => undefined))
+    try {
+      problems.push(...(await judgePage(page)))
+    } catch (error) {
+      problems.push(`could not be judged: ${(error as Error).message}`)
+    }
+    for (const f of record.failed) problems.push(`resource failed: ${f}`)
+    for (const c of record.console) problems.push(`console: ${c}`)
+    if (SCREENSHOTS) {
+      const file = `${job.who.login.name}-${job.lang}-${job.viewport.width}-${job.url.replace(/^\//, '').replace(/[^\w.-]+/g, '_') || 'home'}.png`
+      await page.screenshot({ path: path.join(SCREENSHOTS, file), fullPage: true })
+    }
+    return { job, problems }
+  }
+
+  for (const who of identities) {
+    for (const lang of LANGS) {
+      const queue = jobs.filter((j) => j.who === who && j.lang === lang)
+      if (!queue.length) continue
+      let context: BrowserContext
+      try {
+        context = await openContext(who, lang)
+      } catch (error) {
+        t.fail(`could not open a browser as ${who.login.name} in ${lang}: ${(error as Error).message}`)
+        continue
+      }
+      await Promise.all(
+        Array.from({ length: Math.min(TABS, queue.length) }, async () => {
+          let tab = await openTab(context)
+          for (let job = queue.shift(); job; job = queue.shift()) {
+            let timer: NodeJS.Timeout | undefined
+            const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), JOB_TIMEOUT_MS)))
+            const outcome = await Promise.race([runJob(tab.page, job, tab.record), timedOut])
+            clearTimeout(timer)
+            if (outcome) outcomes.push(outcome)
+            else {
+              // A tab that stopped answering is replaced, so one page cannot hold up the rest.
+              outcomes.push({ job, problems: [`not judged within ${JOB_TIMEOUT_MS / 1000} s`] })
+              tab.page.close().catch(() => {})
+              tab = await openTab(context)
+            }
+          }
+          await tab.page.close()
+        }),
+      )
+      await context.close()
+    }
+  }
+
+  // ---- The verdict, grouped by page ----
+  const notPages = [...new Set(outcomes.filter((o) => o.skipped).map((o) => `${o.job.url} (${o.skipped})`))]
+  if (notPages.length) t.comment(`not pages (skipped by content type): ${notPages.join(' ')}`)
+  const judged = outcomes.filter((o) => !o.skipped)
+  const failing = judged.filter((o) => o.problems.length)
+  failing.sort((a, b) => a.job.url.localeCompare(b.job.url) || a.job.who.login.name.localeCompare(b.job.who.login.name) || a.job.lang.localeCompare(b.job.lang) || a.job.viewport.width - b.job.viewport.width)
+  for (const o of failing) {
+    const { job } = o
+    t.fail(`${job.url} as ${job.who.login.name}${job.who.login.username ? ` (${job.who.login.username})` : ''}, ${job.lang}, ${job.viewport.width}px`, { problems: o.problems, stack: '' })
+  }
+  // The same problem on many pages is usually one fix: count them.
+  const tally = new Map<string, number>()
+  for (const o of failing) for (const p of o.problems) {
+    const kind = p.replace(/ — .*$/, '').replace(/: .*$/, '').replace(/\d+px/g, 'Npx')
+    tally.set(kind, (tally.get(kind) ?? 0) + 1)
+  }
+  if (tally.size) t.comment(`problems by kind:\n${[...tally].sort((a, b) => b[1] - a[1]).map(([k, n]) => `  ${n} × ${k}`).join('\n')}`)
+  t.comment(`${judged.length} combinations of page × role × language × width checked, ${failing.length} failing, in ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  t.ok(judged.length > 0, 'pages were judged')
+})
