@@ -354,7 +354,7 @@ export async function performAction(
     const change = await planChange(trx, actor, c, mv, action, input, today, calendar, now, settings)
     const result = await trx
       .updateTable('cases')
-      .set({ ...(change.set as object), stage: change.to, version: c.version + 1, updatedAt: sql`now()` } as never)
+      .set({ ...(change.set as object), stage: change.to, version: c.version + 1, updatedAt: now } as never)
       .where('id', '=', caseId)
       .where('version', '=', expectedVersion)
       .executeTakeFirst()
@@ -432,7 +432,7 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
         set: {},
         note: answer,
         after: async (t) => {
-          await t.updateTable('caseAssists').set({ answer, answeredBy: actor.id, answeredAt: sql`now()` as never }).where('caseId', '=', c.id).where('answer', 'is', null).execute()
+          await t.updateTable('caseAssists').set({ answer, answeredBy: actor.id, answeredAt: now }).where('caseId', '=', c.id).where('answer', 'is', null).execute()
         },
       }
     }
@@ -463,7 +463,7 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
         note,
         data: { decision, oldDue: pending.oldDue, newDue: pending.newDue },
         after: async (t) => {
-          await t.updateTable('caseExtensions').set({ status: decision as 'approved' | 'refused', decidedBy: actor.id, decidedAt: sql`now()` as never, decisionNote: note }).where('id', '=', pending.id).execute()
+          await t.updateTable('caseExtensions').set({ status: decision as 'approved' | 'refused', decidedBy: actor.id, decidedAt: now, decisionNote: note }).where('id', '=', pending.id).execute()
           if (approved) await enqueueCaseSms(t, c.id, 'extension', { newDue: pending.newDue })
         },
       }
@@ -480,7 +480,7 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
     case 'resume':
       return { to: c.stage, ...resumeClock(c, calendar, today, str(input.note)), note: str(input.note) }
     case 'start_posting':
-      return startPosting(trx, actor, c, mv, input, today)
+      return startPosting(trx, actor, c, mv, input, today, now)
     case 'record_objection': {
       const content = requireText(input, 'objection')
       const notice = await trx.selectFrom('notices').select('id').where('caseId', '=', c.id).where('kind', '=', 'posting').where('status', '=', 'published').where('postingClosedOn', 'is', null).executeTakeFirstOrThrow()
@@ -589,7 +589,7 @@ function resumeClock(c: CaseView, calendar: Calendar, today: string, reason: str
  * 张榜公示: the case's posting goes on the village board with the masked name and only the fields
  * the matter's rule allows; the case clock stops while it runs.
  */
-async function startPosting(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion, input: ActionInput, today: string): Promise<Change> {
+async function startPosting(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion, input: ActionInput, today: string, now: Date): Promise<Change> {
   const allowed = new Set(mv.postingFields)
   const proposedResult = requireText(input, 'proposedResult')
   const content: Record<string, unknown> = { matter: mv.name, householdHead: maskName(c.applicantName), proposedResult }
@@ -615,7 +615,7 @@ async function startPosting(trx: Db, actor: Actor, c: CaseView, mv: MatterVersio
         .insertInto('notices')
         .values({
           countyId: c.countyId, townId: c.townId, villageId: c.villageId, kind: 'posting', title: `${mv.name}公示（第${round}轮）`,
-          content: JSON.stringify(content), shownFrom: today, shownTo, status: 'published', caseId: c.id, round, createdBy: actor.id, publishedAt: new Date(),
+          content: JSON.stringify(content), shownFrom: today, shownTo, status: 'published', caseId: c.id, round, createdBy: actor.id, publishedAt: now,
         })
         .execute()
       await enqueueCaseSms(t, c.id, 'posting', { from: today, to: shownTo })

@@ -78,7 +78,7 @@ export default async function feeRoutes(app: FastifyInstance) {
       caseId = c.id
     }
     try {
-      await recordFee(app.db, request.actor!, { kind: body.kind as EntryKind, amountFen: BigInt(fen), department: body.department, payer: (body.payer ?? '').trim(), caseId, note: (body.note ?? '').trim() }, app.today())
+      await recordFee(app.db, request.actor!, { kind: body.kind as EntryKind, amountFen: BigInt(fen), department: body.department, payer: (body.payer ?? '').trim(), caseId, note: (body.note ?? '').trim() }, app.today(), app.now())
     } catch (error) {
       if (error instanceof RuleViolation) return fail(fieldErrorsFromRule(error, request.t))
       throw error
@@ -93,7 +93,7 @@ export default async function feeRoutes(app: FastifyInstance) {
       const { id } = request.params as { id: string }
       const reason = String((request.body as { reason?: string } | undefined)?.reason ?? '')
       try {
-        await reverseFee(app.db, request.actor!, id, reason, app.today())
+        await reverseFee(app.db, request.actor!, id, reason, app.today(), app.now())
       } catch (error) {
         if (error instanceof RuleViolation) return renderJournal(request, reply, 400, {}, { values: {}, errors: { _form: request.t(error.key, error.params) } })
         throw error

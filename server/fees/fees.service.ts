@@ -36,6 +36,7 @@ async function insertEntry(
   actor: Actor,
   values: { kind: EntryKind | 'reversal'; amountFen: bigint; department: string; payer: string; caseId: string | null; applicantId: number | null; reversesId: string | null; note: string },
   day: string,
+  now: Date,
 ): Promise<{ id: string; serial: string }> {
   const village = await trx.selectFrom('villages').select(['code', 'townId']).where('id', '=', actor.villageId!).executeTakeFirstOrThrow()
   const { lastSeq } = await trx
@@ -61,7 +62,7 @@ async function insertEntry(
     reversesId: values.reversesId,
     note: values.note,
     enteredBy: actor.id,
-    enteredAt: new Date(),
+    enteredAt: now,
   }
   const { id } = await trx
     .insertInto('feeEntries')
@@ -72,7 +73,7 @@ async function insertEntry(
 }
 
 /** Records money collected, refunded or remitted by an agent; the entry can never change afterwards. */
-export async function recordFee(db: Db, actor: Actor, input: FeeInput, day: string): Promise<{ id: string; serial: string }> {
+export async function recordFee(db: Db, actor: Actor, input: FeeInput, day: string, now: Date = new Date()): Promise<{ id: string; serial: string }> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
   if (input.amountFen <= 0n) throw new RuleViolation('fees.amountPositive', 'amount')
   return db.transaction().execute(async (trx) => {
@@ -83,12 +84,12 @@ export async function recordFee(db: Db, actor: Actor, input: FeeInput, day: stri
       if (!c || c.villageId !== actor.villageId) throw new RuleViolation('fees.caseUnknown', 'caseNo')
       applicantId = c.applicantId
     }
-    return insertEntry(trx, actor, { ...input, amountFen: SIGN[input.kind] * input.amountFen, applicantId, reversesId: null }, day)
+    return insertEntry(trx, actor, { ...input, amountFen: SIGN[input.kind] * input.amountFen, applicantId, reversesId: null }, day, now)
   })
 }
 
 /** A correction: the reversal names the original, on its own day, before settlement, at most once. */
-export async function reverseFee(db: Db, actor: Actor, entryId: string, reason: string, day: string): Promise<{ id: string; serial: string }> {
+export async function reverseFee(db: Db, actor: Actor, entryId: string, reason: string, day: string, now: Date = new Date()): Promise<{ id: string; serial: string }> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
   return db.transaction().execute(async (trx) => {
     const original = await trx.selectFrom('feeEntries').selectAll().where('id', '=', entryId).where('villageId', '=', actor.villageId!).executeTakeFirst()
@@ -106,6 +107,7 @@ export async function reverseFee(db: Db, actor: Actor, entryId: string, reason: 
         actor,
         { kind: 'reversal', amountFen: -BigInt(original.amountFen), department: original.department, payer: original.payer, caseId: original.caseId, applicantId: original.applicantId, reversesId: original.id, note: `${original.serial}: ${reason.trim()}` },
         day,
+        now,
       )
     } catch (error) {
       if ((error as { code?: string }).code === '23505') throw new RuleViolation('fees.alreadyReversed', null, { serial: '' })

@@ -21,7 +21,7 @@ function dueKind(stage: Stage, onTheSpot: boolean): string {
  * transaction, so a crash leaves no half-written case and the next run completes the rest.
  * Only open cases due by the next working day are read, through the partial index on due_on.
  */
-export async function sweepDeadlines(db: Db, calendar: Calendar, today: string): Promise<number> {
+export async function sweepDeadlines(db: Db, calendar: Calendar, today: string, now: Date = new Date()): Promise<number> {
   const horizon = computeDueDate(calendar, today, 1).due
   const candidates = await db
     .selectFrom('cases')
@@ -71,7 +71,7 @@ export async function sweepDeadlines(db: Db, calendar: Calendar, today: string):
         .returning('caseId')
         .executeTakeFirst()
       if (!inserted) return false
-      await appendEvent(trx, { id: null, role: 'system', countyId: c.countyId }, { id: c.id, villageId: c.villageId }, level, c.stage, c.stage, '', { dueKind: kind, dueOn: c.dueOn })
+      await appendEvent(trx, { id: null, role: 'system', countyId: c.countyId }, { id: c.id, villageId: c.villageId }, level, c.stage, c.stage, '', { dueKind: kind, dueOn: c.dueOn }, now)
       // The one holding the case is told at due_soon and overdue; the supervisors at overdue and very_overdue.
       const holders = c.stage === 'forwarded' || c.stage === 'in_progress' ? await windowStaff(trx, c.windowId) : [{ id: c.agentId }]
       const supervisors = await supervisorsOf(trx, c.countyId, c.townId)

@@ -29,10 +29,10 @@ async function jobsPlugin(app: FastifyInstance, options: { enabled: boolean }) {
     )
   const tasks = [
     // Every 15 minutes, and just after midnight when dates turn.
-    job('deadline-sweep', '*/15 * * * *', async () => sweepDeadlines(app.db, await loadCalendar(app.db), app.today())),
-    job('deadline-sweep-midnight', '2 0 * * *', async () => sweepDeadlines(app.db, await loadCalendar(app.db), app.today())),
+    job('deadline-sweep', '*/15 * * * *', async () => sweepDeadlines(app.db, await loadCalendar(app.db), app.today(), app.now())),
+    job('deadline-sweep-midnight', '2 0 * * *', async () => sweepDeadlines(app.db, await loadCalendar(app.db), app.today(), app.now())),
     // Monthly case lists still waiting for approval go up on the 5th (and any day after, if missed).
-    job('publish-monthly-lists', '10 0 * * *', () => publishOverdueMonthlyLists(app.db, app.today())),
+    job('publish-monthly-lists', '10 0 * * *', () => publishOverdueMonthlyLists(app.db, app.today(), app.now())),
     job('deemed-approvals', '20 0 * * *', async () => applyDeemedApprovals(app.db, await loadCalendar(app.db), app.today(), app.now())),
     job('unrated-follow-up', '30 0 * * *', () =>
       followUpUnrated(app.db, app.today(), app.now(), { reminderDays: app.config.ratingReminderDays, closeDays: app.config.ratingCloseDays, defaultRating: app.config.defaultRating }),

@@ -146,7 +146,7 @@ export default async function boardRoutes(app: FastifyInstance) {
     async (request, reply) => {
       const body = (request.body ?? {}) as Record<string, string>
       return act(request, reply, null, body, () =>
-        publishAnnouncement(app.db, request.actor!, { title: body.title ?? '', body: body.body ?? '', shownFrom: body.shownFrom ?? '', shownTo: body.shownTo ?? '', replacesId: body.replacesId || null }),
+        publishAnnouncement(app.db, request.actor!, { title: body.title ?? '', body: body.body ?? '', shownFrom: body.shownFrom ?? '', shownTo: body.shownTo ?? '', replacesId: body.replacesId || null }, app.now()),
       )
     },
   )
@@ -159,14 +159,14 @@ export default async function boardRoutes(app: FastifyInstance) {
   app.post('/notices/:id/approve', { config: { roles: ['supervisor'] }, schema: { params: noticeParams } }, async (request, reply) => {
     const { id } = request.params as { id: string }
     const notice = await app.db.selectFrom('notices').select('villageId').where('id', '=', id).executeTakeFirst()
-    return act(request, reply, notice?.villageId ?? null, {}, () => approveMonthlyList(app.db, request.actor!, id))
+    return act(request, reply, notice?.villageId ?? null, {}, () => approveMonthlyList(app.db, request.actor!, id, app.now()))
   })
 
   app.post('/notices/:id/withdraw', { config: manage, schema: { params: noticeParams, body: { type: 'object', properties: { reason: text(300) } } }, attachValidation: true }, async (request, reply) => {
     const { id } = request.params as { id: string }
     const notice = await app.db.selectFrom('notices').select('villageId').where('id', '=', id).executeTakeFirst()
     const body = (request.body ?? {}) as Record<string, string>
-    return act(request, reply, request.actor!.role === 'agent' ? null : (notice?.villageId ?? null), body, () => withdrawNotice(app.db, request.actor!, id, body.reason ?? ''))
+    return act(request, reply, request.actor!.role === 'agent' ? null : (notice?.villageId ?? null), body, () => withdrawNotice(app.db, request.actor!, id, body.reason ?? '', app.now()))
   })
 
   // Station facts (phone, office hours): editable by the station's agents and its supervisors.

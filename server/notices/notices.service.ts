@@ -21,7 +21,7 @@ export interface AnnouncementInput {
 }
 
 /** An announcement goes up at once; to change one, withdraw it and publish a new version. */
-export async function publishAnnouncement(db: Db, actor: Actor, input: AnnouncementInput): Promise<string> {
+export async function publishAnnouncement(db: Db, actor: Actor, input: AnnouncementInput, now: Date = new Date()): Promise<string> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
   const title = plainText(input.title, 100)
   const body = plainText(input.body, 5000)
@@ -39,7 +39,7 @@ export async function publishAnnouncement(db: Db, actor: Actor, input: Announcem
       .insertInto('notices')
       .values({
         countyId: actor.countyId, townId: village.townId, villageId: actor.villageId!, kind: 'announcement', title, content: JSON.stringify({ body }),
-        shownFrom: input.shownFrom, shownTo: input.shownTo || null, status: 'published', replacesId: input.replacesId, createdBy: actor.id, publishedAt: new Date(),
+        shownFrom: input.shownFrom, shownTo: input.shownTo || null, status: 'published', replacesId: input.replacesId, createdBy: actor.id, publishedAt: now,
       })
       .returning('id')
       .executeTakeFirstOrThrow()
@@ -49,7 +49,7 @@ export async function publishAnnouncement(db: Db, actor: Actor, input: Announcem
 }
 
 /** Withdrawing keeps the notice and its reason in the board's history. */
-export async function withdrawNotice(db: Db, actor: Actor, noticeId: string, reason: string): Promise<void> {
+export async function withdrawNotice(db: Db, actor: Actor, noticeId: string, reason: string, now: Date = new Date()): Promise<void> {
   if (actor.role !== 'agent' && actor.role !== 'supervisor') throw new Forbidden()
   await db.transaction().execute(async (trx) => {
     const notice = await trx.selectFrom('notices').selectAll().where('id', '=', noticeId).forUpdate().executeTakeFirst()
@@ -57,7 +57,7 @@ export async function withdrawNotice(db: Db, actor: Actor, noticeId: string, rea
     if (!notice || !(await findVillageInScope(trx, scopeOf(actor), notice.villageId))) throw new NotFound()
     if (!reason.trim()) throw new RuleViolation('validation.required', 'reason')
     if (notice.status === 'withdrawn') throw new RuleViolation('notices.alreadyWithdrawn')
-    await trx.updateTable('notices').set({ status: 'withdrawn', withdrawnReason: reason.trim(), withdrawnBy: actor.id, withdrawnAt: new Date() }).where('id', '=', noticeId).execute()
+    await trx.updateTable('notices').set({ status: 'withdrawn', withdrawnReason: reason.trim(), withdrawnBy: actor.id, withdrawnAt: now }).where('id', '=', noticeId).execute()
     await recordAudit(trx, { countyId: actor.countyId, actorId: actor.id, action: 'notice.withdrawn', subjectType: 'notice', subjectId: noticeId, data: { reason: reason.trim() } })
   })
 }
@@ -98,24 +98,24 @@ export async function prepareMonthlyList(db: Db, actor: Actor, month: string, to
   })
 }
 
-export async function approveMonthlyList(db: Db, actor: Actor, noticeId: string): Promise<void> {
+export async function approveMonthlyList(db: Db, actor: Actor, noticeId: string, now: Date = new Date()): Promise<void> {
   if (actor.role !== 'supervisor') throw new Forbidden()
   await db.transaction().execute(async (trx) => {
     const notice = await trx.selectFrom('notices').selectAll().where('id', '=', noticeId).where('kind', '=', 'monthly_list').forUpdate().executeTakeFirst()
     if (!notice || !(await findVillageInScope(trx, scopeOf(actor), notice.villageId))) throw new NotFound()
     if (notice.status !== 'pending') throw new RuleViolation('notices.notPending')
-    await trx.updateTable('notices').set({ status: 'published', approvedBy: actor.id, publishedAt: new Date() }).where('id', '=', noticeId).execute()
+    await trx.updateTable('notices').set({ status: 'published', approvedBy: actor.id, publishedAt: now }).where('id', '=', noticeId).execute()
     await recordAudit(trx, { countyId: actor.countyId, actorId: actor.id, action: 'notice.approved', subjectType: 'notice', subjectId: noticeId })
   })
 }
 
 /** From the 5th of the following month, a prepared list still waiting is published without approval. */
-export async function publishOverdueMonthlyLists(db: Db, today: string): Promise<number> {
+export async function publishOverdueMonthlyLists(db: Db, today: string, now: Date = new Date()): Promise<number> {
   if (Number(today.slice(8, 10)) < 5) return 0
   const thisMonth = today.slice(0, 7)
   const result = await db
     .updateTable('notices')
-    .set({ status: 'published', publishedAt: new Date() })
+    .set({ status: 'published', publishedAt: now })
     .where('kind', '=', 'monthly_list')
     .where('status', '=', 'pending')
     .where('month', '<', thisMonth)

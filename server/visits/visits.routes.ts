@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { sql } from 'kysely'
 import { VISIT_PURPOSES } from '../db/schema.ts'
-import { text } from '../views/forms.ts'
-import { fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
+import { text, toId } from '../views/forms.ts'
+import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
+import { RuleViolation } from '../errors/errors.ts'
+import { recordVisit, type VisitInput } from './visits.service.ts'
 import { resolveStation } from '../org/station.ts'
 import { BOM, csvLine } from '../ledger/csv.ts'
 import { renderReportHtml } from '../printing/reports.ts'
@@ -99,27 +100,12 @@ export default async function visitRoutes(app: FastifyInstance) {
     const body = (request.body ?? {}) as Record<string, string>
     const fail = (errors: FieldErrors) => render(request, reply, 400, {}, { values: body, errors })
     if (request.validationError) return fail(fieldErrorsFromValidation(request.validationError.validation, request.t))
-    const actor = request.actor!
-    const village = await app.db.selectFrom('villages').select(['townId']).where('id', '=', actor.villageId!).executeTakeFirstOrThrow()
-    let applicantId: number | null = null
-    if (body.applicantId) {
-      const a = await app.db.selectFrom('applicants').select('id').where('id', '=', Number(body.applicantId)).where('villageId', '=', actor.villageId!).executeTakeFirst()
-      if (!a) return fail({ applicantId: request.t('validation.choose') })
-      applicantId = a.id
+    try {
+      await recordVisit(app.db, request.actor!, { time: body.time ?? '', people: Number(body.people), purpose: body.purpose as VisitInput['purpose'], applicantId: toId(body.applicantId), told: body.told ?? '', caseNo: body.caseNo ?? '' }, app.today(), app.now(), app.config.timeZone)
+    } catch (error) {
+      if (error instanceof RuleViolation) return fail(fieldErrorsFromRule(error, request.t))
+      throw error
     }
-    let caseId: string | null = null
-    if (body.caseNo?.trim()) {
-      const c = await app.db.selectFrom('cases').select(['id', 'applicantId']).where('caseNo', '=', body.caseNo.trim().toUpperCase()).where('villageId', '=', actor.villageId!).executeTakeFirst()
-      if (!c) return fail({ caseNo: request.t('fees.caseUnknown') })
-      caseId = c.id
-      applicantId ??= c.applicantId
-    }
-    const today = app.today()
-    const visitedAt = body.time ? sql<Date>`(${today}::date + ${body.time}::time) at time zone ${app.config.timeZone}` : app.now()
-    await app.db
-      .insertInto('visits')
-      .values({ countyId: actor.countyId, townId: village.townId, villageId: actor.villageId!, visitedAt: visitedAt as never, visitDate: today, people: Number(body.people), purpose: body.purpose as never, applicantId, told: (body.told ?? '').trim(), caseId, recordedBy: actor.id })
-      .execute()
     return reply.redirect('/visits', 303)
   })
 }
