@@ -19,9 +19,10 @@ async function main() {
   const database = await openDatabase(config)
   const app = await buildApp({ config, db: database.db })
   if (config.demoData) {
-    const seeded = await seedDemoIfEmpty(database.db)
+    const seeded = await seedDemoIfEmpty(database.db, { now: app.now(), timeZone: config.timeZone })
     if (seeded) {
-      app.log.info('Demo county created. Demo logins (password for all: %s):', seeded.password)
+      if (seeded.history) app.log.info('Demo county created with three months of history: %d cases, %d visits.', seeded.history.cases, seeded.history.visits)
+      app.log.info('Demo logins (password for all: %s):', seeded.password)
       for (const line of seeded.logins) app.log.info('  %s', line)
     }
   }

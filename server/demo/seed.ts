@@ -4,6 +4,7 @@ import type { Department } from '../db/schema.ts'
 import { hashPassword } from '../accounts/passwords.ts'
 import { importCatalogue } from '../matters/matters.service.ts'
 import { demoCatalogue } from './matters.ts'
+import { seedDemoHistory, type HistorySummary } from './history.ts'
 
 /** Known to everyone who reads the README: demo data is for trying the product, never for production. */
 export const DEMO_PASSWORD = 'demo1234'
@@ -30,10 +31,19 @@ const CLERK_SURNAMES = ['郑', '冯', '何', '高', '罗', '梁', '宋', '谢', 
 export interface SeedResult {
   password: string
   logins: string[]
+  history: HistorySummary | null
+}
+
+export interface SeedOptions {
+  /** The instant the demo county's history ends (the app's clock). */
+  now?: Date
+  timeZone?: string
+  /** Three months of cases, visits, fees and notices; off only where a test wants the bare county. */
+  history?: boolean
 }
 
 /** Creates the demo county when the database has none; returns the demo logins, or null when data exists. */
-export async function seedDemoIfEmpty(db: Db): Promise<SeedResult | null> {
+export async function seedDemoIfEmpty(db: Db, options: SeedOptions = {}): Promise<SeedResult | null> {
   const passwordHash = await hashPassword(DEMO_PASSWORD)
   const seeded = await db.transaction().execute(async (trx) => {
     // Two instances starting together must not both seed.
@@ -113,7 +123,8 @@ export async function seedDemoIfEmpty(db: Db): Promise<SeedResult | null> {
   })
   if (!seeded) return null
   await importCatalogue(db, null, seeded.countyId, demoCatalogue(), { demo: true })
-  return { password: DEMO_PASSWORD, logins: seeded.logins }
+  const history = options.history === false ? null : await seedDemoHistory(db, seeded.countyId, { now: options.now ?? new Date(), timeZone: options.timeZone ?? 'Asia/Shanghai' })
+  return { password: DEMO_PASSWORD, logins: seeded.logins, history }
 }
 
 async function insertDemoUser(
