@@ -380,7 +380,9 @@ export async function seedDemoHistory(db: Db, countyId: number, options: History
   }
 
   // ---- The cases a new user should find, one of each kind, at the first station and its town. ----
-  const [first, second] = villages
+  // The first station of the README's logins (jp01.a), and one in the other town.
+  const first = villages.find((v) => v.code === 'JP01') ?? villages[0]
+  const second = villages.find((v) => v.townId !== first.townId) ?? villages[1]
   const byCode = (code: string) => matters.find((m) => m.code === code)!
   planCase(first, byCode('MZ-01'), workdayAgo(1), { register: true })
   planCase(first, byCode('MZ-03'), workdayAgo(2), { missing: true })

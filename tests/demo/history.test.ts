@@ -14,6 +14,8 @@ const TODAY = '2026-11-26'
 const count = async (db: Db, table: string, where = sql`true`) => Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)} where ${where}`.execute(db)).rows[0].n)
 
 t.test('the demo county has three months of history: every stage, late cases, ratings, postings, records and notices', async (t) => {
+  // Two seeds of ~10 s each; a loaded CI machine takes longer.
+  t.setTimeout(240_000)
   const [first, second] = await Promise.all([createTestDatabase(t), createTestDatabase(t)])
   const [seeded, again] = await Promise.all([seedDemoIfEmpty(first.db, { now: NOW }), seedDemoIfEmpty(second.db, { now: NOW })])
   const history = seeded!.history!
