@@ -39,6 +39,8 @@ async function renderError(request: FastifyRequest, reply: FastifyReply, view: E
   if (wantsJson(request)) {
     return reply.type('application/json').send({ error: t(view.messageKey, view.messageParams), reference: view.reference })
   }
+  // A stylesheet or font has no page around it (no layout locals): the status and a line of text.
+  if (request.url.startsWith('/assets/')) return reply.type('text/plain; charset=utf-8').send(t(view.messageKey, view.messageParams))
   try {
     return await reply.viewAsync('error.hbs', {
       title: t(view.titleKey),

@@ -67,6 +67,14 @@ t.test('stylesheets load for an administrator while next year\'s calendar is mis
   }
 })
 
+t.test('a missing stylesheet answers 404 in plain text, not a page drawn without its locals', async (t) => {
+  const w = await setupCaseWorld(t)
+  const res = await w.browser().get('/assets/missing.css')
+  t.equal(res.statusCode, 404)
+  t.match(String(res.headers['content-type']), 'text/plain')
+  t.notMatch(res.body, '/lang/?next=', 'no half-drawn layout')
+})
+
 t.test('an empty intake form marks every missing field at once and keeps what was typed', async (t) => {
   const w = await setupCaseWorld(t)
   const agent = await loggedIn(w, w.agent)
