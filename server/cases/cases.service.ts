@@ -113,10 +113,14 @@ export function intakeInputProblems(input: Pick<IntakeInput, 'applicantId' | 'ap
   return problems
 }
 
-/** The applicant of an intake: an existing file of this county, or a new one. One ID number, one file. */
+/**
+ * The applicant of an intake: an existing file of the agent's own village (the only files its
+ * search and form offer; a file of another village would show that person's details on the new
+ * case), or a new one. One ID number, one file.
+ */
 async function resolveApplicant(trx: Db, actor: Actor, input: IntakeInput): Promise<number> {
   if (input.applicantId) {
-    const existing = await trx.selectFrom('applicants').select('id').where('id', '=', input.applicantId).where('countyId', '=', actor.countyId).executeTakeFirst()
+    const existing = await trx.selectFrom('applicants').select('id').where('id', '=', input.applicantId).where('villageId', '=', actor.villageId!).executeTakeFirst()
     if (!existing) throw new RuleViolation('intake.applicantMissing', 'applicantId')
     return existing.id
   }
