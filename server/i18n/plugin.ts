@@ -39,11 +39,24 @@ async function i18nPlugin(app: FastifyInstance) {
   )
 }
 
-/** Only same-site paths: an open redirect would let a link on another site send users anywhere. */
+const SAME_ORIGIN = 'http://bianmin.invalid'
+
+/**
+ * Only same-origin paths: an open redirect would let a link on another site send users anywhere.
+ * The value is parsed as a browser would read it: `/\t/evil.com` (a decoded %09) loses its tab
+ * and becomes `//evil.com`, another host, so a prefix check alone is not enough.
+ */
 export function safeNext(next: unknown): string {
   // Anything but one local path (a repeated field arrives as an array) goes home.
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/'
-  return next
+  if (typeof next !== 'string' || !next.startsWith('/')) return '/'
+  let url: URL
+  try {
+    url = new URL(next, SAME_ORIGIN)
+  } catch {
+    return '/'
+  }
+  if (url.origin !== SAME_ORIGIN) return '/'
+  return `${url.pathname}${url.search}${url.hash}`
 }
 
 export default fp(i18nPlugin, { name: 'i18n', dependencies: ['@fastify/cookie'] })
