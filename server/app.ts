@@ -171,6 +171,12 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     app.csrfProtection(request, reply, done)
   })
   await app.register(layoutLocals)
+  // Signed-in pages, CSVs and PDFs carry names and ID numbers: on a shared counter PC the back
+  // button after logout must not show them from the browser's cache.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.actor && !request.url.startsWith('/assets/')) reply.header('cache-control', 'no-store')
+    return payload
+  })
 
   // Routes.
   await app.register(healthRoutes)
