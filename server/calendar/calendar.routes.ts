@@ -19,6 +19,7 @@ const deadlineQuery = {
 type DeadlineQuery = { start?: string; days?: string; unit?: 'working' | 'calendar'; pause?: string[] }
 
 const MAX_DAYS = 365
+const MAX_PAUSE_DAYS = 366
 
 /** Reads the calculator's parameters; returns field messages instead of throwing. */
 function readDeadlineQuery(query: DeadlineQuery, t: FastifyRequest['t']) {
@@ -31,7 +32,8 @@ function readDeadlineQuery(query: DeadlineQuery, t: FastifyRequest['t']) {
   const pauses: Pause[] = []
   for (const p of query.pause ?? []) {
     const [from, to] = p.split('..')
-    if (!isValidDate(from) || !isValidDate(to) || to < from) errors.pause = t('calendar.pauseFormat')
+    // A pause longer than a year is no pause: it left no working day to count and threw (a public 500).
+    if (!isValidDate(from) || !isValidDate(to) || to < from || to > addCalendarDays(from, MAX_PAUSE_DAYS)) errors.pause = t('calendar.pauseFormat')
     else pauses.push({ from, to })
   }
   return { errors, start, days, unit: query.unit ?? 'working', pauses }

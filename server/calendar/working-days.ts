@@ -53,6 +53,15 @@ export type StageStatus = 'on_time' | 'due_soon' | 'overdue' | 'very_overdue'
 
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/
 
+/**
+ * A month a user may ask for ('YYYY-MM'), in the years isValidDate accepts: '0000-01' reached
+ * PostgreSQL (which has no year 0) as a 500. Also the JSON-schema pattern of month fields.
+ */
+export const MONTH_PATTERN = '^(19[0-9]{2}|2[01][0-9]{2})-(0[1-9]|1[0-2])$'
+export function isValidMonth(value: unknown): value is string {
+  return typeof value === 'string' && new RegExp(MONTH_PATTERN).test(value)
+}
+
 /** True for a real calendar date in 'YYYY-MM-DD' form (2026-02-30 is not one). */
 export function isValidDate(value: unknown): value is string {
   if (typeof value !== 'string') return false

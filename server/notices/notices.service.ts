@@ -2,7 +2,7 @@ import type { Db } from '../db/connect.ts'
 import type { Actor } from '../accounts/actor.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { NotFound, RuleViolation, Forbidden } from '../errors/errors.ts'
-import { isValidDate, addCalendarDays } from '../calendar/working-days.ts'
+import { isValidDate, isValidMonth, addCalendarDays } from '../calendar/working-days.ts'
 import { maskName } from '../privacy/mask.ts'
 import { recordAudit } from '../audit/audit.ts'
 import { findVillageInScope } from '../org/org.repository.ts'
@@ -83,7 +83,7 @@ export async function monthlyListContent(db: Db, villageId: number, month: strin
 /** The station prepares the month's list; it waits for the town supervisor, or the 5th of the next month. */
 export async function prepareMonthlyList(db: Db, actor: Actor, month: string, today: string): Promise<string> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month) || `${month}-01` > today) throw new RuleViolation('notices.monthInvalid', 'month')
+  if (!isValidMonth(month) || `${month}-01` > today) throw new RuleViolation('notices.monthInvalid', 'month')
   return db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('notices').select('id').where('villageId', '=', actor.villageId!).where('kind', '=', 'monthly_list').where('month', '=', month).where('status', '!=', 'withdrawn').executeTakeFirst()
     if (existing) throw new RuleViolation('notices.monthExists', 'month')

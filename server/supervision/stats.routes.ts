@@ -2,9 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { scopeOf } from '../accounts/actor.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { BOM, csvLine } from '../ledger/csv.ts'
+import { MONTH_PATTERN } from '../calendar/working-days.ts'
 import { monthBounds, monthlyStats, staffPerformance, totalsOf, type StatRow } from './stats.ts'
 
-const monthQuery = { type: 'object', properties: { month: { type: 'string', maxLength: 7, pattern: '^$|^[0-9]{4}-(0[1-9]|1[0-2])$', hint: 'stats.monthFormat' } } } as const
+const monthQuery = { type: 'object', properties: { month: { type: 'string', maxLength: 7, pattern: `^$|${MONTH_PATTERN}`, hint: 'stats.monthFormat' } } } as const
 
 /** 便民服务办理情况统计表 and staff performance, for the actor's area, with the previous month beside. */
 export default async function statsRoutes(app: FastifyInstance) {

@@ -8,6 +8,7 @@ import { resolveStation } from '../org/station.ts'
 import { BOM, csvLine } from '../ledger/csv.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { formatLocalDateTime } from '../calendar/local-time.ts'
+import { isValidMonth, MONTH_PATTERN } from '../calendar/working-days.ts'
 
 const idText = { type: 'string', maxLength: 20, pattern: '^$|^[1-9][0-9]{0,17}$' } as const
 const visitBody = {
@@ -28,7 +29,7 @@ export default async function visitRoutes(app: FastifyInstance) {
   const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
 
   async function monthModel(request: FastifyRequest, query: { villageId?: string; month?: string }) {
-    const month = query.month && /^\d{4}-(0[1-9]|1[0-2])$/.test(query.month) ? query.month : app.today().slice(0, 7)
+    const month = isValidMonth(query.month) ? query.month : app.today().slice(0, 7)
     const { station, stations } = await resolveStation(app.db, request, Number(query.villageId) || null)
     const first = `${month}-01`
     const next = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1)).toISOString().slice(0, 10)
@@ -77,7 +78,7 @@ export default async function visitRoutes(app: FastifyInstance) {
     })
   }
 
-  const monthQuery = { type: 'object', properties: { villageId: idText, month: text(7) } } as const
+  const monthQuery = { type: 'object', properties: { villageId: idText, month: { type: 'string', maxLength: 7, pattern: `^$|${MONTH_PATTERN}`, hint: 'stats.monthFormat' } } } as const
   app.get('/visits', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => render(request, reply, 200, request.query as object))
 
   app.get('/visits.csv', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
