@@ -1,0 +1,76 @@
+import t from 'tap'
+import { setupCaseWorld, loggedIn, submitIntake, APPLICANT } from '../fixtures/cases.ts'
+import { safeNext } from '../../server/i18n/plugin.ts'
+
+// The holes a security review found (issue 15), each checked from the outside.
+
+t.test("an agent cannot take in another village's applicant by posting their file id", async (t) => {
+  const w = await setupCaseWorld(t)
+  const other = await loggedIn(w, w.otherAgent)
+  const theirs = await submitIntake(other, await w.matterId('MZ-03'), { ...APPLICANT, name: '李外村', phone: '13700001111' })
+  const applicantId = (await w.db.selectFrom('cases').select('applicantId').where('id', '=', theirs.caseId!).executeTakeFirstOrThrow()).applicantId
+
+  const agent = await loggedIn(w, w.agent)
+  const before = (await w.db.selectFrom('cases').select('id').execute()).length
+  const res = await submitIntake(agent, await w.matterId('MZ-03'), { applicantId: String(applicantId), materialsReceived: [] })
+  t.equal(res.res.statusCode, 400, 'refused with the form')
+  t.notMatch(res.res.body, '李外村', "the other village's person is not shown")
+  t.notMatch(res.res.body, '13700001111')
+  t.equal((await w.db.selectFrom('cases').select('id').execute()).length, before, 'no case was written')
+})
+
+t.test('next= accepts same-origin paths only', async (t) => {
+  const cases: [string, string][] = [
+    ['/cases?q=1', '/cases?q=1'],
+    ['/board/JP01#notices', '/board/JP01#notices'],
+    ['//evil.com', '/'],
+    ['/\t/evil.com', '/'],
+    ['/\n/evil.com', '/'],
+    ['/\\evil.com', '/'],
+    ['/\\\\evil.com', '/'],
+    ['https://evil.com', '/'],
+    ['javascript:alert(1)', '/'],
+    ['', '/'],
+  ]
+  for (const [given, expected] of cases) t.equal(safeNext(given), expected, JSON.stringify(given))
+
+  const w = await setupCaseWorld(t)
+  const browser = w.browser()
+  const lang = await browser.get('/lang/en?next=/%09/evil.com')
+  t.equal(lang.headers.location, '/', 'a %09-prefixed host on /lang goes home')
+  await browser.get('/login')
+  const login = await browser.post('/login', { username: w.agent.username, password: w.agent.password, next: '/\t/evil.com' })
+  t.equal(login.statusCode, 303)
+  t.equal(login.headers.location, '/', 'and after login')
+})
+
+t.test('signed-in pages, CSV and PDF are never stored by the browser; public pages may be', async (t) => {
+  const w = await setupCaseWorld(t)
+  const agent = await loggedIn(w, w.agent)
+  for (const url of ['/', '/cases', '/ledger', '/ledger.csv', '/visits.csv']) {
+    const res = await agent.get(url)
+    t.equal(res.statusCode, 200, url)
+    t.equal(res.headers['cache-control'], 'no-store', `${url}: no-store`)
+  }
+  const lookup = await w.browser().get('/lookup')
+  t.not(lookup.headers['cache-control'], 'no-store', 'an anonymous public page is not marked')
+})
+
+t.test('public and month inputs out of range answer 400 with a message, never 500', async (t) => {
+  const w = await setupCaseWorld(t)
+  const api = await w.app.inject({ method: 'GET', url: '/api/v1/deadline?start=2026-01-02&days=3&pause=2026-01-02..2200-12-31' })
+  t.equal(api.statusCode, 400)
+  t.match(api.json().error, '暂停期间')
+  const page = await w.browser().get('/deadline?start=2026-01-02&days=3&pause=2026-01-02..2200-12-31')
+  t.equal(page.statusCode, 400)
+  t.match(page.body, '暂停期间格式不正确')
+
+  const supervisor = await loggedIn(w, w.supervisor)
+  const agent = await loggedIn(w, w.agent)
+  for (const [who, url] of [[supervisor, '/stats?month=0000-01'], [agent, '/visits?month=0000-01'], [supervisor, '/stats.csv?month=0000-01'], [agent, '/visits.csv?month=0000-01']] as const) {
+    const res = await who.get(url)
+    t.equal(res.statusCode, 400, url)
+    t.match(res.body, /月份|请求/, `${url}: a message`)
+  }
+  t.equal((await supervisor.get('/stats?month=1999-12')).statusCode, 200, 'an old but real month is fine')
+})
