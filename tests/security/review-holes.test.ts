@@ -74,3 +74,26 @@ t.test('public and month inputs out of range answer 400 with a message, never 50
   }
   t.equal((await supervisor.get('/stats?month=1999-12')).statusCode, 200, 'an old but real month is fine')
 })
+
+t.test('logs carry no query strings and no full phone numbers', async (t) => {
+  const { buildApp } = await import('../../server/app.ts')
+  const { LogSender } = await import('../../server/sms/outbox.ts')
+  const { Writable } = await import('node:stream')
+  const w = await setupCaseWorld(t)
+  const lines: string[] = []
+  const stream = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done() } })
+  const app = await buildApp({ config: w.config, db: w.db, logger: { level: 'info', stream } as never, now: w.clock.now })
+  await app.ready()
+  t.teardown(() => app.close())
+  await app.inject({ method: 'GET', url: `/lookup?no=JP01-20260213-001&q=${APPLICANT.idNumber}` })
+  await app.inject({ method: 'GET', url: `/cases?q=${APPLICANT.phone}` })
+  const log = lines.join('')
+  t.match(log, '"url":"/lookup"', 'the path is logged')
+  t.notMatch(log, APPLICANT.idNumber, 'the ID number searched for is not')
+  t.notMatch(log, APPLICANT.phone, 'nor the phone')
+
+  const entries: object[] = []
+  await new LogSender((entry) => entries.push(entry)).send('13912345678', '您的办件已办结')
+  t.notMatch(JSON.stringify(entries), '13912345678', 'the text sender logs a masked number')
+  t.match(JSON.stringify(entries), '139****5678')
+})
