@@ -4,7 +4,6 @@ import { changePassword } from './users.service.ts'
 import { fieldErrorsFromValidation, fieldErrorsFromRule } from '../views/form-errors.ts'
 import { RuleViolation } from '../errors/errors.ts'
 import { safeNext } from '../i18n/plugin.ts'
-import { formatLocalDateTime } from '../calendar/local-time.ts'
 
 const loginBody = {
   type: 'object',
@@ -54,13 +53,10 @@ export default async function accountRoutes(app: FastifyInstance) {
           errors: fieldErrorsFromValidation(request.validationError.validation, request.t),
         })
       }
-      const result = await logIn(app.db, body.username, body.password, request.ip)
+      const result = await logIn(app.db, body.username, body.password, request.ip, app.now())
       if (!result.ok) {
-        const message =
-          result.reason === 'locked'
-            ? request.t('login.locked', { until: formatLocalDateTime(result.lockedUntil!, app.config.timeZone) })
-            : request.t(`login.${result.reason}`)
-        return reply.code(result.reason === 'locked' ? 423 : 401).viewAsync('accounts/login.hbs', { title: request.t('login.title'), values, errors: { _form: message } })
+        const message = request.t(`login.${result.reason}`)
+        return reply.code(401).viewAsync('accounts/login.hbs', { title: request.t('login.title'), values, errors: { _form: message } })
       }
       await reply.startSession(result.userId, result.tokenVersion)
       return reply.redirect(values.next, 303)

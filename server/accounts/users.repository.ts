@@ -50,20 +50,16 @@ export async function updateUser(db: Queryable, id: number, changes: UserUpdate)
   await db.updateTable('users').set({ ...changes, updatedAt: sql`now()` as never }).where('id', '=', id).execute()
 }
 
-export async function recordLoginFailure(db: Queryable, userId: number, ip: string): Promise<void> {
-  await db.insertInto('loginFailures').values({ userId, ip }).execute()
+export async function recordLoginFailure(db: Queryable, userId: number, ip: string, at: Date): Promise<void> {
+  await db.insertInto('loginFailures').values({ userId, ip, at }).execute()
 }
 
-export async function countLoginFailuresSince(db: Queryable, userId: number, since: Date): Promise<number> {
-  const row = await db
-    .selectFrom('loginFailures')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('userId', '=', userId)
-    .where('at', '>', since)
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
+/** When this address failed on this account since `since`. */
+export async function listLoginFailuresSince(db: Queryable, userId: number, ip: string, since: Date): Promise<Date[]> {
+  const rows = await db.selectFrom('loginFailures').select('at').where('userId', '=', userId).where('ip', '=', ip).where('at', '>', since).execute()
+  return rows.map((r) => r.at)
 }
 
-export async function clearLoginFailures(db: Queryable, userId: number): Promise<void> {
-  await db.deleteFrom('loginFailures').where('userId', '=', userId).execute()
+export async function clearLoginFailures(db: Queryable, userId: number, ip: string): Promise<void> {
+  await db.deleteFrom('loginFailures').where('userId', '=', userId).where('ip', '=', ip).execute()
 }
