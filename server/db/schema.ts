@@ -82,6 +82,12 @@ export interface UsersTable {
   updatedAt: Generated<Timestamp>
 }
 
+export interface LookupFailuresTable {
+  id: Generated<string>
+  caseNo: string
+  at: CreatedAt
+}
+
 export interface LoginFailuresTable {
   id: Generated<string>
   userId: number
@@ -516,6 +522,7 @@ export interface Database {
   windows: WindowsTable
   users: UsersTable
   loginFailures: LoginFailuresTable
+  lookupFailures: LookupFailuresTable
   auditEvents: AuditEventsTable
   calendarDays: CalendarDaysTable
   calendarChanges: CalendarChangesTable

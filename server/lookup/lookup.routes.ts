@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { sql } from 'kysely'
+import type { Db } from '../db/connect.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { openDue } from '../cases/case-deadlines.ts'
 import type { FieldErrors } from '../views/form-errors.ts'
@@ -14,11 +16,33 @@ const lookupBody = {
   },
 } as const
 
+/** Wrong tails for one typed case number within an hour before that number answers nothing more. */
+export const LOOKUP_FAILURES_PER_CASE = 5
+const LOOKUP_FAILURE_WINDOW_MS = 60 * 60 * 1000
+
 /** Compared in constant time, and always compared, so a wrong number and wrong digits cost the same. */
 function tailMatches(phone: string | undefined, tail: string): boolean {
   const expected = Buffer.from((phone ?? '').replace(/\D/g, '').slice(-4).padStart(4, '#'))
   const given = Buffer.from(tail.padStart(4, '#').slice(0, 4))
   return timingSafeEqual(expected, given) && phone !== undefined
+}
+
+/** The public facts of a case and the phone its tail is checked against. */
+function findLookupCase(db: Db, caseNo: string) {
+  return db
+    .selectFrom('cases')
+    .innerJoin('applicants', 'applicants.id', 'cases.applicantId')
+    .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
+    .innerJoin('villages', 'villages.id', 'cases.villageId')
+    .innerJoin('towns', 'towns.id', 'cases.townId')
+    .select([
+      'cases.caseNo', 'cases.stage', 'cases.registeredOn', 'cases.acceptedOn', 'cases.forwardDue', 'cases.forwardedOn', 'cases.completeDue', 'cases.completedOn',
+      'cases.replyDue', 'cases.repliedOn', 'cases.pauses', 'cases.pausedSince', 'cases.serviceForm', 'cases.outcome',
+      'applicants.phone', 'matterVersions.name as matterName', 'matterVersions.caseType', 'matterVersions.forwardLimit', 'matterVersions.replyLimit',
+      'matterVersions.promisedLimit', 'matterVersions.limitUnit', 'villages.name as villageName', 'villages.stationPhone', 'villages.officeHours', 'towns.name as townName',
+    ])
+    .where('cases.caseNo', '=', caseNo)
+    .executeTakeFirst()
 }
 
 /** Public case lookup: case number + last 4 phone digits → progress, never personal data. */
@@ -38,23 +62,24 @@ export default async function lookupRoutes(app: FastifyInstance) {
       const values = { no: body.no ?? '', tail: body.tail ?? '' }
       if (request.validationError) return render(request, reply, 400, values, fieldErrorsFromValidation(request.validationError.validation, request.t))
       const caseNo = body.no!.trim().toUpperCase()
-      const row = await app.db
-        .selectFrom('cases')
-        .innerJoin('applicants', 'applicants.id', 'cases.applicantId')
-        .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
-        .innerJoin('villages', 'villages.id', 'cases.villageId')
-        .innerJoin('towns', 'towns.id', 'cases.townId')
-        .select([
-          'cases.caseNo', 'cases.stage', 'cases.registeredOn', 'cases.acceptedOn', 'cases.forwardDue', 'cases.forwardedOn', 'cases.completeDue', 'cases.completedOn',
-          'cases.replyDue', 'cases.repliedOn', 'cases.pauses', 'cases.pausedSince', 'cases.serviceForm', 'cases.outcome',
-          'applicants.phone', 'matterVersions.name as matterName', 'matterVersions.caseType', 'matterVersions.forwardLimit', 'matterVersions.replyLimit',
-          'matterVersions.promisedLimit', 'matterVersions.limitUnit', 'villages.name as villageName', 'villages.stationPhone', 'villages.officeHours', 'towns.name as townName',
-        ])
-        .where('cases.caseNo', '=', caseNo)
-        .executeTakeFirst()
-      if (!tailMatches(row?.phone, body.tail!) || !row) {
-        return render(request, reply, 404, values, { _form: request.t('lookup.notFound') })
-      }
+      // Failures are counted per number typed, whether or not such a case exists, so the refusal
+      // says nothing about it; checks of one number queue on a lock so a parallel burst cannot all
+      // be checked before the count is reached.
+      const since = new Date(app.now().getTime() - LOOKUP_FAILURE_WINDOW_MS)
+      const found = await app.db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(hashtext('lookup'), hashtext(${caseNo}))`.execute(trx)
+        const failures = await trx.selectFrom('lookupFailures').select((eb) => eb.fn.countAll<string>().as('n')).where('caseNo', '=', caseNo).where('at', '>', since).executeTakeFirstOrThrow()
+        if (Number(failures.n) >= LOOKUP_FAILURES_PER_CASE) return 'too-many' as const
+        const row = await findLookupCase(trx, caseNo)
+        if (!tailMatches(row?.phone, body.tail!) || !row) {
+          await trx.insertInto('lookupFailures').values({ caseNo, at: app.now() }).execute()
+          return null
+        }
+        return row
+      })
+      if (found === 'too-many') return render(request, reply, 429, values, { _form: request.t('lookup.tooManyForCase') })
+      if (!found) return render(request, reply, 404, values, { _form: request.t('lookup.notFound') })
+      const row = found
       const calendar = await loadCalendar(app.db)
       const onTheSpot = row.caseType === 'on_the_spot' || row.serviceForm === 'on_the_spot'
       const due = openDue(calendar, row, row, onTheSpot, app.today())

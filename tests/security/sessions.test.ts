@@ -100,6 +100,7 @@ t.test('a scripted attack on loopback: parallel guesses meet the back-off and th
   const caseNo = (await w.db.selectFrom('cases').select('caseNo').executeTakeFirstOrThrow()).caseNo
   const lookup = await formSession(port, '/lookup')
   const guesses = await Promise.all(Array.from({ length: 50 }, (_, i) => send(port, '127.0.0.6', '/lookup', { _csrf: lookup.token, no: caseNo, tail: String(1000 + i) }, lookup.cookie)))
-  t.equal(guesses.filter((r) => r.status === 404).length, 10, 'ten guesses answered "not found"')
-  t.equal(guesses.filter((r) => r.status === 429).length, 40, 'forty refused: 50 guesses cannot cover the 10,000 tails')
+  // Per address ten a minute pass the rate limit; of those, five are checked before the case number closes.
+  t.equal(guesses.filter((r) => r.status === 404).length, 5, 'five guesses answered "not found"')
+  t.equal(guesses.filter((r) => r.status === 429).length, 45, 'forty-five refused: 50 guesses cannot cover the 10,000 tails')
 })
