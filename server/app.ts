@@ -14,7 +14,7 @@ import type { Db } from './db/connect.ts'
 import dbPlugin from './db/plugin.ts'
 import i18nPlugin from './i18n/plugin.ts'
 import viewsPlugin, { viewsDir } from './views/plugin.ts'
-import authPlugin from './accounts/auth.plugin.ts'
+import authPlugin, { cookieName, CSRF_COOKIE } from './accounts/auth.plugin.ts'
 import errorHandler from './errors/handler.ts'
 import layoutLocals from './views/layout-locals.ts'
 import healthRoutes, { benchFloorRoutes } from './health/health.routes.ts'
@@ -148,7 +148,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(rateLimit, { global: false })
   await app.register(csrf, {
     sessionPlugin: '@fastify/cookie',
-    cookieKey: 'bianmin_csrf',
+    cookieKey: cookieName(CSRF_COOKIE, config.secureCookies),
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: config.secureCookies, signed: false },
   })
   await app.register(staticFiles, {
@@ -170,7 +170,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(viewsPlugin, { cache: config.env === 'production' })
   await app.register(printingPlugin)
   await app.register(jobsPlugin, { enabled: config.env !== 'test' })
-  await app.register(authPlugin, { secret: config.jwtSecret, idleHours: config.sessionIdleHours, secureCookies: config.secureCookies })
+  await app.register(authPlugin, { secret: config.jwtSecret, idleHours: config.sessionIdleHours, maxHours: config.sessionMaxHours, secureCookies: config.secureCookies })
   await app.register(errorHandler)
 
   // Hooks: CSRF on every state-changing request, before its body is validated or used.

@@ -4,6 +4,7 @@ import { changePassword } from './users.service.ts'
 import { fieldErrorsFromValidation, fieldErrorsFromRule } from '../views/form-errors.ts'
 import { RuleViolation } from '../errors/errors.ts'
 import { safeNext } from '../i18n/plugin.ts'
+import { cookieName, CSRF_COOKIE } from './auth.plugin.ts'
 
 const loginBody = {
   type: 'object',
@@ -59,6 +60,10 @@ export default async function accountRoutes(app: FastifyInstance) {
         return reply.code(401).viewAsync('accounts/login.hbs', { title: request.t('login.title'), values, errors: { _form: message } })
       }
       await reply.startSession(result.userId, result.tokenVersion)
+      // A new CSRF secret with the new session: a token seen before login (on a shared PC, or
+      // planted in the cookie) is worth nothing after it.
+      delete request.cookies[cookieName(CSRF_COOKIE, app.config.secureCookies)]
+      reply.generateCsrf()
       return reply.redirect(values.next, 303)
     },
   )

@@ -17,24 +17,37 @@ declare module 'fastify' {
     actor: Actor | null
   }
   interface FastifyReply {
-    startSession(userId: number, tokenVersion: number): Promise<void>
+    /** Signs the user in; `startedAt` (seconds) is carried over when a live session is refreshed. */
+    startSession(userId: number, tokenVersion: number, startedAt?: number): Promise<void>
     endSession(): void
   }
 }
 
+/**
+ * Cookie names: with Secure cookies the `__Host-` prefix makes the browser refuse the cookie unless
+ * it came over HTTPS from this very host, with Path=/ and no Domain, so a sibling subdomain or a
+ * plain-HTTP page cannot plant or overwrite it.
+ */
+export function cookieName(base: string, secure: boolean): string {
+  return secure ? `__Host-${base}` : base
+}
 export const SESSION_COOKIE = 'bianmin_session'
+export const CSRF_COOKIE = 'bianmin_csrf'
 // The token is re-issued at most this often, which slides the idle expiry forward.
 const REFRESH_AFTER_SECONDS = 5 * 60
 
 interface SessionToken {
   sub: string
   tv: number
+  /** When the user signed in (seconds); refreshes keep it, so a session cannot slide on forever. */
+  st?: number
   iat: number
   exp: number
 }
 
-async function authPlugin(app: FastifyInstance, options: { secret: string; idleHours: number; secureCookies: boolean }) {
+async function authPlugin(app: FastifyInstance, options: { secret: string; idleHours: number; maxHours: number; secureCookies: boolean }) {
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: options.secureCookies }
+  const sessionCookie = cookieName(SESSION_COOKIE, options.secureCookies)
   await app.register(jwt, {
     secret: options.secret,
     sign: { algorithm: 'HS256', expiresIn: `${options.idleHours}h` },
@@ -44,17 +57,17 @@ async function authPlugin(app: FastifyInstance, options: { secret: string; idleH
 
   app.decorateRequest('actor', null)
 
-  app.decorateReply('startSession', async function (this: FastifyReply, userId: number, tokenVersion: number) {
-    const token = app.jwt.sign({ sub: String(userId), tv: tokenVersion })
-    this.setCookie(SESSION_COOKIE, token, { ...cookieOptions, maxAge: options.idleHours * 3600 })
+  app.decorateReply('startSession', async function (this: FastifyReply, userId: number, tokenVersion: number, startedAt = Math.floor(Date.now() / 1000)) {
+    const token = app.jwt.sign({ sub: String(userId), tv: tokenVersion, st: startedAt })
+    this.setCookie(sessionCookie, token, { ...cookieOptions, maxAge: options.idleHours * 3600 })
   })
   app.decorateReply('endSession', function (this: FastifyReply) {
-    this.clearCookie(SESSION_COOKIE, cookieOptions)
+    this.clearCookie(sessionCookie, cookieOptions)
   })
 
   // Who is asking: a valid, unexpired token whose version still matches an enabled user.
   app.addHook('onRequest', async (request, reply) => {
-    const token = request.cookies[SESSION_COOKIE]
+    const token = request.cookies[sessionCookie]
     if (!token) return
     let payload: SessionToken
     try {
@@ -68,9 +81,16 @@ async function authPlugin(app: FastifyInstance, options: { secret: string; idleH
       reply.endSession()
       return
     }
+    const startedAt = payload.st ?? payload.iat
+    const nowSeconds = Date.now() / 1000
+    // However busy, a session ends this long after sign-in (a counter PC left signed in for days).
+    if (nowSeconds - startedAt > options.maxHours * 3600) {
+      reply.endSession()
+      return
+    }
     const { disabled: _disabled, ...rest } = actor
     request.actor = rest
-    if (Date.now() / 1000 - payload.iat > REFRESH_AFTER_SECONDS) await reply.startSession(actor.id, actor.tokenVersion)
+    if (nowSeconds - payload.iat > REFRESH_AFTER_SECONDS) await reply.startSession(actor.id, actor.tokenVersion, startedAt)
   })
 
   // Login required by default; roles checked per route.

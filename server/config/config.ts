@@ -21,6 +21,8 @@ export interface AppConfig {
   secureCookies: boolean
   logLevel: string
   sessionIdleHours: number
+  /** A session ends this long after sign-in, however active. */
+  sessionMaxHours: number
   loginRateLimitPerMinute: number
   /**
    * Which proxies may tell the client's address (X-Forwarded-For): false (none: the socket's address
@@ -115,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     secureCookies: readBool(env, 'SECURE_COOKIES', nodeEnv === 'production'),
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     sessionIdleHours: readInt(env, 'SESSION_IDLE_HOURS', 8),
+    sessionMaxHours: readInt(env, 'SESSION_MAX_HOURS', 12),
     loginRateLimitPerMinute: readInt(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 20),
     lookupRateLimitPerMinute: readInt(env, 'LOOKUP_RATE_LIMIT_PER_MINUTE', 10),
     trustProxy: readTrustProxy(env.TRUST_PROXY),

@@ -31,6 +31,8 @@ t.test('session tokens: only a current, unexpired HS256 token of the app for an 
     ['for a user that does not exist', forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, sub: '999999' }, secret), 303],
     ['a payload edited after signing', (() => { const [h, , s] = forge({ alg: 'HS256', typ: 'JWT' }, claims, secret).split('.'); return `${h}.${b64({ ...claims, exp: now + 10 * 365 * 86400 })}.${s}` })(), 303],
     ['garbage', 'not.a.token', 303],
+    ['refreshed a minute ago, but signed in 13 hours ago (past the absolute lifetime)', forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, st: now - 13 * 3600 }, secret), 303],
+    ['signed in 11 hours ago and active (within the absolute lifetime)', forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, st: now - 11 * 3600 }, secret), 200],
   ]
   for (const [label, token, status] of tries) {
     const res = await ctx.app.inject({ method: 'GET', url: '/', headers: { cookie: `bianmin_session=${token}` } })
@@ -67,6 +69,36 @@ async function formSession(port: number, pathname: string): Promise<{ cookie: st
   const token = /name="_csrf" value="([^"]+)"/.exec(await res.text())![1]
   return { cookie, token }
 }
+
+t.test('login renews the CSRF secret: a token from before login is worthless after it', async (t) => {
+  const ctx = await setupApp(t)
+  const org = await makeOrg(ctx.db)
+  const user = await makeUser(ctx.db, org, 'agent')
+  const browser = ctx.browser()
+  await browser.get('/login')
+  const before = { cookie: browser.cookies.get('bianmin_csrf'), token: browser.csrf }
+  t.ok(before.cookie && before.token)
+  t.equal((await browser.post('/login', { username: user.username, password: user.password })).statusCode, 303)
+  t.not(browser.cookies.get('bianmin_csrf'), before.cookie, 'a new secret is set at login')
+  const stale = await browser.post('/logout', { _csrf: before.token! })
+  t.equal(stale.statusCode, 403, 'a form token from before login is refused')
+  await browser.get('/')
+  t.equal((await browser.post('/logout')).statusCode, 303, 'a token of the new secret works')
+})
+
+t.test('with Secure cookies, the session and CSRF cookies carry the __Host- prefix', async (t) => {
+  const ctx = await setupApp(t, { secureCookies: true })
+  const org = await makeOrg(ctx.db)
+  const user = await makeUser(ctx.db, org, 'agent')
+  const page = await ctx.app.inject({ method: 'GET', url: '/login' })
+  const csrf = (page.cookies as { name: string; secure?: boolean; path?: string; domain?: string }[]).find((c) => c.name === '__Host-bianmin_csrf')
+  t.ok(csrf?.secure && csrf.path === '/' && !csrf.domain, 'CSRF: __Host-, Secure, Path=/, no Domain')
+  const browser = ctx.browser()
+  await browser.login(user.username, user.password)
+  t.ok(browser.cookies.has('__Host-bianmin_session'), 'the session cookie too')
+  t.notOk(browser.cookies.has('bianmin_session'), 'and no unprefixed one')
+  t.equal((await browser.get('/')).statusCode, 200, 'the prefixed session works')
+})
 
 t.test('a scripted attack on loopback: parallel guesses meet the back-off and the rate limit; a forged address does not help', async (t) => {
   const w = await setupCaseWorld(t, '2026-02-13 10:00', { loginRateLimitPerMinute: 20, lookupRateLimitPerMinute: 10 })
