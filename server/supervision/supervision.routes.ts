@@ -19,7 +19,7 @@ export default async function supervisionRoutes(app: FastifyInstance) {
       late: board.late.slice(0, LATE_ON_PAGE),
       lateTotal: board.late.length,
       lateTruncated: board.late.length > LATE_ON_PAGE,
-      chart: agingChartSvg(board.aging, (key) => request.t('overdue.lateDays', { range: key })),
+      chart: agingChartSvg(board.aging, (key) => request.t('overdue.lateDays', { range: key }), request.t('overdue.chartTitle')),
     })
   })
 
