@@ -22,7 +22,7 @@ async function printingPlugin(app: FastifyInstance) {
   if (!renderer.available) app.log.warn('No Chromium found: documents are offered as HTML print views only. Install it with: apt-get install -y chromium fonts-noto-cjk')
   app.decorate('printing', renderer)
   app.decorateReply('sendPdf', async function (this: FastifyReply, html: string, fileName: string, options: PdfOptions = {}) {
-    const pdf = await renderer.pdf(html, options)
+    const pdf = await renderer.pdf(html, options, this.request.actor ? `user:${this.request.actor.id}` : `ip:${this.request.ip}`)
     return this.type('application/pdf').header('content-disposition', `inline; filename="${encodeURIComponent(fileName)}.pdf"`).send(pdf)
   })
   app.addHook('onClose', async () => renderer.close())

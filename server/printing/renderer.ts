@@ -50,7 +50,9 @@ export async function findChromium(configured: string | null): Promise<string | 
 export class PdfRenderer {
   private browser: Promise<Browser> | null = null
   private active = 0
-  private waiting: { resolve: () => void; timer: NodeJS.Timeout }[] = []
+  private waiting: { owner: string; resolve: () => void; timer: NodeJS.Timeout }[] = []
+  /** Pages being rendered per requester: one user's burst cannot hold every slot. */
+  private activeBy = new Map<string, number>()
   private closed = false
   rendered = 0
 
@@ -60,13 +62,20 @@ export class PdfRenderer {
     return this.options.executablePath !== null
   }
 
+  /** How many slots one requester may hold: all but one when there are several. */
+  private get perOwner(): number {
+    return Math.max(1, this.options.concurrency - 1)
+  }
+
   private launch(): Promise<Browser> {
+    // Chromium's sandbox is kept wherever the OS allows it; as root Chromium refuses to start with it.
+    const sandbox = chromiumSandboxAllowed()
     const launching = puppeteer
       .launch({
         executablePath: this.options.executablePath!,
         headless: true,
         // Closed network here: no background fetches, no first-run work.
-        args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+        args: [...(sandbox ? [] : ['--no-sandbox']), '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
       })
       .then((browser) => {
         browser.on('disconnected', () => {
@@ -80,13 +89,23 @@ export class PdfRenderer {
     return launching
   }
 
-  private async acquire(): Promise<void> {
-    if (this.active < this.options.concurrency) {
-      this.active++
+  private mayStart(owner: string): boolean {
+    return this.active < this.options.concurrency && (this.activeBy.get(owner) ?? 0) < this.perOwner
+  }
+
+  private take(owner: string): void {
+    this.active++
+    this.activeBy.set(owner, (this.activeBy.get(owner) ?? 0) + 1)
+  }
+
+  private async acquire(owner: string): Promise<void> {
+    if (this.mayStart(owner)) {
+      this.take(owner)
       return
     }
     await new Promise<void>((resolve, reject) => {
       const entry = {
+        owner,
         resolve,
         timer: setTimeout(() => {
           this.waiting = this.waiting.filter((w) => w !== entry)
@@ -97,25 +116,33 @@ export class PdfRenderer {
     })
   }
 
-  private release(): void {
-    const next = this.waiting.shift()
+  private release(owner: string): void {
+    this.active--
+    const held = (this.activeBy.get(owner) ?? 1) - 1
+    if (held > 0) this.activeBy.set(owner, held)
+    else this.activeBy.delete(owner)
+    // The longest-waiting request whose requester is below its share goes next.
+    const next = this.waiting.find((w) => this.mayStart(w.owner))
     if (next) {
+      this.waiting = this.waiting.filter((w) => w !== next)
       clearTimeout(next.timer)
+      this.take(next.owner)
       next.resolve()
-    } else {
-      this.active--
     }
   }
 
-  async pdf(html: string, options: PdfOptions = {}): Promise<Buffer> {
+  /** Renders one document; `owner` (a user id or an address) shares the slots fairly between requesters. */
+  async pdf(html: string, options: PdfOptions = {}, owner = 'anyone'): Promise<Buffer> {
     if (!this.available || this.closed) throw new Busy()
-    await this.acquire()
+    await this.acquire(owner)
     try {
       this.browser ??= this.launch()
       const browser = await this.browser
       const page = await browser.newPage()
       try {
         page.setDefaultTimeout(this.options.renderTimeoutMs)
+        // Our documents need no script; a name or note that smuggled markup in could not run any.
+        await page.setJavaScriptEnabled(false)
         await page.setRequestInterception(true)
         page.on('request', (request) => void answer(request, html))
         await page.goto(`${PRINT_ORIGIN}/document`, { waitUntil: 'load' })
@@ -139,7 +166,7 @@ export class PdfRenderer {
       if (this.browser && !(await this.browser.then((b) => b.connected).catch(() => false))) this.browser = null
       throw error
     } finally {
-      this.release()
+      this.release(owner)
     }
   }
 
@@ -188,6 +215,11 @@ async function answer(request: HTTPRequest, html: string): Promise<void> {
   } catch {
     await request.abort().catch(() => {})
   }
+}
+
+/** Chromium refuses its sandbox as root; elsewhere (the usual service user) it is kept. */
+export function chromiumSandboxAllowed(): boolean {
+  return typeof process.getuid !== 'function' || process.getuid() !== 0
 }
 
 export function escapeHtml(text: string): string {

@@ -18,6 +18,23 @@ t.test('one browser, bounded concurrency; a request waiting too long is refused,
   t.equal(pdf.subarray(0, 5).toString(), '%PDF-', 'the queue works again afterwards')
 })
 
+t.test('one requester cannot hold every slot; the page runs no script', async (t) => {
+  const renderer = new PdfRenderer({ executablePath: chromium, concurrency: 2, queueTimeoutMs: 20000, renderTimeoutMs: 20000 })
+  t.teardown(() => renderer.close())
+  const order: string[] = []
+  const render = (owner: string, label: string) => renderer.pdf(`<p>${label}</p>`, {}, owner).then(() => order.push(label))
+  // Three from one user queue behind each other; another user's request starts beside them at once.
+  await Promise.all([render('user:1', 'a1'), render('user:1', 'a2'), render('user:1', 'a3'), render('user:2', 'b1')])
+  t.ok(order.indexOf('b1') < order.indexOf('a3'), `the second user is not kept behind the first user's queue (${order.join(' ')})`)
+
+  const html = '<html><body><p id="x">static</p><script>document.getElementById("x").textContent = "SCRIPT RAN"</script></body></html>'
+  const pdf = await renderer.pdf(html)
+  const { execFileSync } = await import('node:child_process')
+  const text = execFileSync('pdftotext', ['-', '-'], { input: pdf }).toString()
+  t.match(text, 'static', 'the document text is there')
+  t.notMatch(text, 'SCRIPT RAN', 'the script did not run')
+})
+
 t.test('a crashed browser is relaunched on the next request', async (t) => {
   const renderer = new PdfRenderer({ executablePath: chromium, concurrency: 2, queueTimeoutMs: 5000, renderTimeoutMs: 20000 })
   t.teardown(() => renderer.close())
