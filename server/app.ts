@@ -17,6 +17,7 @@ import viewsPlugin, { viewsDir } from './views/plugin.ts'
 import authPlugin, { cookieName, CSRF_COOKIE } from './accounts/auth.plugin.ts'
 import errorHandler from './errors/handler.ts'
 import layoutLocals from './views/layout-locals.ts'
+import exportSlots from './ledger/export-slots.ts'
 import healthRoutes, { benchFloorRoutes } from './health/health.routes.ts'
 import accountRoutes from './accounts/accounts.routes.ts'
 import userAdminRoutes from './accounts/users.routes.ts'
@@ -179,6 +180,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     app.csrfProtection(request, reply, done)
   })
   await app.register(layoutLocals)
+  await app.register(exportSlots, { total: config.exportConcurrency })
   // Signed-in pages, CSVs and PDFs carry names and ID numbers: on a shared counter PC the back
   // button after logout must not show them from the browser's cache.
   app.addHook('onSend', async (request, reply, payload) => {

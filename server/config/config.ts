@@ -38,6 +38,8 @@ export interface AppConfig {
   /** Chromium for PDFs: PUPPETEER_EXECUTABLE_PATH, else found on the machine. */
   chromiumPath: string | null
   pdfConcurrency: number
+  /** CSV exports streaming at once (one per user). */
+  exportConcurrency: number
   pdfQueueTimeoutMs: number
   /** Days after the reply before the agent is reminded of a missing rating, and before the case closes without one. */
   ratingReminderDays: number
@@ -125,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${port}`,
     chromiumPath: env.PUPPETEER_EXECUTABLE_PATH || null,
     pdfConcurrency: Math.max(1, readInt(env, 'PDF_CONCURRENCY', 2)),
+    exportConcurrency: Math.max(1, readInt(env, 'EXPORT_CONCURRENCY', 3)),
     pdfQueueTimeoutMs: readInt(env, 'PDF_QUEUE_TIMEOUT_MS', 10000),
     ratingReminderDays: readInt(env, 'RATING_REMINDER_DAYS', 3),
     ratingCloseDays: readInt(env, 'RATING_CLOSE_DAYS', 7),
