@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, createReadStream, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import path from 'node:path'
 import { once } from 'node:events'
@@ -22,7 +22,9 @@ async function userTables(client: pg.Client): Promise<string[]> {
 }
 
 export async function backupDatabase(url: string, dir: string): Promise<Manifest> {
-  mkdirSync(dir, { recursive: true })
+  // A backup holds every ID number and phone: readable by its owner only.
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  chmodSync(dir, 0o700)
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
@@ -32,7 +34,7 @@ export async function backupDatabase(url: string, dir: string): Promise<Manifest
     const manifest: Manifest = { format: 'bianmin-backup/1', takenAt, migrations: [], tables: [] }
     manifest.migrations = (await client.query<{ name: string }>('select name from kysely_migration order by name')).rows.map((r) => r.name)
     for (const table of tables) {
-      const out = createWriteStream(path.join(dir, `${table}.ndjson`))
+      const out = createWriteStream(path.join(dir, `${table}.ndjson`), { mode: 0o600 })
       await client.query(`declare rows_cursor no scroll cursor for select row_to_json(t)::text as j from "${table}" t`)
       let count = 0
       for (;;) {
@@ -47,7 +49,7 @@ export async function backupDatabase(url: string, dir: string): Promise<Manifest
       manifest.tables.push({ name: table, rows: count })
     }
     await client.query('commit')
-    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2))
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2), { mode: 0o600 })
     return manifest
   } finally {
     await client.end()

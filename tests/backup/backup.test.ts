@@ -33,6 +33,10 @@ t.test('a backup restores into an empty database with every table equal', async 
 
   const dir = mkdtempSync(path.join(tmpdir(), 'bianmin-backup-'))
   const manifest = await backupDatabase(w.url, dir)
+  // Every ID number and phone is in there: the owner alone may read it.
+  const { statSync, readdirSync } = await import('node:fs')
+  t.equal(statSync(dir).mode & 0o777, 0o700, 'the backup folder is 0700')
+  t.ok(readdirSync(dir).every((f) => (statSync(path.join(dir, f)).mode & 0o777) === 0o600), 'each file is 0600')
   t.ok(manifest.tables.find((x) => x.name === 'cases')?.rows === 1)
   t.ok(manifest.migrations.length >= 10)
 
