@@ -89,6 +89,7 @@ interface Outcome {
   job: Job
   problems: string[]
   skipped?: string
+  ms?: number
 }
 
 /** Parameter values from the demo data, each chosen inside the identity's jurisdiction. */
@@ -247,8 +248,10 @@ function makeFillers(db: Db) {
   return { fillers, variants }
 }
 
+type Timed = <T>(step: string, work: () => Promise<T>) => Promise<T>
+
 /** What the page in the tab shows, judged in the browser. */
-async function judgePage(page: Page): Promise<string[]> {
+async function judgePage(page: Page, timed: Timed): Promise<string[]> {
   const problems: string[] = []
   const layout = () =>
     page.evaluate(() => {
@@ -275,7 +278,7 @@ async function judgePage(page: Page): Promise<string[]> {
       }
       return { sw, vw, offenders }
     })
-  const before = await layout()
+  const before = await timed('layout', layout)
   // Everything behind a <details> is one tap away: open them all, so hidden forms are judged too.
   const opened = await page.evaluate(() => {
     const closed = [...document.querySelectorAll('details:not([open])')]
@@ -286,7 +289,7 @@ async function judgePage(page: Page): Promise<string[]> {
   const overflow = before ?? after
   if (overflow) problems.push(`page is ${overflow.sw}px wide in a ${overflow.vw}px viewport${before ? '' : ' once its <details> are opened'}: ${overflow.offenders.join('; ') || 'no single element found'}`)
 
-  const seen = await page.evaluate(() => {
+  const seen = await timed('text', () => page.evaluate(() => {
     const visible = (el: Element) => (el as HTMLElement).getClientRects().length > 0
     const describe = (el: Element) => `${el.tagName.toLowerCase()}${el.getAttribute('name') ? `[name=${el.getAttribute('name')}]` : ''}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''} “${(el as HTMLElement).innerText?.replace(/\s+/g, ' ').trim().slice(0, 80) ?? ''}”`
     const banners = [...document.querySelectorAll('.form-error, [role=alert]')].map(describe)
@@ -296,7 +299,7 @@ async function judgePage(page: Page): Promise<string[]> {
       .flatMap((el) => ['placeholder', 'aria-label', 'title', 'alt', 'value'].map((a) => (a === 'value' && el.tagName !== 'INPUT' ? null : el.getAttribute(a))).filter(Boolean))
     const options = [...document.querySelectorAll('option')].map((o) => o.textContent ?? '')
     return { banners, fieldErrors, text: [document.title, document.body.innerText, ...attributes, ...options].join('\n') }
-  })
+  }))
   for (const b of seen.banners) problems.push(`error banner shown: ${b}`)
   for (const f of seen.fieldErrors) problems.push(`field error shown: ${f}`)
   const lines = seen.text.split('\n')
@@ -307,7 +310,7 @@ async function judgePage(page: Page): Promise<string[]> {
 
   // axe-core is evaluated through the DevTools protocol, so the page keeps its own CSP (a violation would show as a console error).
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axe.source)
-  const violations = await page.evaluate(
+  const violations = await timed('axe', () => page.evaluate(
     async (tags) => {
       const result = await (window as unknown as { axe: typeof axe }).axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
       return result.violations
@@ -324,7 +327,7 @@ async function judgePage(page: Page): Promise<string[]> {
         }))
     },
     AXE_TAGS,
-  )
+  ))
   for (const v of violations) problems.push(`axe ${v.id} (${v.impact}): ${v.help} — ${v.nodes.length} × ${v.nodes.slice(0, 3).join(' | ')}`)
   return problems
 }
@@ -409,7 +412,9 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
     const page = await context.newPage()
     // tsx names functions with a helper of its own; functions handed to the page need it there too.
     await page.evaluateOnNewDocument('globalThis.__name = (fn) => fn')
-    const record = { failed: [] as string[], console: [] as string[] }
+    // Settled colours: Pico's transitions stop under reduced motion, so axe never measures a button mid-fade.
+    await page.emulateMediaFeatures([{ name: 'prefers-reduced-motion', value: 'reduce' }])
+    const record = { failed: [] as string[], console: [] as string[], step: '' }
     const isDocument = (request: HTTPRequest) => request.isNavigationRequest() && request.frame() === page.mainFrame()
     page.on('requestfailed', (request) => {
       if (!isDocument(request)) record.failed.push(`${new URL(request.url()).pathname} (${request.failure()?.errorText ?? 'failed'})`)
@@ -424,14 +429,26 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
     return { page, record }
   }
 
-  async function runJob(page: Page, job: Job, record: { failed: string[]; console: string[] }): Promise<Outcome> {
+  let screenshotTurn: Promise<void> = Promise.resolve()
+  // Where the time goes, and where a page that never finishes got stuck.
+  const spent = new Map<string, number>()
+  async function runJob(page: Page, job: Job, record: { failed: string[]; console: string[]; step: string }): Promise<Outcome> {
     record.failed.length = 0
     record.console.length = 0
+    const timed: Timed = async (step, work) => {
+      record.step = step
+      const start = Date.now()
+      try {
+        return await work()
+      } finally {
+        spent.set(step, (spent.get(step) ?? 0) + Date.now() - start)
+      }
+    }
     const problems: string[] = []
     await page.setViewport(job.viewport)
     let response
     try {
-      response = await page.goto(base + job.url, { waitUntil: 'load', timeout: 60_000 })
+      response = await timed('load', () => page.goto(base + job.url, { waitUntil: 'load', timeout: 60_000 }))
     } catch (error) {
       return { job, problems: [`did not load: ${(error as Error).message}`] }
     }
@@ -441,9 +458,9 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
     if (status >= 400) problems.push(`answers ${status}`)
     const landed = new URL(page.url())
     if (landed.pathname === '/login' && job.who.login.username) problems.push('sent to the login page')
-    await page.evaluate(() => document.fonts.ready.then(() => undefined))
+    await timed('fonts', () => page.evaluate(() => document.fonts.ready.then(() => undefined)))
     try {
-      problems.push(...(await judgePage(page)))
+      problems.push(...(await judgePage(page, timed)))
     } catch (error) {
       problems.push(`could not be judged: ${(error as Error).message}`)
     }
@@ -451,7 +468,13 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
     for (const c of record.console) problems.push(`console: ${c}`)
     if (SCREENSHOTS) {
       const file = `${job.who.login.name}-${job.lang}-${job.viewport.width}-${job.url.replace(/^\//, '').replace(/[^\w.-]+/g, '_') || 'home'}.png`
-      await page.screenshot({ path: path.join(SCREENSHOTS, file), fullPage: true })
+      // One picture at a time, of the tab in front: Chromium may never paint a background tab, and the capture then waits for ever.
+      const turn = screenshotTurn.then(() => timed('screenshot', async () => {
+        await page.bringToFront()
+        await page.screenshot({ path: path.join(SCREENSHOTS, file), fullPage: true, optimizeForSpeed: true })
+      }))
+      screenshotTurn = turn.catch(() => {})
+      await turn
     }
     return { job, problems }
   }
@@ -473,12 +496,13 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
           for (let job = queue.shift(); job; job = queue.shift()) {
             let timer: NodeJS.Timeout | undefined
             const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), JOB_TIMEOUT_MS)))
+            const start = Date.now()
             const outcome = await Promise.race([runJob(tab.page, job, tab.record), timedOut])
             clearTimeout(timer)
-            if (outcome) outcomes.push(outcome)
+            if (outcome) outcomes.push({ ...outcome, ms: Date.now() - start })
             else {
               // A tab that stopped answering is replaced, so one page cannot hold up the rest.
-              outcomes.push({ job, problems: [`not judged within ${JOB_TIMEOUT_MS / 1000} s`] })
+              outcomes.push({ job, problems: [`not judged within ${JOB_TIMEOUT_MS / 1000} s (stuck at ${tab.record.step})`] })
               tab.page.close().catch(() => {})
               tab = await openTab(context)
             }
@@ -507,6 +531,9 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
     tally.set(kind, (tally.get(kind) ?? 0) + 1)
   }
   if (tally.size) t.comment(`problems by kind:\n${[...tally].sort((a, b) => b[1] - a[1]).map(([k, n]) => `  ${n} × ${k}`).join('\n')}`)
+  const slowest = [...judged].sort((a, b) => (b.ms ?? 0) - (a.ms ?? 0)).slice(0, 5)
+  t.comment(`slowest: ${slowest.map((o) => `${o.job.url} (${o.job.who.login.name}, ${o.job.viewport.width}px) ${((o.ms ?? 0) / 1000).toFixed(1)} s`).join(', ')}`)
+  t.comment(`time spent: ${[...spent].map(([step, ms]) => `${step} ${(ms / 1000).toFixed(0)} s`).join(', ')} (summed over ${TABS} tabs)`)
   t.comment(`${judged.length} combinations of page × role × language × width checked, ${failing.length} failing, in ${((Date.now() - started) / 1000).toFixed(0)} s`)
   t.ok(judged.length > 0, 'pages were judged')
 })
