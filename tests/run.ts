@@ -46,7 +46,9 @@ async function main(): Promise<number> {
   if (process.env.DATABASE_URL) {
     serverUrl = process.env.DATABASE_URL
   } else {
-    const dataDir = path.join(root, 'data', 'test')
+    // A folder of its own per run: two runs at once (or an editor's test runner beside a terminal's)
+    // must not delete each other's database.
+    const dataDir = path.join(root, 'data', `test-${process.pid}`)
     rmSync(dataDir, { recursive: true, force: true })
     const server = await startEmbeddedPostgres({ dataDir, port: await freePort() })
     serverUrl = server.url('postgres')
