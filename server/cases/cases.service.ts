@@ -127,7 +127,7 @@ async function resolveApplicant(trx: Db, actor: Actor, input: IntakeInput): Prom
   const a = input.applicant
   const idNumber = a.idNumber.trim() ? normaliseIdNumber(a.idNumber) : null
   if (idNumber) {
-    const holder = await trx.selectFrom('applicants').select(['id', 'villageId']).where('idNumber', '=', idNumber).executeTakeFirst()
+    const holder = await trx.selectFrom('applicants').select(['id', 'villageId']).where('countyId', '=', actor.countyId).where('idNumber', '=', idNumber).executeTakeFirst()
     if (holder) throw new RuleViolation('intake.idTaken', 'idNumber')
   }
   const { id } = await trx
@@ -235,6 +235,8 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
       const winner = await db.selectFrom('cases').select(['id', 'caseNo', 'stage']).where('idempotencyKey', '=', input.idempotencyKey).executeTakeFirstOrThrow()
       return { caseId: winner.id, caseNo: winner.caseNo, stage: winner.stage, duplicate: true }
     }
+    // Two stations filed the same new person at once: the second is told the file exists.
+    if (isUniqueViolation(error, 'applicants_county_id_number_key')) throw new RuleViolation('intake.idTaken', 'idNumber')
     throw error
   }
 }
