@@ -4,7 +4,8 @@ import { computeDueDate, isValidDate, isWorkingDay, addCalendarDays, weekday, ty
 import { explanationView } from './explain.ts'
 import { setCalendarDay, importCalendarYear, CalendarImportRefused, calendarYearSchema, type DaySetting } from './calendar.service.ts'
 import { submitForm, text } from '../views/forms.ts'
-import type { FieldErrors } from '../views/form-errors.ts'
+import { fieldErrorsFromRule, type FieldErrors } from '../views/form-errors.ts'
+import { RuleViolation } from '../errors/errors.ts'
 
 const deadlineQuery = {
   type: 'object',
@@ -167,6 +168,7 @@ export default async function calendarRoutes(app: FastifyInstance) {
       return renderImport(request, reply, 200, body, {}, [], count)
     } catch (error) {
       if (error instanceof CalendarImportRefused) return renderImport(request, reply, 400, body, { json: request.t('calendar.importRefused') }, error.problems)
+      if (error instanceof RuleViolation) return renderImport(request, reply, 400, body, fieldErrorsFromRule(error, request.t))
       throw error
     }
   })

@@ -10,12 +10,24 @@ import { isValidDate, isWeekend } from './working-days.ts'
 export type DaySetting = 'holiday' | 'workday' | 'default'
 
 /**
+ * The holiday and make-up-workday schedule is the State Council's, the same for every county, so
+ * an installation keeps one. Where it serves several counties, no county's administrator may move
+ * the others' due dates: the operator imports it (`npm run admin -- import-calendar`).
+ */
+async function requireCalendarEditableBy(db: Db, actor: Actor | null): Promise<void> {
+  if (!actor) return
+  const { n } = await db.selectFrom('counties').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
+  if (Number(n) > 1) throw new RuleViolation('calendar.sharedByCounties')
+}
+
+/**
  * Sets one date: a holiday, a make-up working day, or back to the weekday rule.
  * Every change is kept in calendar_changes, since it moves due dates.
  */
 export async function setCalendarDay(db: Db, actor: Actor, date: string, setting: DaySetting, name: string): Promise<void> {
   if (!isValidDate(date)) throw new RuleViolation('validation.date', 'date')
   if (setting !== 'default' && !name.trim()) throw new RuleViolation('calendar.nameRequired', 'name')
+  await requireCalendarEditableBy(db, actor)
   await db.transaction().execute(async (trx) => {
     const old = await trx.selectFrom('calendarDays').select('kind').where('date', '=', date).forUpdate().executeTakeFirst()
     if (setting === 'default') {
@@ -100,10 +112,11 @@ export function checkCalendarYear(year: number, data: unknown): ImportProblem[] 
   return problems
 }
 
-/** Replaces one year's schedule with the given one, all or nothing. */
-export async function importCalendarYear(db: Db, actor: Actor, year: number, data: unknown): Promise<number> {
+/** Replaces one year's schedule with the given one, all or nothing. `actor` null: the operator's command line. */
+export async function importCalendarYear(db: Db, actor: Actor | null, year: number, data: unknown): Promise<number> {
   const problems = checkCalendarYear(year, data)
   if (problems.length > 0) throw new CalendarImportRefused(problems)
+  await requireCalendarEditableBy(db, actor)
   const file = data as YearFile
   const rows = file.blocks.flatMap((block) => [
     ...block.holidays.map((date) => ({ date, kind: 'holiday' as const, name: block.name })),
@@ -114,15 +127,15 @@ export async function importCalendarYear(db: Db, actor: Actor, year: number, dat
     await trx.deleteFrom('calendarDays').where('date', '>=', `${year}-01-01`).where('date', '<=', `${year}-12-31`).execute()
     await trx
       .insertInto('calendarDays')
-      .values(rows.map((r) => ({ ...r, source: file.source ?? '', updatedBy: actor.id })))
+      .values(rows.map((r) => ({ ...r, source: file.source ?? '', updatedBy: actor?.id ?? null })))
       .onConflict((oc) => oc.column('date').doUpdateSet((eb) => ({ kind: eb.ref('excluded.kind'), name: eb.ref('excluded.name'), source: eb.ref('excluded.source') })))
       .execute()
     const oldKinds = new Map(old.map((o) => [o.date, o.kind]))
     await trx
       .insertInto('calendarChanges')
-      .values(rows.map((r) => ({ date: r.date, oldKind: oldKinds.get(r.date) ?? null, newKind: r.kind, name: r.name, actorId: actor.id })))
+      .values(rows.map((r) => ({ date: r.date, oldKind: oldKinds.get(r.date) ?? null, newKind: r.kind, name: r.name, actorId: actor?.id ?? null })))
       .execute()
-    await recordAudit(trx, { countyId: actor.countyId, actorId: actor.id, action: 'calendar.imported', subjectType: 'calendar', subjectId: year, data: { days: rows.length, source: file.source ?? '' } })
+    if (actor) await recordAudit(trx, { countyId: actor.countyId, actorId: actor.id, action: 'calendar.imported', subjectType: 'calendar', subjectId: year, data: { days: rows.length, source: file.source ?? '' } })
   })
   forgetCachedCalendar()
   return rows.length

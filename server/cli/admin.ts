@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util'
+import { readFileSync } from 'node:fs'
+import { importCalendarYear, CalendarImportRefused } from '../calendar/calendar.service.ts'
 import { createInterface } from 'node:readline/promises'
 import { loadConfig } from '../config/config.ts'
 import { openDatabase } from '../db/open.ts'
@@ -16,6 +18,10 @@ const HELP = `Bianmin operator commands
       Creates a user. Without --password it is asked for (not echoed on a terminal).
       Roles: ${ROLES.join(', ')}. Agents, clerks and town supervisors are better created on the admin pages,
       where their village, window or town is chosen.
+
+  npm run admin -- import-calendar --year YEAR --file FILE.json
+      Enters a year's holiday and make-up-workday schedule (the format of /schemas/calendar-year.json).
+      With several counties this is the only way to change the shared schedule.
 
   npm run admin -- --help
       This text.
@@ -51,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
       county: { type: 'string' },
       code: { type: 'string' },
       name: { type: 'string' },
+      year: { type: 'string' },
+      file: { type: 'string' },
     },
   })
   const command = positionals[0]
@@ -58,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP)
     return command || values.help ? 0 : 1
   }
-  if (!['create-county', 'create-user'].includes(command)) {
+  if (!['create-county', 'create-user', 'import-calendar'].includes(command)) {
     console.error(`Unknown command: ${command}`)
     console.error('Run with --help for the commands.')
     return 2
@@ -76,6 +84,21 @@ async function main(argv: string[]): Promise<number> {
       const { id } = await database.db.insertInto('counties').values({ code: values.code, name: values.name }).returning('id').executeTakeFirstOrThrow()
       console.log(`County ${values.name} created (id ${id}).`)
       return 0
+    }
+    if (command === 'import-calendar') {
+      const year = Number(values.year)
+      if (!Number.isInteger(year) || !values.file) throw new UsageError('import-calendar needs --year and --file')
+      try {
+        const days = await importCalendarYear(database.db, null, year, JSON.parse(readFileSync(values.file, 'utf8')))
+        console.log(`${year}: ${days} days of holidays and make-up working days entered.`)
+        return 0
+      } catch (error) {
+        if (error instanceof CalendarImportRefused) {
+          for (const p of error.problems) console.error(`${p.path}: ${p.message}`)
+          return 2
+        }
+        throw error
+      }
     }
     if (command === 'create-user') {
       const role = values.role as Role
