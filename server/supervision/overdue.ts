@@ -77,19 +77,24 @@ export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, tod
   }
 }
 
-/** A bar chart drawn on the server as SVG: no script, prints as it looks. */
+/**
+ * A bar chart drawn on the server as SVG: no script, prints as it looks. Each label sits above its
+ * bar, so a label of any length in any language never runs under the bar (English ones did).
+ */
 export function agingChartSvg(buckets: { key: string; count: number }[], label: (key: string) => string, title: string): string {
   const width = 480
-  const barHeight = 26
+  const labelHeight = 16
+  const barHeight = 18
+  const rowHeight = labelHeight + barHeight + 10
   const max = Math.max(1, ...buckets.map((b) => b.count))
   const rows = buckets
     .map((b, i) => {
-      const w = Math.round((b.count / max) * 300)
-      const y = i * (barHeight + 8)
-      return `<text x="0" y="${y + 18}" font-size="13">${escapeXml(label(b.key))}</text><rect x="120" y="${y}" width="${w}" height="${barHeight}" fill="#c62828"/><text x="${126 + w}" y="${y + 18}" font-size="13">${b.count}</text>`
+      const w = Math.round((b.count / max) * 400)
+      const y = i * rowHeight
+      return `<text x="0" y="${y + 12}" font-size="13">${escapeXml(label(b.key))}</text><rect x="0" y="${y + labelHeight}" width="${w}" height="${barHeight}" fill="#c62828"/><text x="${w + 6}" y="${y + labelHeight + 14}" font-size="13">${b.count}</text>`
     })
     .join('')
-  const height = buckets.length * (barHeight + 8)
+  const height = buckets.length * rowHeight
   // An image needs a text alternative (WCAG 1.1.1): the title names the chart and repeats its numbers.
   const alternative = `${title}: ${buckets.map((b) => `${label(b.key)} ${b.count}`).join('; ')}`
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><title>${escapeXml(alternative)}</title>${rows}</svg>`
