@@ -175,6 +175,8 @@ export interface MatterVersionsTable {
   feeBasis: Generated<string>
   complaintChannel: string
   silenceConsent: Generated<boolean>
+  /** Its cases never appear on the public monthly case list (sensitive matters). */
+  keepOffPublicList: Generated<boolean>
   postingRounds: Generated<number>
   postingDays: Generated<number>
   postingFields: ColumnType<string[], string[] | undefined, never>

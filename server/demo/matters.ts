@@ -31,6 +31,7 @@ function item(i: Item): MatterInput {
     feeBasis: '不收费',
     complaintChannel: COMPLAINT,
     silenceConsent: false,
+    keepOffPublicList: false,
     postingRounds: 0,
     postingDays: 0,
     postingFields: [],
@@ -67,7 +68,8 @@ const MATTERS: MatterInput[] = [
     materials: [APPLICATION, ID_CARD, HOUSEHOLD, m('住院病历及诊断证明', 'copy'), m('医疗费用发票及结算单', 'original'), m('低保证或五保证', 'copy', false, '低保户、五保户提供'), BANK],
     legalBasis: '《社会救助暂行办法》', conditions: '农村贫困农户（含低保户、五保户）患重特大疾病，经基本医保报销后自付费用较高的。',
     procedure: ['本人申请', '代办员收集材料报送', '乡镇民政窗口审核', '县民政局审批', '救助金发放'],
-    statutoryLimit: 20, promisedLimit: 15,
+    // Listing it would tell the village who is seriously ill.
+    statutoryLimit: 20, promisedLimit: 15, keepOffPublicList: true,
   }),
   // 计生
   item({

@@ -13,7 +13,7 @@ const BLANK_MATERIAL_ROWS = 3
 export const matterFormBody = {
   type: 'object',
   properties: Object.fromEntries([
-    ...['code', 'name', 'department', 'caseType', 'notProxiableReason', 'legalBasis', 'conditions', 'procedure', 'statutoryLimit', 'promisedLimit', 'limitUnit', 'forwardLimit', 'replyLimit', 'feeYuan', 'feeBasis', 'complaintChannel', 'postingRounds', 'postingDays', 'proxiable', 'silenceConsent', 'active'].map((f) => [f, { type: 'string', maxLength: 4000 }]),
+    ...['code', 'name', 'department', 'caseType', 'notProxiableReason', 'legalBasis', 'conditions', 'procedure', 'statutoryLimit', 'promisedLimit', 'limitUnit', 'forwardLimit', 'replyLimit', 'feeYuan', 'feeBasis', 'complaintChannel', 'postingRounds', 'postingDays', 'proxiable', 'silenceConsent', 'keepOffPublicList', 'active'].map((f) => [f, { type: 'string', maxLength: 4000 }]),
     ...['serviceForms', 'postingFields', 'materialName', 'materialForm', 'materialCopies', 'materialRequired', 'materialNote'].map((f) => [f, { type: 'array', maxItems: 60, items: { type: 'string', maxLength: 200 } }]),
   ]),
 } as const
@@ -83,6 +83,7 @@ export function matterFromForm(form: MatterForm, t: Translate): { input: MatterI
     feeBasis: str(form.feeBasis),
     complaintChannel: str(form.complaintChannel),
     silenceConsent: str(form.silenceConsent) === 'on',
+    keepOffPublicList: str(form.keepOffPublicList) === 'on',
     postingRounds: int('postingRounds', 0),
     postingDays: int('postingDays', 0),
     postingFields: list(form.postingFields) as MatterInput['postingFields'],

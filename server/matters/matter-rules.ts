@@ -23,6 +23,8 @@ export interface MatterInput {
   feeBasis: string
   complaintChannel: string
   silenceConsent: boolean
+  /** Its cases are never listed on the public monthly case list. */
+  keepOffPublicList: boolean
   postingRounds: number
   postingDays: number
   postingFields: (typeof POSTING_FIELDS)[number][]
@@ -73,6 +75,7 @@ export const matterSchema = {
     feeBasis: { ...shortText(500), default: '' },
     complaintChannel: shortText(300),
     silenceConsent: { type: 'boolean', default: false },
+    keepOffPublicList: { type: 'boolean', default: false },
     postingRounds: { type: 'integer', minimum: 0, maximum: 5, default: 0 },
     postingDays: { type: 'integer', minimum: 0, maximum: 60, default: 0 },
     postingFields: { type: 'array', uniqueItems: true, items: { enum: POSTING_FIELDS }, default: [] },

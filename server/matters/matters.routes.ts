@@ -36,6 +36,7 @@ function inputOf(row: NonNullable<Awaited<ReturnType<typeof findMatter>>>): Matt
     feeBasis: row.feeBasis,
     complaintChannel: row.complaintChannel,
     silenceConsent: row.silenceConsent,
+    keepOffPublicList: row.keepOffPublicList,
     postingRounds: row.postingRounds,
     postingDays: row.postingDays,
     postingFields: row.postingFields as MatterInput['postingFields'],
@@ -60,7 +61,7 @@ export default async function matterRoutes(app: FastifyInstance) {
   const blank: MatterInput = {
     code: '', name: '', department: 'civil_affairs', caseType: 'promised', serviceForms: ['proxy', 'help', 'accompany'], proxiable: true, notProxiableReason: '',
     materials: [], legalBasis: '', conditions: '', procedure: [], statutoryLimit: 20, promisedLimit: 15, limitUnit: 'working', forwardLimit: 3, replyLimit: 2,
-    feeFen: 0, feeBasis: '不收费', complaintChannel: '', silenceConsent: false, postingRounds: 0, postingDays: 0, postingFields: [], active: true,
+    feeFen: 0, feeBasis: '不收费', complaintChannel: '', silenceConsent: false, keepOffPublicList: false, postingRounds: 0, postingDays: 0, postingFields: [], active: true,
   }
 
   app.get('/admin/matters/new', { config: admin }, async (request, reply) => renderForm(request, reply, 200, formValues(blank), {}))

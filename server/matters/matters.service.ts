@@ -13,7 +13,7 @@ export class MatterRefused extends Error {
 
 const CONTENT_FIELDS = [
   'name', 'department', 'caseType', 'serviceForms', 'proxiable', 'notProxiableReason', 'materials', 'legalBasis', 'conditions', 'procedure',
-  'statutoryLimit', 'promisedLimit', 'limitUnit', 'forwardLimit', 'replyLimit', 'feeFen', 'feeBasis', 'complaintChannel', 'silenceConsent',
+  'statutoryLimit', 'promisedLimit', 'limitUnit', 'forwardLimit', 'replyLimit', 'feeFen', 'feeBasis', 'complaintChannel', 'silenceConsent', 'keepOffPublicList',
   'postingRounds', 'postingDays', 'postingFields',
 ] as const
 
@@ -38,6 +38,7 @@ function versionValues(m: MatterInput) {
     feeBasis: m.feeBasis,
     complaintChannel: m.complaintChannel,
     silenceConsent: m.silenceConsent,
+    keepOffPublicList: m.keepOffPublicList,
     postingRounds: m.postingRounds,
     postingDays: m.postingDays,
     postingFields: m.postingFields,
@@ -150,6 +151,7 @@ export async function exportCatalogue(db: Db, countyId: number) {
       feeBasis: r.feeBasis,
       complaintChannel: r.complaintChannel,
       silenceConsent: r.silenceConsent,
+      keepOffPublicList: r.keepOffPublicList,
       postingRounds: r.postingRounds,
       postingDays: r.postingDays,
       postingFields: r.postingFields as MatterInput['postingFields'],

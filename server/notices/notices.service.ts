@@ -72,6 +72,8 @@ export async function monthlyListContent(db: Db, villageId: number, month: strin
     .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
     .select(['applicants.name', 'matterVersions.name as matterName', 'cases.acceptedOn', 'cases.completedOn', 'cases.outcome'])
     .where('cases.villageId', '=', villageId)
+    // Sensitive matters are never listed, however masked (see migration 2026_11_26_003).
+    .where('matterVersions.keepOffPublicList', '=', false)
     .where('cases.completedOn', '>=', first)
     .where('cases.completedOn', '<', next)
     .orderBy('cases.completedOn')

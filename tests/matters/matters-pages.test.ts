@@ -73,6 +73,13 @@ t.test('an admin creates a matter, edits it into a new version; the old version 
   const unchanged = await ctx.browser.post(`/admin/matters/${v1!.matterId}`, formOf({ promisedLimit: '8', feeYuan: '12.50', feeBasis: '按规定' }))
   t.equal(unchanged.statusCode, 303)
   t.equal((await findMatterByCode(ctx.db, ctx.org.countyId, 'TEST-01'))?.currentVersion, 2, 'saving without a change makes no version')
+
+  const sensitive = await ctx.browser.post(`/admin/matters/${v1!.matterId}`, formOf({ promisedLimit: '8', feeYuan: '12.50', feeBasis: '按规定', keepOffPublicList: 'on' }))
+  t.equal(sensitive.statusCode, 303)
+  const v3 = await findMatterByCode(ctx.db, ctx.org.countyId, 'TEST-01')
+  t.equal(v3?.keepOffPublicList, true, 'marking a matter sensitive is saved, as a new version')
+  t.equal(v3?.currentVersion, 3)
+  t.match((await ctx.browser.get(`/admin/matters/${v1!.matterId}/edit`)).body, /name="keepOffPublicList" checked/, 'and shown ticked')
   await t.rejects(ctx.db.updateTable('matterVersions').set({ promisedLimit: 1 }).where('id', '=', v1!.versionId).execute(), 'versions cannot be edited in the database')
 })
 
