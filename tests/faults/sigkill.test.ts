@@ -1,6 +1,6 @@
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { createServer } from 'node:net'
 import { Kysely, PostgresDialect, CamelCasePlugin, sql } from 'kysely'
@@ -99,7 +99,8 @@ t.test('SIGKILL during a stream of intakes loses no acknowledged case and leaves
   child = await start(dataDir, port, pgPort)
   t.pass('the server and PostgreSQL start again over the stale pid file')
 
-  const pool = new pg.Pool({ connectionString: `postgres://bianmin:bianmin-local@127.0.0.1:${pgPort}/bianmin`, max: 2 })
+  const ownerPassword = readFileSync(path.join(dataDir, 'pg-owner-password'), 'utf8').trim()
+  const pool = new pg.Pool({ connectionString: `postgres://bianmin:${encodeURIComponent(ownerPassword)}@127.0.0.1:${pgPort}/bianmin`, max: 2 })
   pool.on('error', () => {})
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] })
   const stored = new Set((await db.selectFrom('cases').select('id').execute()).map((c) => c.id))
