@@ -9,30 +9,41 @@ const COMPOUND_SURNAMES = [
   '西门', '南宫', '独孤', '百里', '呼延', '澹台', '公冶', '太史', '申屠', '钟离', '闻人', '赫连', '濮阳', '单于', '万俟', '司空',
 ]
 
-/** 张三 → 张*, 张小三 → 张*三, 欧阳小明 → 欧阳*明; 阿卜杜·热合曼 → 阿卜杜·*; Latin names → first letter + '*'. */
+/**
+ * 张三 → 张*, 张小三 → 张*三, 欧阳小明 → 欧阳*明; 阿卜杜·热合曼 → 阿卜杜·*; Latin names (María too) →
+ * first letter + '*' per word. A name is masked as the person is known, not as it was typed:
+ * spaces inside a Chinese name (王 芳, 王　芳, to align forms) and a stray dot at the end are
+ * dropped first, since each made the whole name show.
+ */
 export function maskName(name: string): string {
   const trimmed = name.trim()
   if (!trimmed) return ''
-  if (/^[\x20-\x7e]+$/.test(trimmed)) {
+  if (/^[\p{Script=Latin}\s'.-]+$/u.test(trimmed)) {
     const words = trimmed.split(/\s+/)
-    return words.map((w) => `${w[0]}${'*'.repeat(Math.min(3, Math.max(1, w.length - 1)))}`).join(' ')
+    return words.map((w) => `${[...w][0]}${'*'.repeat(Math.min(3, Math.max(1, [...w].length - 1)))}`).join(' ')
   }
+  const clean = trimmed.replace(/[\s\u3000]+/g, '').replace(/[·•・.．]+$/, '')
+  if (!clean) return ''
   // Minority names written with a middle dot keep the first part only.
-  const dot = trimmed.search(/[·•・.．]/)
-  if (dot > 0) return `${trimmed.slice(0, dot)}·*`
-  const chars = [...trimmed]
-  const surnameLength = COMPOUND_SURNAMES.some((s) => trimmed.startsWith(s)) && chars.length > 2 ? 2 : 1
+  const dot = clean.search(/[·•・.．]/)
+  if (dot > 0) return `${clean.slice(0, dot)}·*`
+  const chars = [...clean]
+  const surnameLength = COMPOUND_SURNAMES.some((s) => clean.startsWith(s)) && chars.length > 2 ? 2 : 1
   const surname = chars.slice(0, surnameLength).join('')
   const given = chars.slice(surnameLength)
   if (given.length <= 1) return `${surname}*`
   return `${surname}${'*'.repeat(given.length - 1)}${given[given.length - 1]}`
 }
 
-/** 13812345678 → 138****5678; a landline keeps its area code and last 4 digits. */
+/**
+ * 13812341234 → 138****1234 (also typed 138-1234-1234 or +86 138 1234 1234); a landline keeps its
+ * area code and last 4 digits. Area codes are read as China numbers them (010 and 02x have three
+ * digits, the rest four), not from where a dash was typed, so 01012345678 shows no extra digit.
+ */
 export function maskPhone(phone: string): string {
-  const digits = phone.replace(/\s/g, '')
+  const digits = phone.replace(/[\s\-()]/g, '').replace(/^(\+|00)86(?=1\d{10}$)/, '')
   if (/^1\d{10}$/.test(digits)) return `${digits.slice(0, 3)}****${digits.slice(7)}`
-  const landline = /^(0\d{2,3})-?(\d{3,4})(\d{4})$/.exec(digits)
+  const landline = /^(010|02\d|0[3-9]\d{2})(\d{3,4})(\d{4})$/.exec(digits)
   if (landline) return `${landline[1]}-****${landline[3]}`
   if (digits.length <= 4) return '****'
   return `${'*'.repeat(digits.length - 4)}${digits.slice(-4)}`

@@ -92,17 +92,14 @@ t.test('names: properties over real shapes', async (t) => {
   }), 300)
 })
 
-// Found when the properties above were run on names as people type them; they fail today and are
-// marked todo so the suite stays green while open: remove the todo when server/privacy/mask.ts is fixed.
-const NAME_TODO = 'issue 15: maskName shows the whole name when a space or a stray dot sits inside it'
-
-t.test('names typed with a space inside or a stray dot reveal no more than the clean name', { todo: NAME_TODO }, async (t) => {
+// Found when the properties above were run on names as people type them (each showed the whole name before the fix).
+t.test('names typed with a space inside or a stray dot reveal no more than the clean name', async (t) => {
   const rows: [string, string, string][] = [
-    ['王 芳', '王*', 'a space between surname and given name (today 王*芳: the whole name)'],
-    ['王\u3000芳', '王*', 'a full-width space, the usual way to align two-character names on forms (today 王*芳)'],
-    ['诸葛 亮', '诸葛*', 'compound surname and a space (today 诸葛*亮: the whole name)'],
-    ['王芳.', '王*', 'a stray full stop (today 王芳·*: the whole name)'],
-    ['张小三·', '张*三', 'a stray middle dot at the end (today 张小三·*: the whole name)'],
+    ['王 芳', '王*', 'a space between surname and given name (was 王*芳: the whole name)'],
+    ['王\u3000芳', '王*', 'a full-width space, the usual way to align two-character names on forms (was 王*芳)'],
+    ['诸葛 亮', '诸葛*', 'compound surname and a space (was 诸葛*亮: the whole name)'],
+    ['王芳.', '王*', 'a stray full stop (was 王芳·*: the whole name)'],
+    ['张小三·', '张*三', 'a stray middle dot at the end (was 张小三·*: the whole name)'],
   ]
   for (const [name, masked, why] of rows) t.equal(maskName(name), masked, `${JSON.stringify(name)}: ${why}`)
   // Whitespace typed between surname and given name, or a dot typed after the name.
@@ -115,9 +112,9 @@ t.test('names typed with a space inside or a stray dot reveal no more than the c
   t.notOk(result.failed, `the characters shown are those of the clean name${result.failed ? `; counterexample ${JSON.stringify(result.counterexample)} → ${JSON.stringify(maskName(result.counterexample![0].typed))}` : ''}`)
 })
 
-t.test('Latin names with accented letters follow the Latin rule', { todo: 'issue 15: only ASCII counts as Latin; María comes out M***a (last letter shown)' }, async (t) => {
-  t.equal(maskName('María'), 'M***', 'today M***a')
-  t.equal(maskName('José García'), 'J*** G***', 'today J*********a')
+t.test('Latin names with accented letters follow the Latin rule', async (t) => {
+  t.equal(maskName('María'), 'M***', 'was M***a')
+  t.equal(maskName('José García'), 'J*** G***', 'was J*********a')
 })
 
 // ---- Phones ----
@@ -158,13 +155,13 @@ t.test('phones', async (t) => {
   }), 500)
 })
 
-t.test('phone numbers as people write them', { todo: 'issue 15: maskPhone reads 010/02x numbers typed without a dash as four-digit area codes, and hides the prefix of mobiles typed with dashes or +86' }, async (t) => {
+t.test('phone numbers as people write them', async (t) => {
   const rows: [string, string, string][] = [
-    ['01012345678', '010-****5678', 'Beijing without a dash (today 0101-****5678: one more digit of the number shown)'],
-    ['010 12345678', '010-****5678', 'Beijing with a space (today 0101-****5678)'],
-    ['021 87654321', '021-****4321', 'Shanghai with a space (today 0218-****4321)'],
-    ['138-1234-1234', '138****1234', 'a mobile with dashes (today *********1234)'],
-    ['+86 138 1234 1234', '138****1234', 'a mobile with +86 (today **********1234)'],
+    ['01012345678', '010-****5678', 'Beijing without a dash (was 0101-****5678: one more digit of the number shown)'],
+    ['010 12345678', '010-****5678', 'Beijing with a space (was 0101-****5678)'],
+    ['021 87654321', '021-****4321', 'Shanghai with a space (was 0218-****4321)'],
+    ['138-1234-1234', '138****1234', 'a mobile with dashes (was *********1234)'],
+    ['+86 138 1234 1234', '138****1234', 'a mobile with +86 (was **********1234)'],
   ]
   for (const [phone, masked, why] of rows) t.equal(maskPhone(phone), masked, `${JSON.stringify(phone)}: ${why}`)
   const result = fc.check(fc.property(landline.filter((l) => l.area.length === 3), fc.constantFrom('', ' '), ({ area, local }, gap) => maskPhone(`${area}${gap}${local}`) === `${area}-****${local.slice(-4)}`), { seed: SEED, numRuns: 100 })
