@@ -193,6 +193,21 @@ export function workingDaysBetween(calendar: Calendar, from: string, to: string,
   return n
 }
 
+/** The working day `n` working days before `date` (n ≥ 0): counting back, as computeDueDate counts forward. */
+export function workingDaysBefore(calendar: Calendar, date: string, n: number): string {
+  let day = date
+  for (let counted = 0; counted < n; ) {
+    day = addCalendarDays(day, -1)
+    if (isWorkingDay(calendar, day)) counted++
+  }
+  return day
+}
+
+/** Calendar days from `from` to `to` (negative when `to` is earlier). */
+export function calendarDaysBetween(from: string, to: string): number {
+  return Math.round((toUtc(to) - toUtc(from)) / 86400000)
+}
+
 /**
  * The status of an open stage on `today`: due_soon with one working day or less left,
  * overdue after the due date, very_overdue when late by at least the stage's own limit again.

@@ -1,5 +1,5 @@
 import type { Case, MatterVersion, PauseRecord } from '../db/schema.ts'
-import { computeDueDate, stageStatus, type Calendar, type StageStatus } from '../calendar/working-days.ts'
+import { addCalendarDays, calendarDaysBetween, computeDueDate, stageStatus, workingDaysBefore, workingDaysBetween, type Calendar, type LimitUnit, type StageStatus } from '../calendar/working-days.ts'
 import { explanationHref } from '../calendar/explain.ts'
 
 /** The law deems a request accepted when no decision is taken within 5 working days. */
@@ -17,6 +17,22 @@ export function completeDue(calendar: Calendar, acceptedOn: string, mv: Limits, 
 
 export function replyDue(calendar: Calendar, completedOn: string, mv: Limits): string {
   return computeDueDate(calendar, completedOn, mv.replyLimit).due
+}
+
+/**
+ * The completion due date when a clock stopped on `stoppedOn` restarts on `restartedOn`: the time
+ * that was left, in the matter's own unit, counted again from the restart. A case already late
+ * when stopped is exactly as late when restarted (a stop must not clear lateness), and a stop and
+ * restart on the same day changes nothing.
+ */
+export function dueAfterPause(calendar: Calendar, due: string, stoppedOn: string, restartedOn: string, unit: LimitUnit): string {
+  if (restartedOn <= stoppedOn) return due
+  if (unit === 'calendar') {
+    const left = calendarDaysBetween(stoppedOn, due)
+    return left >= 0 ? computeDueDate(calendar, restartedOn, left, 'calendar').due : addCalendarDays(restartedOn, left)
+  }
+  if (due >= stoppedOn) return computeDueDate(calendar, restartedOn, workingDaysBetween(calendar, stoppedOn, due)).due
+  return workingDaysBefore(calendar, restartedOn, workingDaysBetween(calendar, due, stoppedOn))
 }
 
 export type DueKind = 'registration' | 'forward' | 'complete' | 'reply'

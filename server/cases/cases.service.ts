@@ -9,7 +9,7 @@ import { addCalendarDays, computeDueDate, isValidDate, workingDaysBetween, type 
 import { findMatterVersion } from '../matters/matters.repository.ts'
 import { normaliseIdNumber } from '../applicants/id-number.ts'
 import { formatCaseNo, intakeStage, isAllowed, type Action, type CaseFlags } from './case-rules.ts'
-import { completeDue, forwardDue, replyDue, REGISTRATION_LIMIT } from './case-deadlines.ts'
+import { completeDue, dueAfterPause, forwardDue, replyDue, REGISTRATION_LIMIT } from './case-deadlines.ts'
 import { findCaseInScope, type CaseView } from './cases.repository.ts'
 import { caseEventContent, chainHash, lockChainHead } from '../ledger/chain.ts'
 import { maskName } from '../privacy/mask.ts'
@@ -580,13 +580,12 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
 
 /**
  * Restarts a stopped clock: the pause day itself counted; the days after it up to today do not,
- * so the due date moves by the working days that were left when the clock stopped.
+ * so the due date moves by the time that was left when the clock stopped (dueAfterPause).
  */
 function resumeClock(c: CaseView, calendar: Calendar, today: string, reason: string) {
   const since = c.pausedSince!
   const pause: PauseRecord = { from: addCalendarDays(since, 1), to: today, reason }
-  const remaining = c.completeDue ? workingDaysBetween(calendar, since, c.completeDue) : 0
-  const newDue = computeDueDate(calendar, today, remaining).due
+  const newDue = c.completeDue ? dueAfterPause(calendar, c.completeDue, since, today, c.limitUnit) : computeDueDate(calendar, today, 0).due
   const pauses = [...c.pauses, ...(pause.from <= today ? [pause] : [])]
   return { set: { pausedSince: null, pauses: JSON.stringify(pauses), completeDue: newDue, dueOn: newDue }, data: { pausedFrom: since, resumed: today, newDue } }
 }

@@ -116,8 +116,31 @@ function refStatus(calendar: Calendar, due: string, limit: number, today: string
 }
 
 /** The due date after a clock stopped on `pausedOn` restarts on `resumedOn`: the working days left, counted again. */
-function refResumedDue(calendar: Calendar, due: string, pausedOn: string, resumedOn: string): string {
-  return refDue(calendar, resumedOn, refWorkingDaysBetween(calendar, pausedOn, due), 'working')
+/**
+ * The due date after a stop on P and a restart on R, walked a day at a time: the time left at P in
+ * the matter's unit, counted again from R; a case late at P is as many working (or calendar) days
+ * late at R; a stop and restart on one day change nothing.
+ */
+function refResumedDue(calendar: Calendar, due: string, pausedOn: string, resumedOn: string, unit: LimitUnit = 'working'): string {
+  if (resumedOn <= pausedOn) return due
+  if (unit === 'calendar') {
+    let left = 0
+    for (let d = pausedOn; d < due; d = refNextDay(d)) left++
+    if (left > 0 || due === pausedOn) return refDue(calendar, resumedOn, left, 'calendar')
+    let late = 0
+    for (let d = due; d < pausedOn; d = refNextDay(d)) late++
+    let back = resumedOn
+    for (let i = 0; i < late; i++) back = refPrevDay(back)
+    return back
+  }
+  if (due >= pausedOn) return refDue(calendar, resumedOn, refWorkingDaysBetween(calendar, pausedOn, due), 'working')
+  let late = refWorkingDaysBetween(calendar, due, pausedOn)
+  let back = resumedOn
+  while (late > 0) {
+    back = refPrevDay(back)
+    if (refIsWorkingDay(calendar, back)) late--
+  }
+  return back
 }
 
 // ---- Generators ----
@@ -374,12 +397,12 @@ const storyArb = (extension: fc.Arbitrary<number | null>): fc.Arbitrary<Story> =
 let sharedWorld: Promise<World> | undefined
 const theWorld = () => (sharedWorld ??= setupWorld(t))
 
-t.test('resuming a stopped clock: the working days left when it stopped, counted again from the resume day', async (t) => {
+t.test('resuming a stopped clock: the time left when it stopped, counted again from the resume day; lateness kept', async (t) => {
   const world = await theWorld()
   await check(t, 'accept → pause on P → resume on R (both units): due = reference', fc.asyncProperty(storyArb(fc.constant(null)), async (s) => {
     const { acceptedDue, after } = await tellStory(world, s)
     if (acceptedDue !== refDue(s.calendar, s.accepted, s.limit, s.unit)) throw new Error(`accepted due ${acceptedDue}`)
-    const expected = refResumedDue(s.calendar, acceptedDue, s.pausedOn, s.resumedOn)
+    const expected = refResumedDue(s.calendar, acceptedDue, s.pausedOn, s.resumedOn, s.unit)
     if (after.completeDue !== expected || after.dueOn !== expected) throw new Error(`resumed due ${after.completeDue} (shown ${after.dueOn}), expected ${expected}`)
     const recorded = s.pausedOn < s.resumedOn ? [{ from: refNextDay(s.pausedOn), to: s.resumedOn }] : []
     if (JSON.stringify(after.pauses.map(({ from, to }) => ({ from, to }))) !== JSON.stringify(recorded)) throw new Error(`pauses ${JSON.stringify(after.pauses)}`)
@@ -387,7 +410,7 @@ t.test('resuming a stopped clock: the working days left when it stopped, counted
 
   await check(t, 'extension → pause → resume: counts from the extended due date', fc.asyncProperty(storyArb(fc.integer({ min: 1, max: 30 })), async (s) => {
     const { dueBeforePause, after } = await tellStory(world, s)
-    const expected = refResumedDue(s.calendar, dueBeforePause, s.pausedOn, s.resumedOn)
+    const expected = refResumedDue(s.calendar, dueBeforePause, s.pausedOn, s.resumedOn, s.unit)
     if (after.completeDue !== expected) throw new Error(`resumed due ${after.completeDue}, expected ${expected} (extended due ${dueBeforePause})`)
   }), 20)
 
@@ -406,13 +429,11 @@ t.test('resuming a stopped clock: the working days left when it stopped, counted
   }), 20)
 })
 
-// Found by properties stated as the rules below (fast-check shrank them to these cases).
-// They fail today and are marked todo so the suite stays green while they are open: remove the
-// todo when server/cases/cases.service.ts (resumeClock) is fixed.
-const RESUME_TODO = 'issue 15: resumeClock counts working days for calendar-day limits and forgets lateness'
+// Found by properties stated as the rules below (fast-check shrank them to these cases); they
+// failed until dueAfterPause (server/cases/case-deadlines.ts) counted in the matter's unit and kept lateness.
 const NO_HOLIDAYS: Calendar = new Map()
 
-t.test('a calendar-day limit restarts with the calendar days it had left', { todo: RESUME_TODO }, async (t) => {
+t.test('a calendar-day limit restarts with the calendar days it had left', async (t) => {
   const world = await theWorld()
   // Wed 1 Jan 2025 + 5 calendar days → Mon 6 Jan. Stopped on the 1st (5 calendar days left), restarted Sat 11 Jan:
   // 12–16 Jan → Thu 16 Jan, the day the case page's explanation (calendar days, pause 2–11 Jan) names.
@@ -423,7 +444,7 @@ t.test('a calendar-day limit restarts with the calendar days it had left', { tod
   t.equal(after.completeDue, '2025-01-16', 'the case due date (today 2025-01-15: 3 working days left, counted as working days)')
 })
 
-t.test('stopping and restarting a clock never undoes lateness, and a same-day pause changes nothing', { todo: RESUME_TODO }, async (t) => {
+t.test('stopping and restarting a clock never undoes lateness, and a same-day pause changes nothing', async (t) => {
   const world = await theWorld()
   // A 1-working-day stage accepted Wed 1 Jan 2025 is due Thu 2 Jan; on Fri 3 Jan it is one working day late.
   const rows: [Omit<Story, 'calendar' | 'accepted' | 'limit' | 'unit'>, string, string][] = [
