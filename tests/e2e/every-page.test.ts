@@ -23,7 +23,8 @@ import { DEMO_LOGINS, DEMO_PASSWORD, type DemoLogin } from '../fixtures/demo-log
  * A real browser judges every HTML page of the demo county: for each route of the app's own route
  * table, each identity that may open it, both languages and a phone and a desktop width, the page
  * must load with all its parts, fit the screen, show no error, no locale key or `undefined`, log
- * no script error, and pass axe-core's serious and critical WCAG 2.1 A/AA checks.
+ * no script error, and pass axe-core's serious and critical WCAG 2.1 A/AA checks. Each page is loaded
+ * once per identity and language and judged at each width in turn (a resize, as a person turning a tablet).
  * E2E_SCREENSHOTS=<dir> keeps a full-page picture of each; E2E_TABS sets how many tabs work at once.
  */
 t.setTimeout(15 * 60_000)
@@ -38,7 +39,7 @@ const TABS = Number(process.env.E2E_TABS) || 3
 const SCREENSHOTS = process.env.E2E_SCREENSHOTS || null
 // E2E_ONLY=<regex> judges only the combinations whose "role lang width url" matches (to look again at a few pages).
 const ONLY = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null
-const JOB_TIMEOUT_MS = 120_000
+const JOB_TIMEOUT_MS = 180_000
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']
 
 // Machine answers and files, not pages: recognised by their address before any request is made.
@@ -83,6 +84,11 @@ interface Job {
   viewport: (typeof VIEWPORTS)[number]
   route: string
   url: string
+}
+
+/** One page load for one identity and language, judged at each width in turn (a resize, not a reload). */
+interface Visit extends Omit<Job, 'viewport'> {
+  viewports: (typeof VIEWPORTS)[number][]
 }
 
 interface Outcome {
@@ -367,7 +373,7 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
   const pages = routes.filter((r) => !NOT_A_PAGE.test(r.url))
   for (const r of pages) if (/[:*]/.test(r.url) && !fillers[r.url]) t.fail(`route ${r.url} has parameters the judge cannot fill: add a filler to tests/e2e/every-page.test.ts`)
 
-  const jobs: Job[] = []
+  const visits: Visit[] = []
   const today = app.today()
   for (const who of identities) {
     const urls: { route: string; url: string }[] = []
@@ -387,11 +393,12 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
         for (const url of await variants(r.url, who, today)) urls.push({ route: r.url, url })
       }
     }
-    for (const lang of LANGS) for (const viewport of VIEWPORTS) for (const u of urls) {
-      if (!ONLY || ONLY.test(`${who.login.name} ${lang} ${viewport.width} ${u.url}`)) jobs.push({ who, lang, viewport, ...u })
+    for (const lang of LANGS) for (const u of urls) {
+      const viewports = VIEWPORTS.filter((v) => !ONLY || ONLY.test(`${who.login.name} ${lang} ${v.width} ${u.url}`))
+      if (viewports.length) visits.push({ who, lang, viewports, ...u })
     }
   }
-  t.comment(`${jobs.length} combinations of page × role × language × width to check with ${TABS} tabs`)
+  t.comment(`${visits.reduce((n, v) => n + v.viewports.length, 0)} combinations of page × role × language × width to check with ${TABS} tabs`)
 
   // ---- The browser: one context per identity and language, a few tabs each ----
   const browser: Browser = await launchChromium()
@@ -432,7 +439,7 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
   let screenshotTurn: Promise<void> = Promise.resolve()
   // Where the time goes, and where a page that never finishes got stuck.
   const spent = new Map<string, number>()
-  async function runJob(page: Page, job: Job, record: { failed: string[]; console: string[]; step: string }): Promise<Outcome> {
+  async function runVisit(page: Page, visit: Visit, record: { failed: string[]; console: string[]; step: string }): Promise<Outcome[]> {
     record.failed.length = 0
     record.console.length = 0
     const timed: Timed = async (step, work) => {
@@ -444,44 +451,56 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
         spent.set(step, (spent.get(step) ?? 0) + Date.now() - start)
       }
     }
-    const problems: string[] = []
-    await page.setViewport(job.viewport)
+    const { viewports, ...common } = visit
+    const jobs: Job[] = viewports.map((viewport) => ({ ...common, viewport }))
+    const loadProblems: string[] = []
+    await page.setViewport(jobs[0].viewport)
     let response
     try {
-      response = await timed('load', () => page.goto(base + job.url, { waitUntil: 'load', timeout: 60_000 }))
+      response = await timed('load', () => page.goto(base + visit.url, { waitUntil: 'load', timeout: 60_000 }))
     } catch (error) {
-      return { job, problems: [`did not load: ${(error as Error).message}`] }
+      return jobs.map((job) => ({ job, problems: [`did not load: ${(error as Error).message}`] }))
     }
     const type = response?.headers()['content-type'] ?? ''
-    if (!type.startsWith('text/html')) return { job, problems: [], skipped: `answers ${type || 'nothing'}` }
+    if (!type.startsWith('text/html')) return jobs.map((job) => ({ job, problems: [], skipped: `answers ${type || 'nothing'}` }))
     const status = response!.status()
-    if (status >= 400) problems.push(`answers ${status}`)
+    if (status >= 400) loadProblems.push(`answers ${status}`)
     const landed = new URL(page.url())
-    if (landed.pathname === '/login' && job.who.login.username) problems.push('sent to the login page')
+    if (landed.pathname === '/login' && visit.who.login.username) loadProblems.push('sent to the login page')
     await timed('fonts', () => page.evaluate(() => document.fonts.ready.then(() => undefined)))
-    try {
-      problems.push(...(await judgePage(page, timed)))
-    } catch (error) {
-      problems.push(`could not be judged: ${(error as Error).message}`)
+    const outcomes: Outcome[] = []
+    for (const job of jobs) {
+      const problems = [...loadProblems]
+      // Reading the layout forces it, so no frame needs to pass (a background tab may not get one for seconds).
+      if (job !== jobs[0]) await timed('resize', () => page.setViewport(job.viewport))
+      try {
+        problems.push(...(await judgePage(page, timed)))
+      } catch (error) {
+        problems.push(`could not be judged: ${(error as Error).message}`)
+      }
+      // What failed while loading (or since) belongs to every width the one load is judged at.
+      for (const f of record.failed) problems.push(`resource failed: ${f}`)
+      for (const c of record.console) problems.push(`console: ${c}`)
+      if (SCREENSHOTS) {
+        const file = `${job.who.login.name}-${job.lang}-${job.viewport.width}-${job.url.replace(/^\//, '').replace(/[^\w.-]+/g, '_') || 'home'}.png`
+        // One picture at a time, of the tab in front: Chromium may never paint a background tab, and the capture then waits for ever.
+        const turn = screenshotTurn.then(() =>
+          timed('screenshot', async () => {
+            await page.bringToFront()
+            await page.screenshot({ path: path.join(SCREENSHOTS, file), fullPage: true, optimizeForSpeed: true })
+          }),
+        )
+        screenshotTurn = turn.catch(() => {})
+        await turn
+      }
+      outcomes.push({ job, problems })
     }
-    for (const f of record.failed) problems.push(`resource failed: ${f}`)
-    for (const c of record.console) problems.push(`console: ${c}`)
-    if (SCREENSHOTS) {
-      const file = `${job.who.login.name}-${job.lang}-${job.viewport.width}-${job.url.replace(/^\//, '').replace(/[^\w.-]+/g, '_') || 'home'}.png`
-      // One picture at a time, of the tab in front: Chromium may never paint a background tab, and the capture then waits for ever.
-      const turn = screenshotTurn.then(() => timed('screenshot', async () => {
-        await page.bringToFront()
-        await page.screenshot({ path: path.join(SCREENSHOTS, file), fullPage: true, optimizeForSpeed: true })
-      }))
-      screenshotTurn = turn.catch(() => {})
-      await turn
-    }
-    return { job, problems }
+    return outcomes
   }
 
   for (const who of identities) {
     for (const lang of LANGS) {
-      const queue = jobs.filter((j) => j.who === who && j.lang === lang)
+      const queue = visits.filter((v) => v.who === who && v.lang === lang)
       if (!queue.length) continue
       let context: BrowserContext
       try {
@@ -493,16 +512,17 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
       await Promise.all(
         Array.from({ length: Math.min(TABS, queue.length) }, async () => {
           let tab = await openTab(context)
-          for (let job = queue.shift(); job; job = queue.shift()) {
+          for (let visit = queue.shift(); visit; visit = queue.shift()) {
             let timer: NodeJS.Timeout | undefined
             const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), JOB_TIMEOUT_MS)))
             const start = Date.now()
-            const outcome = await Promise.race([runJob(tab.page, job, tab.record), timedOut])
+            const judged = await Promise.race([runVisit(tab.page, visit, tab.record), timedOut])
             clearTimeout(timer)
-            if (outcome) outcomes.push({ ...outcome, ms: Date.now() - start })
+            if (judged) outcomes.push(...judged.map((o) => ({ ...o, ms: (Date.now() - start) / judged.length })))
             else {
               // A tab that stopped answering is replaced, so one page cannot hold up the rest.
-              outcomes.push({ job, problems: [`not judged within ${JOB_TIMEOUT_MS / 1000} s (stuck at ${tab.record.step})`] })
+              const { viewports, ...common } = visit
+              for (const viewport of viewports) outcomes.push({ job: { ...common, viewport }, problems: [`not judged within ${JOB_TIMEOUT_MS / 1000} s (stuck at ${tab.record.step})`] })
               tab.page.close().catch(() => {})
               tab = await openTab(context)
             }
