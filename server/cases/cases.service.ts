@@ -470,7 +470,7 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
         data: { decision, oldDue: pending.oldDue, newDue: pending.newDue },
         after: async (t) => {
           await t.updateTable('caseExtensions').set({ status: decision as 'approved' | 'refused', decidedBy: actor.id, decidedAt: now, decisionNote: note }).where('id', '=', pending.id).execute()
-          if (approved) await enqueueCaseSms(t, c.id, 'extension', { newDue: pending.newDue })
+          if (approved) await enqueueCaseSms(t, c.id, 'extension', { newDue: pending.newDue }, now)
         },
       }
     }
@@ -535,7 +535,7 @@ async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion,
         set: { outcome, outcomeReason: reason, handback: JSON.stringify(handback), completedOn: today, replyDue: due, dueOn: due, dueLimit: mv.replyLimit, deemedApproved: deemed, pausedSince: null },
         note: reason,
         data: { outcome, handback, deemed },
-        after: (t) => enqueueCaseSms(t, c.id, 'result-ready'),
+        after: (t) => enqueueCaseSms(t, c.id, 'result-ready', {}, now),
       }
     }
     case 'reply': {
@@ -623,7 +623,7 @@ async function startPosting(trx: Db, actor: Actor, c: CaseView, mv: MatterVersio
           content: JSON.stringify(content), shownFrom: today, shownTo, status: 'published', caseId: c.id, round, createdBy: actor.id, publishedAt: now,
         })
         .execute()
-      await enqueueCaseSms(t, c.id, 'posting', { from: today, to: shownTo })
+      await enqueueCaseSms(t, c.id, 'posting', { from: today, to: shownTo }, now)
     },
   }
 }

@@ -511,7 +511,7 @@ export interface SmsOutboxTable {
   body: string
   status: Generated<'pending' | 'sent' | 'failed'>
   attempts: Generated<number>
-  nextAttemptAt: Generated<Timestamp>
+  nextAttemptAt: ColumnType<Date, Date | string | undefined, Date | string>
   lastError: string | null
   createdAt: CreatedAt
   sentAt: Timestamp | null

@@ -40,7 +40,7 @@ export async function applyDeemedApprovals(db: Db, calendar: Calendar, today: st
       if (result.numUpdatedRows !== 1n) return
       await appendEvent(trx, SYSTEM(c.countyId), { id: c.id, villageId: c.villageId }, 'deemed_approved', c.stage, 'completed', '', { deemed: true }, now)
       await notify(trx, [c.agentId], { countyId: c.countyId, kind: 'case.deemed_approved', caseId: c.id, params: { caseNo: c.caseNo } })
-      await enqueueCaseSms(trx, c.id, 'result-ready')
+      await enqueueCaseSms(trx, c.id, 'result-ready', {}, now)
       n++
     })
   }

@@ -6,7 +6,7 @@ import { maskPhone } from '../privacy/mask.ts'
 export type SmsTemplate = 'result-ready' | 'extension' | 'posting'
 
 /** Queues a text to the applicant of a case; call it inside the transaction of the step that causes it. */
-export async function enqueueCaseSms(trx: Db, caseId: string, template: SmsTemplate, params: Record<string, unknown> = {}): Promise<void> {
+export async function enqueueCaseSms(trx: Db, caseId: string, template: SmsTemplate, params: Record<string, unknown>, now: Date): Promise<void> {
   const c = await trx
     .selectFrom('cases')
     .innerJoin('applicants', 'applicants.id', 'cases.applicantId')
@@ -18,7 +18,7 @@ export async function enqueueCaseSms(trx: Db, caseId: string, template: SmsTempl
   // Only mobile numbers receive texts.
   if (!/^1[3-9]\d{9}$/.test(c.phone)) return
   const body = printTemplate(`sms/${template}`)({ locale: 'zh-CN', station: c.villageName, matter: c.matterName, caseNo: c.caseNo, phone: c.stationPhone, ...params }).trim()
-  await trx.insertInto('smsOutbox').values({ countyId: c.countyId, caseId, phone: c.phone, template, body }).execute()
+  await trx.insertInto('smsOutbox').values({ countyId: c.countyId, caseId, phone: c.phone, template, body, createdAt: now, nextAttemptAt: now }).execute()
 }
 
 export interface SmsSender {
