@@ -205,7 +205,7 @@ export default async function caseRoutes(app: FastifyInstance) {
         : [],
     ])
     const defaultWindow = windows.find((w) => w.townId === c.townId && w.department === c.department)?.id
-    const notices: string[] = reply.locals.notices as string[]
+    const notices: string[] = reply.locals.statusMessages as string[]
     if ((request.query as { new?: string })?.new === '1') notices.push(request.t('cases.created', { caseNo: c.caseNo }))
     return reply.code(status).viewAsync('cases/case.hbs', {
       title: `${c.caseNo} · ${c.matterName}`,

@@ -89,7 +89,7 @@ export default async function matterRoutes(app: FastifyInstance) {
     const row = await findMatter(app.db, request.actor!.countyId, id)
     if (!row) throw new NotFound()
     const saved = (request.query as { saved?: string }).saved === '1'
-    if (saved) (reply.locals.notices as string[]).push(request.t('matters.saved', { version: row.currentVersion }))
+    if (saved) (reply.locals.statusMessages as string[]).push(request.t('matters.saved', { version: row.currentVersion }))
     return renderForm(request, reply, 200, formValues(inputOf(row)), {}, id, await listVersions(app.db, id))
   })
 

@@ -26,7 +26,9 @@ async function layoutLocals(app: FastifyInstance) {
       nav: navigationFor(request.actor).map((item) => ({ ...item, current: item.href === request.url })),
       csrfToken: reply.generateCsrf(),
       currentUrl: request.url,
-      notices: [] as string[],
+      // Named apart from any page's own data: /notices passed its notice rows as `notices` and the
+      // layout printed them here as [object Object].
+      statusMessages: [] as string[],
     }
   })
   // Administrators are reminded of next year's holiday schedule from 1 November until it is entered.
@@ -35,8 +37,8 @@ async function layoutLocals(app: FastifyInstance) {
     reply.locals.unread = await unreadCount(app.db, request.actor.id)
     if (request.actor.role !== 'admin') return
     const missing = await nextYearScheduleMissing(app.db, app.today())
-    if (missing) (reply.locals.notices as string[]).push(request.t('calendar.nextYearMissing', { year: missing }))
-    if (!app.printing.available) (reply.locals.notices as string[]).push(request.t('docs.noChromium'))
+    if (missing) (reply.locals.statusMessages as string[]).push(request.t('calendar.nextYearMissing', { year: missing }))
+    if (!app.printing.available) (reply.locals.statusMessages as string[]).push(request.t('docs.noChromium'))
   })
 }
 

@@ -109,3 +109,13 @@ t.test('a form refused as out of date keeps the text the user typed', async (t) 
   t.match(stale.body, /<details open>\s*<summary>[^<]*撤回/, 'the withdraw form is open')
   t.not(versionOn(stale.body), oldVersion, 'and it now carries the current version')
 })
+
+t.test("a page's own data named like the layout's messages does not print as messages", async (t) => {
+  const w = await setupCaseWorld(t)
+  const agent = await loggedIn(w, w.agent)
+  await agent.get('/notices')
+  t.equal((await agent.post('/notices/announcements', { title: '停水通知', body: '明日停水', shownFrom: '2026-02-13', shownTo: '' })).statusCode, 303)
+  const page = await agent.get('/notices')
+  t.match(page.body, '停水通知')
+  t.notMatch(page.body, '[object Object]', 'the notice rows are not drawn as status messages')
+})
