@@ -409,6 +409,10 @@ export async function seedDemoHistory(db: Db, countyId: number, options: History
   planCase(second, byCode('NY-03'), workdayAgo(10), { forward: 1, receive: 1, complete: 3, reply: 1, rating: 'dissatisfied' })
   planCase(first, byCode('HN-03'), workdayAgo(5), { withdraw: 2 })
   planCase(first, byCode('MZ-99'), workdayAgo(4), {})
+  // The first town's civil-affairs window (jp.mz) holds one of each of its stages too.
+  planCase(first, byCode('MZ-01'), workdayAgo(3), { forward: 1 })
+  planCase(first, byCode('MZ-04'), workdayAgo(8), { forward: 1, receive: 1, complete: 4 })
+  planCase(first, byCode('MZ-01'), workdayAgo(16), { forward: 1, receive: 1, extension: { request: 5, decide: 1, tell: 1 } })
 
   // ---- Visits: batches and people each working day, some of them the day's cases. ----
   for (const day of workdays) {
