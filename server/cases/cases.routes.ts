@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { sql } from 'kysely'
 import { CHANNELS, CASE_SERVICE_FORMS, STAGES, VULNERABLE, OUTCOMES, RATINGS, type Stage } from '../db/schema.ts'
 import { NotFound, RuleViolation } from '../errors/errors.ts'
-import { text } from '../views/forms.ts'
+import { text, toRecordId } from '../views/forms.ts'
 import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
@@ -96,7 +96,7 @@ function intakeInputFrom(body: Record<string, unknown>): IntakeInput {
   const textOf = (v: unknown) => (v === undefined || v === null ? '' : String(v))
   return {
     idempotencyKey: textOf(body.idempotencyKey),
-    applicantId: Number(body.applicantId) || null,
+    applicantId: toRecordId(body.applicantId),
     applicant: {
       name: textOf(body.name),
       idNumber: textOf(body.idNumber),
@@ -105,7 +105,7 @@ function intakeInputFrom(body: Record<string, unknown>): IntakeInput {
       address: textOf(body.address),
       vulnerable: (body.vulnerable ?? 'none') as IntakeInput['applicant']['vulnerable'],
     },
-    matterId: Number(body.matterId),
+    matterId: toRecordId(body.matterId) ?? 0,
     channel: (body.channel ?? 'station') as IntakeInput['channel'],
     serviceForm: (body.serviceForm ?? 'proxy') as IntakeInput['serviceForm'],
     homeService: body.homeService === 'on',
@@ -123,9 +123,9 @@ export default async function caseRoutes(app: FastifyInstance) {
   async function renderIntake(request: FastifyRequest, reply: FastifyReply, status: number, values: Record<string, unknown>, errors: FieldErrors) {
     const actor = request.actor!
     const matters = await listMatters(app.db, actor.countyId)
-    const matterId = Number(values.matterId) || null
+    const matterId = toRecordId(values.matterId)
     const matter = matterId ? await findMatter(app.db, actor.countyId, matterId) : undefined
-    const applicantId = Number(values.applicantId) || null
+    const applicantId = toRecordId(values.applicantId)
     const applicant = applicantId
       ? await app.db.selectFrom('applicants').selectAll().where('id', '=', applicantId).where('villageId', '=', actor.villageId!).executeTakeFirst()
       : undefined

@@ -36,5 +36,13 @@ export const id = { type: 'integer', minimum: 1, maximum: 2147483647 } as const
 export const optionalId = { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$', hint: 'validation.choose' } as const
 export const toId = (value: string | number | undefined | null): number | null =>
   value === undefined || value === null || value === '' ? null : Number(value)
+/**
+ * A record id from anything a form or query sent, or null: '1e309' or 26 digits read as a Number
+ * are Infinity or beyond PostgreSQL's integer, and reached a query as a 500.
+ */
+export const toRecordId = (value: unknown): number | null => {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^[0-9]{1,10}$/.test(value.trim()) ? Number(value) : NaN
+  return Number.isInteger(n) && n >= 1 && n <= 2147483647 ? n : null
+}
 export const idParams = { type: 'object', required: ['id'], properties: { id } } as const
 export const code = { type: 'string', minLength: 2, maxLength: 12, pattern: '^[0-9A-Za-z]{2,12}$', hint: 'validation.code' } as const

@@ -4,6 +4,8 @@ import type { Actor } from '../accounts/actor.ts'
 import type { VISIT_PURPOSES } from '../db/schema.ts'
 import { Forbidden, RuleViolation } from '../errors/errors.ts'
 
+const MAX_PEOPLE = 200
+
 export interface VisitInput {
   /** Local 'HH:mm' of the visit today; empty means now. */
   time: string
@@ -17,6 +19,8 @@ export interface VisitInput {
 /** 接待登记: one visit (a batch of `people`) at the agent's station, linked to the applicant and case when named. */
 export async function recordVisit(db: Db, actor: Actor, input: VisitInput, today: string, now: Date, timeZone: string): Promise<void> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
+  // The form's schema says so too; this holds for every caller ('1e309' once reached the insert).
+  if (!Number.isInteger(input.people) || input.people < 1 || input.people > MAX_PEOPLE) throw new RuleViolation('validation.maximum', 'people', { limit: MAX_PEOPLE })
   const village = await db.selectFrom('villages').select(['townId']).where('id', '=', actor.villageId).executeTakeFirstOrThrow()
   let applicantId: number | null = null
   if (input.applicantId) {
