@@ -409,6 +409,8 @@ export async function seedDemoHistory(db: Db, countyId: number, options: History
   planCase(second, byCode('NY-03'), workdayAgo(10), { forward: 1, receive: 1, complete: 3, reply: 1, rating: 'dissatisfied' })
   planCase(first, byCode('HN-03'), workdayAgo(5), { withdraw: 2 })
   planCase(first, byCode('MZ-99'), workdayAgo(4), {})
+  // A fee keyed in wrong, reversed and keyed in again, on a day that is settled since.
+  planCase(first, byCode('GD-01'), workdayAgo(10), { complete: 0, reply: 0, rating: 'satisfied', fee: { reverse: true } })
   // The first town's civil-affairs window (jp.mz) holds one of each of its stages too.
   planCase(first, byCode('MZ-01'), workdayAgo(3), { forward: 1 })
   planCase(first, byCode('MZ-04'), workdayAgo(8), { forward: 1, receive: 1, complete: 4 })
@@ -468,6 +470,8 @@ export async function seedDemoHistory(db: Db, countyId: number, options: History
 
   // ---- Fees: each station settles its past days; one day with a difference explained. ----
   const settleUntil = workdayAgo(3)
+  // The first station's first settled day always has a difference to explain, whatever the draws.
+  let differenceShown = false
   for (const day of workdays) {
     if (day > settleUntil) break
     for (const village of villages) {
@@ -476,7 +480,9 @@ export async function seedDemoHistory(db: Db, countyId: number, options: History
         const entries = await db.selectFrom('feeEntries').select('amountFen').where('villageId', '=', village.id).where('day', '=', d).execute()
         if (entries.length === 0) return
         const expected = entries.reduce((n, e) => n + BigInt(e.amountFen), 0n)
-        await settleStation(db, village.agent, d, short ? expected - 500n : expected, short ? '找零短款5元，已由代办员补齐。' : '')
+        const differs = short || (village.id === first.id && !differenceShown)
+        if (village.id === first.id) differenceShown = true
+        await settleStation(db, village.agent, d, differs ? expected - 500n : expected, differs ? '找零短款5元，已由代办员补齐。' : '')
         void now
       })
     }
