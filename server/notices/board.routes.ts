@@ -166,7 +166,8 @@ export default async function boardRoutes(app: FastifyInstance) {
     const { id } = request.params as { id: string }
     const notice = await app.db.selectFrom('notices').select('villageId').where('id', '=', id).executeTakeFirst()
     const body = (request.body ?? {}) as Record<string, string>
-    return act(request, reply, request.actor!.role === 'agent' ? null : (notice?.villageId ?? null), body, () => withdrawNotice(app.db, request.actor!, id, body.reason ?? '', app.now()))
+    // withdrawId tells the page which row's form to re-open with the reason typed.
+    return act(request, reply, request.actor!.role === 'agent' ? null : (notice?.villageId ?? null), { ...body, withdrawId: id }, () => withdrawNotice(app.db, request.actor!, id, body.reason ?? '', app.now()))
   })
 
   // Station facts (phone, office hours): editable by the station's agents and its supervisors.

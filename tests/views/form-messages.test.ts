@@ -119,3 +119,18 @@ t.test("a page's own data named like the layout's messages does not print as mes
   t.match(page.body, '停水通知')
   t.notMatch(page.body, '[object Object]', 'the notice rows are not drawn as status messages')
 })
+
+t.test('a refused withdrawal re-opens its form with the reason typed', async (t) => {
+  const w = await setupCaseWorld(t)
+  const agent = await loggedIn(w, w.agent)
+  await agent.get('/notices')
+  await agent.post('/notices/announcements', { title: '停水通知', body: '明日停水', shownFrom: '2026-02-13', shownTo: '' })
+  const id = (await w.db.selectFrom('notices').select('id').executeTakeFirstOrThrow()).id
+  await agent.get('/notices')
+  const long = '理由'.repeat(200)
+  const res = await agent.post(`/notices/${id}/withdraw`, { reason: long })
+  t.equal(res.statusCode, 400)
+  t.match(res.body, `value="${long}"`, 'the reason typed is back in its form')
+  t.match(res.body, /<details open><summary>[^<]*撤回/, 'and that form is open')
+  t.equal((await w.db.selectFrom('notices').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status, 'published', 'nothing withdrawn')
+})
