@@ -11,7 +11,7 @@ import { recordFee, settleStation } from '../../server/fees/fees.service.ts'
 import { sweepDeadlines } from '../../server/jobs/deadline-sweep.ts'
 import { loadCalendar } from '../../server/calendar/calendar.repository.ts'
 import { verifyChain } from '../../server/ledger/chain.ts'
-import { findMatterByCode } from '../../server/matters/matters.repository.ts'
+import { idCheckChar } from '../../server/applicants/id-number.ts'
 
 /*
  * Deterministic faults: a trigger makes exactly one write of a transaction fail (each write in
@@ -33,11 +33,8 @@ async function failing(db: Db, table: string, op: 'insert' | 'update', when = sq
 const MZ01 = ['书面申请', '居民身份证', '受灾情况说明']
 let idSerial = 100
 function intakeInput(matterId: number): IntakeInput {
-  // Valid ID numbers: 17 digits and the check character (computed as the app does).
   const first17 = `51078119800101${String(idSerial++).padStart(3, '0')}`
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-  const check = '10X98765432'[[...first17].reduce((n, d, i) => n + Number(d) * weights[i], 0) % 11]
-  return { idempotencyKey: randomUUID(), applicantId: null, applicant: { name: `村民${idSerial}`, idNumber: first17 + check, phone: '13912345678', villageGroup: '一组', address: '', vulnerable: 'none' }, matterId, channel: 'station', serviceForm: 'proxy', homeService: false, materialsReceived: MZ01, decision: 'decide', rejectReason: '', summary: '' }
+  return { idempotencyKey: randomUUID(), applicantId: null, applicant: { name: `村民${idSerial}`, idNumber: first17 + idCheckChar(first17), phone: '13912345678', villageGroup: '一组', address: '', vulnerable: 'none' }, matterId, channel: 'station', serviceForm: 'proxy', homeService: false, materialsReceived: MZ01, decision: 'decide', rejectReason: '', summary: '' }
 }
 
 async function actors(w: CaseWorld) {
