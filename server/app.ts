@@ -16,7 +16,7 @@ import i18nPlugin from './i18n/plugin.ts'
 import viewsPlugin, { viewsDir } from './views/plugin.ts'
 import authPlugin, { cookieName, CSRF_COOKIE } from './accounts/auth.plugin.ts'
 import errorHandler from './errors/handler.ts'
-import layoutLocals from './views/layout-locals.ts'
+import layoutLocals, { isAssetUrl } from './views/layout-locals.ts'
 import exportSlots from './ledger/export-slots.ts'
 import healthRoutes, { benchFloorRoutes } from './health/health.routes.ts'
 import accountRoutes from './accounts/accounts.routes.ts'
@@ -113,7 +113,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   app.decorate('routeTable', [])
   app.addHook('onRoute', (route) => {
     // Stylesheets and fonts are for everyone, the login page and the public board included.
-    if (route.url.startsWith('/assets/')) route.config = { ...(route.config ?? {}), public: true }
+    if (isAssetUrl(route.url)) route.config = { ...(route.config ?? {}), public: true }
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue
       const routeConfig = (route.config ?? {}) as { public?: boolean; roles?: readonly string[] }
@@ -184,7 +184,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   // Signed-in pages, CSVs and PDFs carry names and ID numbers: on a shared counter PC the back
   // button after logout must not show them from the browser's cache.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (request.actor && !request.url.startsWith('/assets/')) reply.header('cache-control', 'no-store')
+    if (request.actor && !isAssetUrl(request.url)) reply.header('cache-control', 'no-store')
     return payload
   })
 

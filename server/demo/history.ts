@@ -458,12 +458,11 @@ export async function seedDemoHistory(db: Db, countyId: number, options: History
     const prepareDay = workdays.find((d) => d.startsWith(nextMonth) && Number(d.slice(8)) >= 2)
     if (!prepareDay || prepareDay >= today) continue
     for (const village of villages) {
-      at(village.id, prepareDay, 15 * 60, async (d, now) => {
+      at(village.id, prepareDay, 15 * 60, async (d) => {
         const id = await prepareMonthlyList(db, village.agent, month, d)
         // The first town's supervisor approves the same afternoon; the other town's lists go up on the 5th by themselves.
         const approver = supervisors.get(village.townId)!
         if (village.townId === first.townId) at(village.id, d, 16 * 60 + 30, (_d2, approvedAt) => approveMonthlyList(db, approver, id, approvedAt))
-        void now
       })
     }
   }
@@ -476,14 +475,13 @@ export async function seedDemoHistory(db: Db, countyId: number, options: History
     if (day > settleUntil) break
     for (const village of villages) {
       const short = random.chance(0.04)
-      at(village.id, day, 17 * 60 + 30, async (d, now) => {
+      at(village.id, day, 17 * 60 + 30, async (d) => {
         const entries = await db.selectFrom('feeEntries').select('amountFen').where('villageId', '=', village.id).where('day', '=', d).execute()
         if (entries.length === 0) return
         const expected = entries.reduce((n, e) => n + BigInt(e.amountFen), 0n)
         const differs = short || (village.id === first.id && !differenceShown)
         if (village.id === first.id) differenceShown = true
         await settleStation(db, village.agent, d, differs ? expected - 500n : expected, differs ? '找零短款5元，已由代办员补齐。' : '')
-        void now
       })
     }
   }

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { isDatabaseUnavailable } from './errors.ts'
 import { translator, DEFAULT_LOCALE } from '../i18n/i18n.ts'
+import { isAssetUrl } from '../views/layout-locals.ts'
 
 function wantsJson(request: FastifyRequest): boolean {
   return request.url.startsWith('/api/') || request.url === '/healthz'
@@ -40,7 +41,7 @@ async function renderError(request: FastifyRequest, reply: FastifyReply, view: E
     return reply.type('application/json').send({ error: t(view.messageKey, view.messageParams), reference: view.reference })
   }
   // A stylesheet or font has no page around it (no layout locals): the status and a line of text.
-  if (request.url.startsWith('/assets/')) return reply.type('text/plain; charset=utf-8').send(t(view.messageKey, view.messageParams))
+  if (isAssetUrl(request.url)) return reply.type('text/plain; charset=utf-8').send(t(view.messageKey, view.messageParams))
   try {
     return await reply.viewAsync('error.hbs', {
       title: t(view.titleKey),

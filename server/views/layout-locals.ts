@@ -12,7 +12,8 @@ declare module 'fastify' {
 
 // Stylesheets and fonts get no page locals (@fastify/view gives them an empty object instead):
 // every hook here asks this one question before touching the locals.
-const isPageRequest = (request: FastifyRequest) => !request.url.startsWith('/assets/')
+export const isAssetUrl = (url: string) => url.startsWith('/assets/')
+const isPageRequest = (request: FastifyRequest) => !isAssetUrl(request.url)
 
 /** What the layout needs on every page: language, who is signed in, the menu and a CSRF token. */
 async function layoutLocals(app: FastifyInstance) {
