@@ -49,8 +49,6 @@ export interface DueDate {
 
 export type LimitUnit = 'working' | 'calendar'
 
-export type StageStatus = 'on_time' | 'due_soon' | 'overdue' | 'very_overdue'
-
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/
 
 /**
@@ -208,14 +206,3 @@ export function calendarDaysBetween(from: string, to: string): number {
   return Math.round((toUtc(to) - toUtc(from)) / 86400000)
 }
 
-/**
- * The status of an open stage on `today`: due_soon with one working day or less left,
- * overdue after the due date, very_overdue when late by at least the stage's own limit again.
- */
-export function stageStatus(calendar: Calendar, due: string, limitDays: number, today: string): StageStatus {
-  if (today > due) {
-    const late = workingDaysBetween(calendar, due, today)
-    return late >= Math.max(1, limitDays) ? 'very_overdue' : 'overdue'
-  }
-  return workingDaysBetween(calendar, today, due) <= 1 ? 'due_soon' : 'on_time'
-}

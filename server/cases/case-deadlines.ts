@@ -1,5 +1,5 @@
-import type { Case, MatterVersion, PauseRecord } from '../db/schema.ts'
-import { addCalendarDays, calendarDaysBetween, computeDueDate, stageStatus, workingDaysBefore, workingDaysBetween, type Calendar, type LimitUnit, type StageStatus } from '../calendar/working-days.ts'
+import type { Case, MatterVersion, PauseRecord, Stage } from '../db/schema.ts'
+import { addCalendarDays, calendarDaysBetween, computeDueDate, workingDaysBefore, workingDaysBetween, type Calendar, type LimitUnit } from '../calendar/working-days.ts'
 import { explanationHref } from '../calendar/explain.ts'
 
 /** The law deems a request accepted when no decision is taken within 5 working days. */
@@ -35,7 +35,39 @@ export function dueAfterPause(calendar: Calendar, due: string, stoppedOn: string
   return workingDaysBefore(calendar, restartedOn, workingDaysBetween(calendar, due, stoppedOn))
 }
 
+/** How late an open stage is: the level that colours its badge and decides who the sweep tells. */
+export type StageStatus = 'on_time' | 'due_soon' | 'overdue' | 'very_overdue'
+
+/**
+ * The status of an open stage on `today`: due_soon with one working day or less left,
+ * overdue after the due date, very_overdue when late by at least the stage's own limit again.
+ */
+export function stageStatus(calendar: Calendar, due: string, limitDays: number, today: string): StageStatus {
+  if (today > due) {
+    const late = workingDaysBetween(calendar, due, today)
+    return late >= Math.max(1, limitDays) ? 'very_overdue' : 'overdue'
+  }
+  return workingDaysBetween(calendar, today, due) <= 1 ? 'due_soon' : 'on_time'
+}
+
 export type DueKind = 'registration' | 'forward' | 'complete' | 'reply'
+
+/** Which deadline runs in a stage: the one its due date (cases.due_on) belongs to. */
+export function dueKindOf(stage: Stage, onTheSpot: boolean): DueKind | null {
+  switch (stage) {
+    case 'registered':
+      return 'registration'
+    case 'accepted':
+      return onTheSpot ? 'complete' : 'forward'
+    case 'forwarded':
+    case 'in_progress':
+      return 'complete'
+    case 'completed':
+      return 'reply'
+    default:
+      return null
+  }
+}
 
 export interface OpenDue {
   kind: DueKind

@@ -13,6 +13,20 @@ export type Action = (typeof ACTIONS)[number]
 
 export const OPEN_STAGES: readonly Stage[] = ['registered', 'awaiting_materials', 'accepted', 'forwarded', 'in_progress', 'completed']
 export const FINAL_STAGES: readonly Stage[] = ['rejected', 'closed', 'withdrawn']
+/** Open stages whose clock the deadline sweep watches (awaiting materials waits on the applicant). */
+export const SWEPT_STAGES: readonly Stage[] = OPEN_STAGES.filter((s) => s !== 'awaiting_materials')
+/** The stages in which the town's window holds the case (its handling clock is running). */
+export const WINDOW_STAGES: readonly Stage[] = ['forwarded', 'in_progress']
+
+/** 即办: the matter is on-the-spot, or this case is served on the spot; the agent completes it, never forwards it. */
+export function isOnTheSpot(caseType: string, serviceForm: string): boolean {
+  return caseType === 'on_the_spot' || serviceForm === 'on_the_spot'
+}
+
+/** Who holds a case in a stage: the window while it handles it, otherwise the station's agent. */
+export function holderOf(stage: Stage): 'window' | 'agent' {
+  return WINDOW_STAGES.includes(stage) ? 'window' : 'agent'
+}
 
 /** Facts about a case that some actions depend on. */
 export interface CaseFlags {

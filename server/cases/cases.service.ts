@@ -8,10 +8,10 @@ import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { addCalendarDays, computeDueDate, isValidDate, workingDaysBetween, type Calendar } from '../calendar/working-days.ts'
 import { findMatterVersion } from '../matters/matters.repository.ts'
 import { normaliseIdNumber } from '../applicants/id-number.ts'
-import { formatCaseNo, intakeStage, isAllowed, type Action, type CaseFlags } from './case-rules.ts'
+import { formatCaseNo, intakeStage, isAllowed, isOnTheSpot, type Action, type CaseFlags } from './case-rules.ts'
 import { completeDue, dueAfterPause, forwardDue, replyDue, REGISTRATION_LIMIT } from './case-deadlines.ts'
 import { findCaseInScope, type CaseView } from './cases.repository.ts'
-import { caseEventContent, chainHash, lockChainHead } from '../ledger/chain.ts'
+import { appendEvent } from './case-events.ts'
 import { maskName } from '../privacy/mask.ts'
 import { openRectification } from '../ratings/rectifications.service.ts'
 import { enqueueCaseSms } from '../sms/outbox.ts'
@@ -55,9 +55,6 @@ export function missingMaterials(mv: Pick<MatterVersion, 'materials'>, received:
   return mv.materials.filter((m) => m.required && !received.includes(m.name)).map((m) => m.name)
 }
 
-function onTheSpotCase(caseType: string, serviceForm: string): boolean {
-  return caseType === 'on_the_spot' || serviceForm === 'on_the_spot'
-}
 
 /** Dates and due of a case that has just been accepted on `today`. */
 function acceptanceColumns(calendar: Calendar, mv: MatterVersion, today: string, onTheSpot: boolean) {
@@ -70,26 +67,6 @@ function acceptanceColumns(calendar: Calendar, mv: MatterVersion, today: string,
     dueOn: onTheSpot ? complete : forward,
     dueLimit: onTheSpot ? mv.promisedLimit : mv.forwardLimit,
   }
-}
-
-/** Appends the case's event to its station's hash chain (see ledger/chain.ts). Jobs act as { id: null, role: 'system' }. */
-export async function appendEvent(
-  db: Db,
-  actor: { id: number | null; role: string; countyId: number },
-  caseRef: { id: string; villageId: number },
-  action: string,
-  from: Stage | null,
-  to: Stage,
-  note = '',
-  data: Record<string, unknown> = {},
-  at: Date = new Date(),
-) {
-  const prevHash = await lockChainHead(db, 'case_events', caseRef.villageId)
-  const event = { countyId: actor.countyId, caseId: caseRef.id, villageId: caseRef.villageId, actorId: actor.id, actorRole: actor.role, action, fromStage: from, toStage: to, note, data, at }
-  await db
-    .insertInto('caseEvents')
-    .values({ ...event, data: JSON.stringify(data), prevHash, hash: chainHash(prevHash, caseEventContent(event)) })
-    .execute()
 }
 
 /**
@@ -170,7 +147,7 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
       const applicantId = await resolveApplicant(trx, actor, input)
       const village = await trx.selectFrom('villages').select(['code', 'townId']).where('id', '=', actor.villageId!).executeTakeFirstOrThrow()
 
-      const onTheSpot = onTheSpotCase(mv.caseType, input.serviceForm)
+      const onTheSpot = isOnTheSpot(mv.caseType, input.serviceForm)
       const received = mv.materials.map((m) => m.name).filter((name) => input.materialsReceived.includes(name))
       const missing = missingMaterials(mv, received)
       let stage: Stage
@@ -284,7 +261,7 @@ export function flagsOf(
     postingOpen: posting.open,
     postingPeriodOver: posting.periodOver,
     objectionOpen: posting.objectionOpen,
-    onTheSpot: onTheSpotCase(c.caseType, c.serviceForm),
+    onTheSpot: isOnTheSpot(c.caseType, c.serviceForm),
     openAssist,
     pendingExtension,
     extensionToTell: c.extensionToTell,
@@ -378,7 +355,7 @@ async function activeWindow(trx: Db, actor: Actor, windowId: number) {
 }
 
 async function planChange(trx: Db, actor: Actor, c: CaseView, mv: MatterVersion, action: Action, input: ActionInput, today: string, calendar: Calendar, now: Date, settings: CaseSettings): Promise<Change> {
-  const onTheSpot = onTheSpotCase(c.caseType, c.serviceForm)
+  const onTheSpot = isOnTheSpot(c.caseType, c.serviceForm)
   switch (action) {
     case 'accept':
     case 'supplement': {

@@ -1,19 +1,10 @@
-import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
-import type { Stage } from '../db/schema.ts'
 import type { Calendar } from '../calendar/working-days.ts'
-import { computeDueDate, stageStatus } from '../calendar/working-days.ts'
-import { appendEvent } from '../cases/cases.service.ts'
+import { computeDueDate } from '../calendar/working-days.ts'
+import { dueKindOf, stageStatus } from '../cases/case-deadlines.ts'
+import { holderOf, isOnTheSpot, SWEPT_STAGES } from '../cases/case-rules.ts'
+import { appendEvent, systemActor } from '../cases/case-events.ts'
 import { notify } from '../notifications/notifications.service.ts'
-
-const SWEPT_STAGES: Stage[] = ['registered', 'accepted', 'forwarded', 'in_progress', 'completed']
-
-function dueKind(stage: Stage, onTheSpot: boolean): string {
-  if (stage === 'registered') return 'registration'
-  if (stage === 'accepted') return onTheSpot ? 'complete' : 'forward'
-  if (stage === 'completed') return 'reply'
-  return 'complete'
-}
 
 /**
  * The deadline sweep: for every open stage that is due soon or late, one event and one set of
@@ -27,13 +18,12 @@ export async function sweepDeadlines(db: Db, calendar: Calendar, today: string, 
     .selectFrom('cases')
     .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
     .select(['cases.id', 'cases.countyId', 'cases.townId', 'cases.villageId', 'cases.stage', 'cases.dueOn', 'cases.dueLimit', 'cases.agentId', 'cases.windowId', 'cases.caseNo', 'cases.serviceForm', 'matterVersions.caseType'])
-    .where(sql<boolean>`cases.stage not in ('rejected','closed','withdrawn','replied')`)
     .where('cases.stage', 'in', SWEPT_STAGES)
     .where('cases.dueOn', '<=', horizon)
     .orderBy('cases.id')
     .execute()
   const due = candidates
-    .map((c) => ({ c, level: stageStatus(calendar, c.dueOn!, c.dueLimit ?? 0, today), kind: dueKind(c.stage, c.caseType === 'on_the_spot' || c.serviceForm === 'on_the_spot') }))
+    .map((c) => ({ c, level: stageStatus(calendar, c.dueOn!, c.dueLimit ?? 0, today), kind: dueKindOf(c.stage, isOnTheSpot(c.caseType, c.serviceForm))! }))
     .filter((x): x is typeof x & { level: Exclude<typeof x.level, 'on_time'> } => x.level !== 'on_time')
   // Most runs find every alert already written: one query tells which, instead of one per case.
   const done = new Set<string>()
@@ -71,9 +61,9 @@ export async function sweepDeadlines(db: Db, calendar: Calendar, today: string, 
         .returning('caseId')
         .executeTakeFirst()
       if (!inserted) return false
-      await appendEvent(trx, { id: null, role: 'system', countyId: c.countyId }, { id: c.id, villageId: c.villageId }, level, c.stage, c.stage, '', { dueKind: kind, dueOn: c.dueOn }, now)
+      await appendEvent(trx, systemActor(c.countyId), { id: c.id, villageId: c.villageId }, level, c.stage, c.stage, '', { dueKind: kind, dueOn: c.dueOn }, now)
       // The one holding the case is told at due_soon and overdue; the supervisors at overdue and very_overdue.
-      const holders = c.stage === 'forwarded' || c.stage === 'in_progress' ? await windowStaff(trx, c.windowId) : [{ id: c.agentId }]
+      const holders = holderOf(c.stage) === 'window' ? await windowStaff(trx, c.windowId) : [{ id: c.agentId }]
       const supervisors = await supervisorsOf(trx, c.countyId, c.townId)
       const recipients = new Set<number>()
       if (level !== 'very_overdue') holders.forEach((u) => recipients.add(u.id))

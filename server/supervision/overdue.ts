@@ -2,8 +2,9 @@ import type { Db } from '../db/connect.ts'
 import type { Scope } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
 import { CASE_COLUMNS } from '../cases/cases.repository.ts'
-import type { Calendar, StageStatus } from '../calendar/working-days.ts'
-import { computeDueDate, stageStatus, workingDaysBetween } from '../calendar/working-days.ts'
+import type { Calendar } from '../calendar/working-days.ts'
+import { computeDueDate, workingDaysBetween } from '../calendar/working-days.ts'
+import { stageStatus, type StageStatus } from '../cases/case-deadlines.ts'
 
 export const AGE_BUCKETS = [
   { key: '1-2', min: 1, max: 2 },

@@ -5,12 +5,12 @@ import {
   computeDueDate,
   isValidDate,
   isWorkingDay,
-  stageStatus,
   workingDaysBetween,
   type Calendar,
   type CalendarOverride,
   type Pause,
 } from '../../server/calendar/working-days.ts'
+import { stageStatus } from '../../server/cases/case-deadlines.ts'
 
 // The official schedule, read from the same file the product's migration was made from.
 function officialCalendar(): Calendar {

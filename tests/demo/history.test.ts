@@ -4,7 +4,7 @@ import { createTestDatabase } from '../fixtures/database.ts'
 import { seedDemoIfEmpty } from '../../server/demo/seed.ts'
 import { verifyChain } from '../../server/ledger/chain.ts'
 import { loadCalendar } from '../../server/calendar/calendar.repository.ts'
-import { stageStatus } from '../../server/calendar/working-days.ts'
+import { stageStatus } from '../../server/cases/case-deadlines.ts'
 import type { Db } from '../../server/db/connect.ts'
 
 // A Thursday in late November: the history runs from late August, over the National Day holidays.

@@ -5,14 +5,13 @@ import {
   addCalendarDays,
   computeDueDate,
   isWorkingDay,
-  stageStatus,
   workingDaysBetween,
   type Calendar,
   type CalendarOverride,
   type LimitUnit,
   type Pause,
-  type StageStatus,
 } from '../../server/calendar/working-days.ts'
+import { stageStatus, type StageStatus } from '../../server/cases/case-deadlines.ts'
 import { forgetCachedCalendar } from '../../server/calendar/calendar.repository.ts'
 import { intakeCase, performAction } from '../../server/cases/cases.service.ts'
 import type { Action } from '../../server/cases/case-rules.ts'

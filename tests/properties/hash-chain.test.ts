@@ -3,7 +3,8 @@ import fc from 'fast-check'
 import { randomUUID } from 'node:crypto'
 import { sql, type RawBuilder } from 'kysely'
 import { canonicalJson, caseEventContent, feeEntryContent, verifyChain, type ChainReport, type ChainTable } from '../../server/ledger/chain.ts'
-import { appendEvent, intakeCase, performAction, type IntakeInput } from '../../server/cases/cases.service.ts'
+import { intakeCase, performAction, type IntakeInput } from '../../server/cases/cases.service.ts'
+import { appendEvent } from '../../server/cases/case-events.ts'
 import type { Action } from '../../server/cases/case-rules.ts'
 import { recordFee, reverseFee } from '../../server/fees/fees.service.ts'
 import { findActor } from '../../server/accounts/users.repository.ts'
@@ -95,7 +96,7 @@ t.test('hash chains of case events and fee entries', async (t) => {
   await step(agent, 'forward', { windowId: String(civilWindow), method: 'online', note: '已报送' }, '2026-03-02')
   await step(clerk, 'receive', {}, '2026-03-03')
   await step(clerk, 'pause', { reason: '等待村委会签章' }, '2026-03-04')
-  await db.transaction().execute((trx) => appendEvent(trx, { id: null, role: 'system', countyId: org.countyId }, { id: second, villageId: station }, 'reminded', 'registered', 'registered', '', { reminder: 1 }))
+  await db.transaction().execute((trx) => appendEvent(trx, { id: null, role: 'system', countyId: org.countyId }, { id: second, villageId: station }, 'reminded', 'registered', 'registered', '', { reminder: 1 }, new Date()))
   await step(clerk, 'resume', { note: '已补正' }, '2026-03-09')
 
   // Fees at station 1: one tied to a case (and so to its applicant), a refund, a remittance, a reversal.
