@@ -363,8 +363,8 @@ async function main() {
     const value = await work()
     return { value, ms: Math.round(performance.now() - t) }
   }
-  const sweepFirst = await timed(() => sweepDeadlines(db, calendar, today))
-  const sweepAgain = await timed(() => sweepDeadlines(db, calendar, today))
+  const sweepFirst = await timed(() => sweepDeadlines(db, calendar, today, new Date()))
+  const sweepAgain = await timed(() => sweepDeadlines(db, calendar, today, new Date()))
   log(`deadline sweep: ${sweepFirst.ms} ms writing ${sweepFirst.value} alerts; again ${sweepAgain.ms} ms writing ${sweepAgain.value}`)
   const county = await db.selectFrom('counties').select('id').executeTakeFirstOrThrow()
   const lastMonth = (() => {
@@ -479,7 +479,7 @@ async function explainHotQueries(today: string): Promise<Plan[]> {
   await explain('public lookup (by case number)', false)
   const calendar = await loadCalendar(logged)
   captured.length = 0
-  await sweepDeadlines(logged, calendar, today)
+  await sweepDeadlines(logged, calendar, today, new Date())
   await explain('deadline sweep', true)
   const county = await logged.selectFrom('counties').select('id').executeTakeFirstOrThrow()
   captured.length = 0

@@ -17,6 +17,7 @@ import viewsPlugin, { viewsDir } from './views/plugin.ts'
 import authPlugin, { cookieName, CSRF_COOKIE } from './accounts/auth.plugin.ts'
 import errorHandler from './errors/handler.ts'
 import layoutLocals, { isAssetUrl } from './views/layout-locals.ts'
+import { AJV_OPTIONS } from './views/forms.ts'
 import exportSlots from './ledger/export-slots.ts'
 import healthRoutes, { benchFloorRoutes } from './health/health.routes.ts'
 import accountRoutes from './accounts/accounts.routes.ts'
@@ -95,7 +96,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     requestIdHeader: false,
     genReqId: () => Math.random().toString(36).slice(2, 10),
     ajv: {
-      customOptions: { allErrors: true, verbose: true, coerceTypes: 'array', removeAdditional: true, keywords: ['hint'] },
+      customOptions: AJV_OPTIONS,
     },
   })
   app.decorate('config', config)

@@ -1,6 +1,7 @@
 import type { Case, MatterVersion, PauseRecord, Stage } from '../db/schema.ts'
 import { addCalendarDays, calendarDaysBetween, computeDueDate, workingDaysBefore, workingDaysBetween, type Calendar, type LimitUnit } from '../calendar/working-days.ts'
 import { explanationHref } from '../calendar/explain.ts'
+import { WINDOW_STAGES } from './case-rules.ts'
 
 /** The law deems a request accepted when no decision is taken within 5 working days. */
 export const REGISTRATION_LIMIT = 5
@@ -83,20 +84,43 @@ export function openDue(calendar: Calendar, c: Pick<Case, 'stage' | 'registeredO
     if (!due || !start) return null
     return { kind, due, limit, status: stageStatus(calendar, due, limit, today), explainHref: explanationHref(start, limit, unit, pauses) }
   }
-  switch (c.stage) {
-    case 'registered':
+  // A stopped clock has no due date until it restarts.
+  if (c.pausedSince && WINDOW_STAGES.includes(c.stage)) return null
+  switch (dueKindOf(c.stage, onTheSpot)) {
+    case 'registration':
       return make('registration', computeDueDate(calendar, c.registeredOn, REGISTRATION_LIMIT).due, c.registeredOn, REGISTRATION_LIMIT)
-    case 'accepted':
-      return onTheSpot
-        ? make('complete', c.completeDue, c.acceptedOn, mv.promisedLimit, mv.limitUnit)
-        : make('forward', c.forwardDue, c.acceptedOn, mv.forwardLimit)
-    case 'forwarded':
-    case 'in_progress':
-      if (c.pausedSince) return null
+    case 'forward':
+      return make('forward', c.forwardDue, c.acceptedOn, mv.forwardLimit)
+    case 'complete':
       return make('complete', c.completeDue, c.acceptedOn, mv.promisedLimit, mv.limitUnit, c.pauses)
-    case 'completed':
+    case 'reply':
       return make('reply', c.replyDue, c.completedOn, mv.replyLimit)
-    default:
+    case null:
       return null
   }
+}
+
+/** Dates and due of a case that has just been accepted on `today`. */
+export function acceptanceColumns(calendar: Calendar, mv: Limits, today: string, onTheSpot: boolean) {
+  const complete = completeDue(calendar, today, mv)
+  const forward = onTheSpot ? null : forwardDue(calendar, today, mv)
+  return {
+    acceptedOn: today,
+    forwardDue: forward,
+    completeDue: complete,
+    dueOn: onTheSpot ? complete : forward,
+    dueLimit: onTheSpot ? mv.promisedLimit : mv.forwardLimit,
+  }
+}
+
+/**
+ * Restarts a stopped clock: the pause day itself counted; the days after it up to today do not,
+ * so the due date moves by the time that was left when the clock stopped (dueAfterPause).
+ */
+export function restartClock(c: Pick<Case, 'pausedSince' | 'completeDue' | 'pauses'> & { limitUnit: LimitUnit }, calendar: Calendar, today: string, reason: string) {
+  const since = c.pausedSince!
+  const pause: PauseRecord = { from: addCalendarDays(since, 1), to: today, reason }
+  const newDue = c.completeDue ? dueAfterPause(calendar, c.completeDue, since, today, c.limitUnit) : computeDueDate(calendar, today, 0).due
+  const pauses = [...c.pauses, ...(pause.from <= today ? [pause] : [])]
+  return { set: { pausedSince: null, pauses: JSON.stringify(pauses), completeDue: newDue, dueOn: newDue }, data: { pausedFrom: since, resumed: today, newDue } }
 }

@@ -1,16 +1,6 @@
-import type { Role, Stage } from '../db/schema.ts'
+import type { MatterVersion, Stage } from '../db/schema.ts'
 
-/**
- * The life of a case as a table: which action moves which stage, for which role.
- * Routes show only the actions this returns; the service refuses anything else.
- */
-export const ACTIONS = [
-  'accept', 'supplement', 'reject', 'forward', 'receive', 'transfer', 'ask_assist', 'answer_assist',
-  'request_extension', 'decide_extension', 'tell_extension', 'pause', 'resume', 'complete', 'record_deemed',
-  'reply', 'rate', 'follow_up', 'withdraw', 'start_posting', 'record_objection', 'resolve_objection', 'close_posting',
-] as const
-export type Action = (typeof ACTIONS)[number]
-
+/** Stages in which a case is still being dealt with (its clock may run). */
 export const OPEN_STAGES: readonly Stage[] = ['registered', 'awaiting_materials', 'accepted', 'forwarded', 'in_progress', 'completed']
 export const FINAL_STAGES: readonly Stage[] = ['rejected', 'closed', 'withdrawn']
 /** Open stages whose clock the deadline sweep watches (awaiting materials waits on the applicant). */
@@ -52,59 +42,6 @@ export const NO_FLAGS: CaseFlags = {
   postingDue: false, postingOpen: false, postingPeriodOver: false, objectionOpen: false,
 }
 
-interface Rule {
-  from: readonly Stage[]
-  roles: readonly Role[]
-  when?: (flags: CaseFlags) => boolean
-}
-
-const WITHDRAWABLE: readonly Stage[] = ['registered', 'awaiting_materials', 'accepted', 'forwarded', 'in_progress']
-
-export const TRANSITIONS: Record<Action, Rule> = {
-  accept: { from: ['registered'], roles: ['agent'] },
-  supplement: { from: ['awaiting_materials'], roles: ['agent'] },
-  reject: { from: ['registered', 'awaiting_materials'], roles: ['agent'] },
-  forward: { from: ['accepted'], roles: ['agent'], when: (f) => !f.onTheSpot },
-  receive: { from: ['forwarded'], roles: ['clerk'] },
-  transfer: { from: ['forwarded', 'in_progress'], roles: ['clerk'], when: (f) => !f.pendingExtension },
-  ask_assist: { from: ['in_progress'], roles: ['clerk'], when: (f) => !f.openAssist },
-  answer_assist: { from: ['in_progress'], roles: ['agent'], when: (f) => f.openAssist },
-  request_extension: { from: ['in_progress'], roles: ['clerk'], when: (f) => !f.pendingExtension && !f.paused },
-  decide_extension: { from: ['in_progress'], roles: ['supervisor'], when: (f) => f.pendingExtension },
-  tell_extension: { from: ['forwarded', 'in_progress', 'completed'], roles: ['agent'], when: (f) => f.extensionToTell },
-  pause: { from: ['in_progress'], roles: ['clerk'], when: (f) => !f.paused },
-  // The posting stops the clock; only closing the posting restarts it.
-  resume: { from: ['in_progress'], roles: ['clerk'], when: (f) => f.paused && !f.postingOpen },
-  complete: { from: ['accepted', 'in_progress'], roles: ['agent', 'clerk'] },
-  record_deemed: { from: ['forwarded', 'in_progress'], roles: ['agent'], when: (f) => f.deemedApprovalDue && !f.postingOpen && !f.objectionOpen },
-  reply: { from: ['completed'], roles: ['agent'] },
-  rate: { from: ['replied'], roles: ['agent'] },
-  follow_up: { from: ['replied', 'closed'], roles: ['agent'] },
-  withdraw: { from: WITHDRAWABLE, roles: ['agent'] },
-  start_posting: { from: ['forwarded', 'in_progress'], roles: ['agent'], when: (f) => f.postingDue && !f.postingOpen },
-  record_objection: { from: ['forwarded', 'in_progress'], roles: ['agent'], when: (f) => f.postingOpen },
-  resolve_objection: { from: ['forwarded', 'in_progress'], roles: ['agent'], when: (f) => f.objectionOpen },
-  close_posting: { from: ['forwarded', 'in_progress'], roles: ['agent'], when: (f) => f.postingOpen && f.postingPeriodOver && !f.objectionOpen },
-}
-
-/** Completion is the window's in handling, the agent's only for on-the-spot cases. */
-function completeAllowed(stage: Stage, role: Role, flags: CaseFlags): boolean {
-  if (stage === 'accepted') return role === 'agent' && flags.onTheSpot
-  // Never while a posting runs or an objection is unresolved (the posting also stops the clock).
-  return role === 'clerk' && !flags.paused && !flags.pendingExtension && !flags.postingOpen && !flags.objectionOpen
-}
-
-export function isAllowed(action: Action, stage: Stage, role: Role, flags: CaseFlags = NO_FLAGS): boolean {
-  const rule = TRANSITIONS[action]
-  if (!rule.from.includes(stage) || !rule.roles.includes(role)) return false
-  if (action === 'complete') return completeAllowed(stage, role, flags)
-  return rule.when ? rule.when(flags) : true
-}
-
-export function allowedActions(stage: Stage, role: Role, flags: CaseFlags = NO_FLAGS): Action[] {
-  return ACTIONS.filter((a) => isAllowed(a, stage, role, flags))
-}
-
 /** The stage a case lands in after intake: all required materials present → accepted. */
 export function intakeStage(missingRequired: number, decision: 'decide' | 'register'): Stage {
   if (decision === 'register') return 'registered'
@@ -117,3 +54,8 @@ export function formatCaseNo(villageCode: string, localDate: string, seq: number
 }
 
 export const CASE_NO_PATTERN = '^[0-9A-Za-z]{2,12}-[0-9]{8}-[0-9]{3,6}$'
+
+/** The required materials not ticked as received: the one-time notice lists all of them at once. */
+export function missingMaterials(mv: Pick<MatterVersion, 'materials'>, received: readonly string[]): string[] {
+  return mv.materials.filter((m) => m.required && !received.includes(m.name)).map((m) => m.name)
+}

@@ -3,6 +3,8 @@ import type { Db } from '../db/connect.ts'
 import type { Scope } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
 import type { Stage } from '../db/schema.ts'
+import { RuleViolation } from '../errors/errors.ts'
+import { OPEN_STAGES } from './case-rules.ts'
 
 export const CASE_COLUMNS = { countyId: 'cases.county_id', townId: 'cases.town_id', villageId: 'cases.village_id', windowId: 'cases.window_id' } as const
 
@@ -95,7 +97,7 @@ export function listOpenCases(db: Db, scope: Scope, filter: { stage?: Stage; vil
       sql<boolean>`exists (select 1 from case_assists a where a.case_id = cases.id and a.answer is null)`.as('openAssist'),
       sql<boolean>`exists (select 1 from case_extensions e where e.case_id = cases.id and e.status = 'pending')`.as('pendingExtension'),
     ])
-    .where('cases.stage', 'in', ['registered', 'awaiting_materials', 'accepted', 'forwarded', 'in_progress', 'completed'])
+    .where('cases.stage', 'in', OPEN_STAGES)
     .where((eb) => inScope(eb, scope, CASE_COLUMNS))
   if (filter.stage) q = q.where('cases.stage', '=', filter.stage)
   if (filter.villageId) q = q.where('cases.villageId', '=', filter.villageId)
@@ -104,3 +106,24 @@ export function listOpenCases(db: Db, scope: Scope, filter: { stage?: Stage; vil
   return q.orderBy('cases.dueOn', (ob) => ob.asc().nullsLast()).orderBy('cases.id').limit(filter.limit ?? OPEN_LIST_LIMIT).execute()
 }
 export type OpenCaseRow = Awaited<ReturnType<typeof listOpenCases>>[number]
+
+/** An active window of the county, for a step that sends the case to it; anything else is refused at the field. */
+export async function findActiveWindow(db: Db, countyId: number, windowId: number) {
+  const window = await db.selectFrom('windows').select(['id', 'name', 'townId']).where('id', '=', windowId).where('countyId', '=', countyId).where('active', '=', true).executeTakeFirst()
+  if (!window) throw new RuleViolation('validation.choose', 'windowId')
+  return window
+}
+
+export function findPendingExtension(db: Db, caseId: string) {
+  return db.selectFrom('caseExtensions').selectAll().where('caseId', '=', caseId).where('status', '=', 'pending').executeTakeFirstOrThrow()
+}
+
+/** The case's postings published so far (open or closed): the next one is round n + 1. */
+export async function countPostings(db: Db, caseId: string): Promise<number> {
+  const rows = await db.selectFrom('notices').select('id').where('caseId', '=', caseId).where('kind', '=', 'posting').where('status', '=', 'published').execute()
+  return rows.length
+}
+
+export function findOpenPosting(db: Db, caseId: string) {
+  return db.selectFrom('notices').select('id').where('caseId', '=', caseId).where('kind', '=', 'posting').where('status', '=', 'published').where('postingClosedOn', 'is', null).executeTakeFirstOrThrow()
+}

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { sql } from 'kysely'
-import { CHANNELS, CASE_SERVICE_FORMS, STAGES, VULNERABLE, OUTCOMES, RATINGS, type Stage } from '../db/schema.ts'
+import { CHANNELS, CASE_SERVICE_FORMS, STAGES, VULNERABLE, OUTCOMES, RATINGS } from '../db/schema.ts'
 import { NotFound, RuleViolation } from '../errors/errors.ts'
 import { text, toRecordId } from '../views/forms.ts'
 import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
@@ -10,9 +11,13 @@ import { inScope } from '../accounts/scope.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { isValidDate } from '../calendar/working-days.ts'
 import { listMatters, findMatter } from '../matters/matters.repository.ts'
-import { ACTIONS, CASE_NO_PATTERN, type Action } from './case-rules.ts'
+import { CASE_NO_PATTERN } from './case-rules.ts'
+import { ACTIONS, STEP_FORM_FIELDS, type Action } from './actions/registry.ts'
+import { StepInputInvalid } from './actions/action.ts'
 import { CASE_COLUMNS, findCaseInScope, listAssists, listCaseEvents, listExtensions } from './cases.repository.ts'
-import { caseFlags, intakeCase, intakeInputProblems, performAction, type ActionInput, type IntakeInput } from './cases.service.ts'
+import { caseFlags } from './case-flags.ts'
+import { intakeCase, intakeInputProblems, type IntakeInput } from './intake.ts'
+import { performAction } from './transition.ts'
 import { caseViewModel } from './case-view.ts'
 import { documentsFor } from './case-documents.ts'
 
@@ -41,40 +46,11 @@ const intakeBody = {
   },
 } as const
 
+/** Every step posts to one route: its version, and the fields of the steps' forms (each step's own schema checks them). */
 const actionBody = {
   type: 'object',
   required: ['version'],
-  properties: {
-    version: { type: 'integer', minimum: 1, maximum: 2147483647 },
-    materialsReceived: { type: 'array', maxItems: 40, items: { type: 'string', maxLength: 100 } },
-    materialsSent: { type: 'array', maxItems: 40, items: { type: 'string', maxLength: 100 } },
-    returned: { type: 'array', maxItems: 40, items: { type: 'string', maxLength: 100 } },
-    windowId: text(10),
-    method: text(10),
-    reason: text(500),
-    redirectTo: text(200),
-    note: text(1000),
-    question: text(1000),
-    answer: text(1000),
-    dueDays: text(3),
-    newDue: text(10),
-    decision: text(10),
-    how: text(10),
-    outcome: text(10),
-    handback: text(1000),
-    feesSettled: text(5),
-    overall: text(20),
-    efficiency: text(1),
-    competence: text(1),
-    attitude: text(1),
-    satisfaction: text(1),
-    comment: text(500),
-    proposedResult: text(200),
-    householdSize: text(3),
-    amount: text(12),
-    objection: text(1000),
-    objectionOutcome: text(1000),
-  },
+  properties: { version: { type: 'integer', minimum: 1, maximum: 2147483647 }, ...STEP_FORM_FIELDS },
 } as const
 
 const searchQuery = {
@@ -116,7 +92,8 @@ function intakeInputFrom(body: Record<string, unknown>): IntakeInput {
   }
 }
 
-export default async function caseRoutes(app: FastifyInstance) {
+export default async function caseRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const today = () => app.today()
 
   // ---- Intake ----
@@ -164,11 +141,11 @@ export default async function caseRoutes(app: FastifyInstance) {
   } as const
 
   app.get('/cases/new', { config: { roles: ['agent'] }, schema: { querystring: intakeQuery } }, async (request, reply) =>
-    renderIntake(request, reply, 200, request.query as Record<string, unknown>, {}),
+    renderIntake(request, reply, 200, request.query, {}),
   )
 
   app.post('/cases', { config: { roles: ['agent'] }, schema: { body: intakeBody }, attachValidation: true }, async (request, reply) => {
-    const body = (request.body ?? {}) as Record<string, unknown>
+    const body: Record<string, unknown> = request.body ?? {}
     const input = intakeInputFrom(body)
     if (request.validationError) {
       // The schema's messages and the form's own rules together: every wrong field at once.
@@ -186,13 +163,13 @@ export default async function caseRoutes(app: FastifyInstance) {
   })
 
   // ---- The case page and its steps ----
-  async function renderCase(request: FastifyRequest, reply: FastifyReply, caseId: string, status = 200, failed?: { action: string; errors: FieldErrors; values: Record<string, unknown> }) {
+  async function renderCase(request: FastifyRequest, reply: FastifyReply, caseId: string, status = 200, failed?: { action: Action; errors: FieldErrors; values: Record<string, unknown> }, created = false) {
     const actor = request.actor!
     const c = await findCaseInScope(app.db, scopeOf(actor), caseId)
     if (!c) throw new NotFound()
     const calendar = await loadCalendar(app.db)
     const now = today()
-    const flags = await caseFlags(app.db, c, calendar, now)
+    const flags = await caseFlags(app.db, c, now)
     const model = caseViewModel(actor, c, flags, calendar, now)
     // The county's windows are only needed by the forms that send the case to one.
     const choosesWindow = model.actions.includes('forward') || model.actions.includes('transfer')
@@ -206,12 +183,12 @@ export default async function caseRoutes(app: FastifyInstance) {
     ])
     const defaultWindow = windows.find((w) => w.townId === c.townId && w.department === c.department)?.id
     const notices: string[] = reply.locals.statusMessages as string[]
-    if ((request.query as { new?: string })?.new === '1') notices.push(request.t('cases.created', { caseNo: c.caseNo }))
+    if (created) notices.push(request.t('cases.created', { caseNo: c.caseNo }))
     return reply.code(status).viewAsync('cases/case.hbs', {
       title: `${c.caseNo} · ${c.matterName}`,
       c: model,
       // A step refused outright (not offered here) is reported above the page's steps.
-      topError: failed && !model.actions.includes(failed.action as Action) ? Object.values(failed.errors)[0] : null,
+      topError: failed && !model.actions.includes(failed.action) ? Object.values(failed.errors)[0] : null,
       forms: model.actions.map((action) => {
         const mine = failed?.action === action
         return { action, open: mine, values: mine ? failed.values : {}, errors: mine ? failed.errors : {} }
@@ -230,7 +207,7 @@ export default async function caseRoutes(app: FastifyInstance) {
   }
 
   app.get('/cases/:id', { schema: { params: caseParams, querystring: { type: 'object', properties: { new: text(1) } } } }, async (request, reply) =>
-    renderCase(request, reply, (request.params as { id: string }).id),
+    renderCase(request, reply, request.params.id, 200, undefined, request.query.new === '1'),
   )
 
   app.post(
@@ -241,16 +218,19 @@ export default async function caseRoutes(app: FastifyInstance) {
       attachValidation: true,
     },
     async (request, reply) => {
-      const { id, action } = request.params as { id: string; action: Action }
-      const body = (request.body ?? {}) as ActionInput & { version?: number }
+      const { id, action } = request.params
+      const body: Record<string, unknown> = request.body ?? {}
       if (request.validationError) {
         if (request.validationError.validationContext === 'params') throw new NotFound()
         return renderCase(request, reply, id, 400, { action, errors: fieldErrorsFromValidation(request.validationError.validation, request.t), values: body })
       }
       try {
-        await performAction(app.db, request.actor!, id, action, Number(body.version), body, today(), app.now(), { rectificationDays: app.config.rectificationDays })
+        await performAction(app.db, request.actor!, id, action, request.body.version, body, today(), app.now(), { rectificationDays: app.config.rectificationDays })
         return reply.redirect(`/cases/${id}`, 303)
       } catch (error) {
+        if (error instanceof StepInputInvalid) {
+          return renderCase(request, reply, id, 400, { action, errors: fieldErrorsFromValidation(error.errors, request.t), values: body })
+        }
         if (error instanceof RuleViolation) {
           return renderCase(request, reply, id, 400, { action, errors: fieldErrorsFromRule(error, request.t), values: body })
         }
@@ -266,7 +246,7 @@ export default async function caseRoutes(app: FastifyInstance) {
 
   // ---- Search ----
   app.get('/cases', { schema: { querystring: searchQuery }, attachValidation: true }, async (request, reply) => {
-    const query = (request.query ?? {}) as { q?: string; stage?: Stage | ''; matterId?: string; from?: string; to?: string; before?: string }
+    const query = request.query ?? {}
     const actor = request.actor!
     const errors: FieldErrors = request.validationError ? fieldErrorsFromValidation(request.validationError.validation, request.t) : {}
     if (query.from && !isValidDate(query.from)) errors.from = request.t('validation.date')

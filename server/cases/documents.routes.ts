@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { NotFound } from '../errors/errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { renderDocumentHtml } from '../printing/documents.ts'
@@ -14,9 +15,9 @@ const params = {
 } as const
 
 /** Every document a villager takes home: an HTML print view and the same as a PDF. */
-export default async function documentRoutes(app: FastifyInstance) {
-  async function prepare(request: FastifyRequest, target: 'pdf' | 'browser') {
-    const { id, doc } = request.params as { id: string; doc: CaseDocument }
+export default async function documentRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
+  async function prepare(request: FastifyRequest, { id, doc }: { id: string; doc: CaseDocument }, target: 'pdf' | 'browser') {
     const c = await findCaseInScope(app.db, scopeOf(request.actor!), id)
     if (!c) throw new NotFound()
     const hasExtension = Boolean(await app.db.selectFrom('caseExtensions').select('id').where('caseId', '=', c.id).where('status', '=', 'approved').executeTakeFirst())
@@ -46,15 +47,15 @@ export default async function documentRoutes(app: FastifyInstance) {
   }
 
   app.get('/cases/:id/documents/:doc', { schema: { params } }, async (request, reply) => {
-    const { html } = await prepare(request, 'browser')
+    const { html } = await prepare(request, request.params, 'browser')
     return reply.type('text/html; charset=utf-8').send(html)
   })
 
   app.get('/cases/:id/documents/:doc/pdf', { schema: { params } }, async (request, reply) => {
-    const { id, doc } = request.params as { id: string; doc: string }
+    const { id, doc } = request.params
     // Without Chromium the print view is the document.
     if (!app.printing.available) return reply.redirect(`/cases/${id}/documents/${doc}`, 303)
-    const { html, fileName, generatedAt, caseNo } = await prepare(request, 'pdf')
+    const { html, fileName, generatedAt, caseNo } = await prepare(request, request.params, 'pdf')
     return reply.sendPdf(html, fileName, { footerText: `${caseNo}  ${generatedAt}` })
   })
 }

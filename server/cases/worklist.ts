@@ -1,6 +1,6 @@
 import type { Calendar } from '../calendar/working-days.ts'
 import { openDue } from './case-deadlines.ts'
-import { flagsOf } from './cases.service.ts'
+import { flagsOf } from './case-flags.ts'
 import type { OpenCaseRow } from './cases.repository.ts'
 
 /** What the agent must do next with a case: the worklist groups by this. */

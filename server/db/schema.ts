@@ -3,6 +3,8 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 /** A timestamp the database fills in; read back as a Date. */
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>
 type Timestamp = ColumnType<Date, Date | string, Date | string>
+/** A timestamp with a database default that writers also set (updated_at): optional on insert. */
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>
 type Json<T> = ColumnType<T, string | T, string | T>
 /** A JSON column with a database default: optional on insert. */
 type JsonDefault<T> = ColumnType<T, string | T | undefined, string | T>
@@ -79,7 +81,7 @@ export interface UsersTable {
   disabled: Generated<boolean>
   lockedUntil: Timestamp | null
   createdAt: CreatedAt
-  updatedAt: Generated<Timestamp>
+  updatedAt: UpdatedAt
 }
 
 export interface LookupFailuresTable {
@@ -112,7 +114,7 @@ export interface CalendarDaysTable {
   name: string
   source: Generated<string>
   updatedBy: number | null
-  updatedAt: Generated<Timestamp>
+  updatedAt: UpdatedAt
 }
 
 export interface CalendarChangesTable {
@@ -253,7 +255,7 @@ export interface CasesTable {
   extensionToTell: Generated<boolean>
   rating: Rating | null
   createdAt: CreatedAt
-  updatedAt: Generated<Timestamp>
+  updatedAt: UpdatedAt
 }
 
 export interface CaseCountersTable {
@@ -488,7 +490,7 @@ export interface RectificationsTable {
   appealReason: Generated<string>
   decisionNote: Generated<string>
   createdAt: CreatedAt
-  updatedAt: Generated<Timestamp>
+  updatedAt: UpdatedAt
 }
 
 export interface RectificationEventsTable {

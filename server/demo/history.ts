@@ -6,8 +6,9 @@ import { idCheckChar } from '../applicants/id-number.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { addCalendarDays, computeDueDate, isWorkingDay, type Calendar } from '../calendar/working-days.ts'
 import { formatLocalDate } from '../calendar/local-time.ts'
-import type { Action } from '../cases/case-rules.ts'
-import { intakeCase, performAction, type ActionInput, type IntakeInput } from '../cases/cases.service.ts'
+import type { Action } from '../cases/actions/registry.ts'
+import { intakeCase, type IntakeInput } from '../cases/intake.ts'
+import { performAction, type ActionInput } from '../cases/transition.ts'
 import { RuleViolation } from '../errors/errors.ts'
 import { recordFee, reverseFee, settleStation } from '../fees/fees.service.ts'
 import { approveMonthlyList, prepareMonthlyList, publishAnnouncement, publishOverdueMonthlyLists, withdrawNotice } from '../notices/notices.service.ts'
@@ -490,7 +491,7 @@ export async function seedDemoHistory(db: Db, countyId: number, options: History
   for (let d = start; d <= today; d = addCalendarDays(d, 1)) {
     at(0, d, 20, async (day, now) => {
       await applyDeemedApprovals(db, calendar, day, now)
-      await followUpUnrated(db, day, now, { reminderDays: 3, closeDays: 7, defaultRating: null })
+      await followUpUnrated(db, calendar, day, now, { reminderDays: 3, closeDays: 7, defaultRating: null })
       await publishOverdueMonthlyLists(db, day, now)
       // Texts of past days went out then; there is no one to send them to now, so a sender that
       // does nothing marks them sent. Today's stay in the outbox for the real sender.

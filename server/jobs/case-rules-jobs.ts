@@ -2,54 +2,52 @@ import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 import type { Calendar } from '../calendar/working-days.ts'
 import { addCalendarDays } from '../calendar/working-days.ts'
-import { appendEvent } from '../cases/case-events.ts'
-import { replyDue } from '../cases/case-deadlines.ts'
+import { RuleViolation } from '../errors/errors.ts'
+import { DEFAULT_CASE_SETTINGS } from '../cases/actions/action.ts'
+import { actionNamed, type SystemAction } from '../cases/actions/registry.ts'
+import { WINDOW_STAGES } from '../cases/case-rules.ts'
+import { applyTransition, systemOf, type TransitionEnv } from '../cases/transition.ts'
 import { notify } from '../notifications/notifications.service.ts'
-import { enqueueCaseSms } from '../sms/outbox.ts'
 import { nextYearScheduleMissing } from '../calendar/calendar.service.ts'
 import { monthBounds, monthlyStats, totalsOf } from '../supervision/stats.ts'
 
-const SYSTEM = (countyId: number) => ({ id: null, role: 'system', countyId })
+/** Each case is its own transaction: a crash leaves no half-written case and the next run completes the rest. */
+async function transitionEach(db: Db, cases: readonly { id: string; countyId: number }[], action: SystemAction, input: Record<string, unknown>, env: TransitionEnv): Promise<number> {
+  let n = 0
+  for (const c of cases) {
+    try {
+      await db.transaction().execute((trx) => applyTransition(trx, systemOf(c.countyId), c.id, null, actionNamed(action), input, env))
+      n++
+    } catch (error) {
+      // A user took a step on the case since it was read: the job leaves it alone.
+      if (error instanceof RuleViolation) continue
+      throw error
+    }
+  }
+  return n
+}
 
 /**
  * 超时默许: a silence-is-consent case whose completion limit passed without a decision (and no posting
- * or objection open) is completed as approved; the agent is told to reply.
+ * or objection open) is completed as approved; the agent is told to reply. The query only finds the
+ * candidates; the action's guard decides (actions/deemed-approval.ts).
  */
 export async function applyDeemedApprovals(db: Db, calendar: Calendar, today: string, now: Date): Promise<number> {
   const due = await db
     .selectFrom('cases')
     .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
-    .select(['cases.id', 'cases.countyId', 'cases.villageId', 'cases.stage', 'cases.agentId', 'cases.caseNo', 'matterVersions.replyLimit', 'matterVersions.forwardLimit', 'matterVersions.promisedLimit', 'matterVersions.limitUnit'])
-    .where('cases.stage', 'in', ['forwarded', 'in_progress'])
+    .select(['cases.id', 'cases.countyId'])
+    .where('cases.stage', 'in', WINDOW_STAGES)
     .where('matterVersions.silenceConsent', '=', true)
     .where('cases.pausedSince', 'is', null)
     .where('cases.completeDue', '<', today)
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('notices').select('id').whereRef('notices.caseId', '=', 'cases.id').where('notices.kind', '=', 'posting').where('notices.status', '=', 'published').where('notices.postingClosedOn', 'is', null))))
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('postingObjections').select('id').whereRef('postingObjections.caseId', '=', 'cases.id').where('postingObjections.outcome', 'is', null))))
+    .orderBy('cases.id')
     .execute()
-  let n = 0
-  for (const c of due) {
-    await db.transaction().execute(async (trx) => {
-      const reply = replyDue(calendar, today, c)
-      const result = await trx
-        .updateTable('cases')
-        .set({ stage: 'completed', outcome: 'approved', deemedApproved: true, completedOn: today, replyDue: reply, dueOn: reply, dueLimit: c.replyLimit, version: sql`version + 1` as never, updatedAt: now as never })
-        .where('id', '=', c.id)
-        .where('stage', '=', c.stage)
-        .executeTakeFirst()
-      if (result.numUpdatedRows !== 1n) return
-      await appendEvent(trx, SYSTEM(c.countyId), { id: c.id, villageId: c.villageId }, 'deemed_approved', c.stage, 'completed', '', { deemed: true }, now)
-      await notify(trx, [c.agentId], { countyId: c.countyId, kind: 'case.deemed_approved', caseId: c.id, params: { caseNo: c.caseNo } })
-      await enqueueCaseSms(trx, c.id, 'result-ready', {}, now)
-      n++
-    })
-  }
-  return n
+  return transitionEach(db, due, 'deemed_approved', {}, { today, now, calendar, settings: DEFAULT_CASE_SETTINGS })
 }
 
 /** Replied but unrated: a reminder after a few days; later the configured default rating, or none, and the case closes. */
-export async function followUpUnrated(db: Db, today: string, now: Date, options: { reminderDays: number; closeDays: number; defaultRating: 'satisfied' | 'basic' | null }): Promise<number> {
-  let n = 0
+export async function followUpUnrated(db: Db, calendar: Calendar, today: string, now: Date, options: { reminderDays: number; closeDays: number; defaultRating: 'satisfied' | 'basic' | null }): Promise<number> {
   const remindBefore = addCalendarDays(today, -options.reminderDays)
   const toRemind = await db
     .selectFrom('cases')
@@ -58,30 +56,11 @@ export async function followUpUnrated(db: Db, today: string, now: Date, options:
     .where('repliedOn', '<=', remindBefore)
     .where(({ not, exists, selectFrom }) => not(exists(selectFrom('notifications').select('id').whereRef('notifications.caseId', '=', 'cases.id').where('notifications.kind', '=', 'rating.reminder'))))
     .execute()
-  for (const c of toRemind) {
-    await notify(db, [c.agentId], { countyId: c.countyId, kind: 'rating.reminder', caseId: c.id, params: { caseNo: c.caseNo } })
-    n++
-  }
+  for (const c of toRemind) await notify(db, [c.agentId], { countyId: c.countyId, kind: 'rating.reminder', caseId: c.id, params: { caseNo: c.caseNo } })
   const closeBefore = addCalendarDays(today, -options.closeDays)
-  const toClose = await db.selectFrom('cases').select(['id', 'countyId', 'villageId']).where('stage', '=', 'replied').where('repliedOn', '<=', closeBefore).execute()
-  for (const c of toClose) {
-    await db.transaction().execute(async (trx) => {
-      const rating = options.defaultRating
-      const result = await trx
-        .updateTable('cases')
-        .set({ stage: 'closed', closedOn: today, rating, version: sql`version + 1` as never, updatedAt: now as never })
-        .where('id', '=', c.id)
-        .where('stage', '=', 'replied')
-        .executeTakeFirst()
-      if (result.numUpdatedRows !== 1n) return
-      if (rating) {
-        await trx.insertInto('caseRatings').values({ caseId: c.id, countyId: c.countyId, overall: rating, efficiency: 4, competence: 4, attitude: 4, satisfaction: 4, comment: '', recordedBy: null, recordedAt: now, byDefault: true }).execute()
-      }
-      await appendEvent(trx, SYSTEM(c.countyId), { id: c.id, villageId: c.villageId }, rating ? 'rated_by_default' : 'closed_unrated', 'replied', 'closed', '', { rating }, now)
-      n++
-    })
-  }
-  return n
+  const toClose = await db.selectFrom('cases').select(['id', 'countyId']).where('stage', '=', 'replied').where('repliedOn', '<=', closeBefore).orderBy('id').execute()
+  const closed = await transitionEach(db, toClose, 'close_unrated', { defaultRating: options.defaultRating ?? '' }, { today, now, calendar, settings: DEFAULT_CASE_SETTINGS })
+  return toRemind.length + closed
 }
 
 /** On the 1st: the previous month's statistics of each county, kept as computed. */

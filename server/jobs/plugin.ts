@@ -34,8 +34,8 @@ async function jobsPlugin(app: FastifyInstance, options: { enabled: boolean }) {
     // Monthly case lists still waiting for approval go up on the 5th (and any day after, if missed).
     job('publish-monthly-lists', '10 0 * * *', () => publishOverdueMonthlyLists(app.db, app.today(), app.now())),
     job('deemed-approvals', '20 0 * * *', async () => applyDeemedApprovals(app.db, await loadCalendar(app.db), app.today(), app.now())),
-    job('unrated-follow-up', '30 0 * * *', () =>
-      followUpUnrated(app.db, app.today(), app.now(), { reminderDays: app.config.ratingReminderDays, closeDays: app.config.ratingCloseDays, defaultRating: app.config.defaultRating }),
+    job('unrated-follow-up', '30 0 * * *', async () =>
+      followUpUnrated(app.db, await loadCalendar(app.db), app.today(), app.now(), { reminderDays: app.config.ratingReminderDays, closeDays: app.config.ratingCloseDays, defaultRating: app.config.defaultRating }),
     ),
     // Monthly statistics on the 1st at 01:00 for the month before.
     job('monthly-stats', '0 1 1 * *', () => snapshotMonthlyStats(app.db, app.today(), app.config.timeZone)),

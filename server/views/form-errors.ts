@@ -22,6 +22,12 @@ export function fieldErrorsFromValidation(errors: FastifySchemaValidationError[]
     if (result[field]) continue
     const hint = error.parentSchema?.hint
     const params = error.params as Record<string, unknown>
+    // A field with its own message ("choose a window", "1 to 20 working days") says it for any
+    // wrong value; only a missing or over-long value has the general message.
+    if (hint && ['type', 'minimum', 'maximum', 'enum', 'pattern', 'format'].includes(error.keyword)) {
+      result[field] = t(hint)
+      continue
+    }
     switch (error.keyword) {
       case 'required':
         result[field] = t('validation.required')

@@ -26,6 +26,15 @@ export async function submitForm<T>(
   return form.done(result)
 }
 
+/**
+ * How every form is validated, by the routes and by the case steps alike: all errors at once
+ * (a form marks every wrong field), form text coerced to the schema's numbers and lists, defaults
+ * filled, unknown fields dropped; `hint` names a field's own message.
+ */
+export const AJV_OPTIONS: { allErrors: true; verbose: true; coerceTypes: 'array'; removeAdditional: true; useDefaults: true; keywords: string[] } = {
+  allErrors: true, verbose: true, coerceTypes: 'array', removeAdditional: true, useDefaults: true, keywords: ['hint'],
+}
+
 // Schema pieces shared by forms. Every string has a length cap; `hint` names the message shown when a pattern fails.
 export const text = (maxLength: number) => ({ type: 'string', maxLength }) as const
 export const requiredText = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength, pattern: '\\S', hint: 'validation.required' }) as const

@@ -51,6 +51,8 @@ export function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('yuan', (fen: unknown) => (fen === null || fen === undefined || fen === '' ? '' : formatFen(String(fen))))
   hbs.registerHelper('urlencode', (value: unknown) => encodeURIComponent(String(value ?? '')))
   hbs.registerHelper('array', (...args: unknown[]) => args.slice(0, -1))
+  // The partial holding a case step's form: ask_assist → actions/ask-assist (views/cases/actions/ask-assist.hbs).
+  hbs.registerHelper('stepForm', (action: unknown) => `actions/${String(action).replaceAll('_', '-')}`)
   hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''))
   hbs.registerHelper('pct', (value: unknown) => (value === null || value === undefined ? '—' : `${value}%`))
   hbs.registerHelper('add', (a: unknown, b: unknown) => Number(a) + Number(b))

@@ -15,8 +15,12 @@ export const templatesDir = path.join(root, 'templates')
 export const handlebars = Handlebars.create()
 registerHelpers(handlebars)
 
-for (const file of readdirSync(path.join(viewsDir, 'partials'))) {
-  if (file.endsWith('.hbs')) handlebars.registerPartial(file.replace(/\.hbs$/, ''), readFileSync(path.join(viewsDir, 'partials', file), 'utf8'))
+/** Partials by file name; a case step's form is `actions/<step>` (views/cases/actions/, see stepForm). */
+const partialFolders: [string, string][] = [['partials', ''], ['cases/actions', 'actions/']]
+for (const [folder, prefix] of partialFolders) {
+  for (const file of readdirSync(path.join(viewsDir, folder))) {
+    if (file.endsWith('.hbs')) handlebars.registerPartial(prefix + file.replace(/\.hbs$/, ''), readFileSync(path.join(viewsDir, folder, file), 'utf8'))
+  }
 }
 
 async function viewsPlugin(app: FastifyInstance, options: { cache: boolean }) {

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { ACTIONS, NO_FLAGS, allowedActions, isAllowed, formatCaseNo, intakeStage, type Action, type CaseFlags } from '../../server/cases/case-rules.ts'
+import { NO_FLAGS, formatCaseNo, intakeStage, type CaseFlags } from '../../server/cases/case-rules.ts'
+import { ACTIONS, allowedActions, isAllowed, type Action } from '../../server/cases/actions/registry.ts'
 import { ROLES, STAGES, type Role, type Stage } from '../../server/db/schema.ts'
 
 // Every (stage, role) pair and the actions it allows on a case with no special facts.

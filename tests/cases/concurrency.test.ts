@@ -1,7 +1,8 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT, townWindowId } from '../fixtures/cases.ts'
-import { intakeCase, performAction } from '../../server/cases/cases.service.ts'
+import { intakeCase } from '../../server/cases/intake.ts'
+import { performAction } from '../../server/cases/transition.ts'
 import { findActor } from '../../server/accounts/users.repository.ts'
 
 t.test('a double-posted intake form creates one case', async (t) => {
@@ -16,7 +17,7 @@ t.test('a double-posted intake form creates one case', async (t) => {
   const actor = (await findActor(w.db, w.agent.id))!
   const key = randomUUID()
   const input = { idempotencyKey: key, applicantId: null, applicant: { ...APPLICANT, idNumber: '', name: '李四', vulnerable: 'none' as const }, matterId, channel: 'station' as const, serviceForm: 'proxy' as const, homeService: false, materialsReceived: [], decision: 'register' as const, rejectReason: '', summary: '咨询' }
-  const results = await Promise.all(Array.from({ length: 5 }, () => intakeCase(w.db, actor, input, '2026-02-13')))
+  const results = await Promise.all(Array.from({ length: 5 }, () => intakeCase(w.db, actor, input, '2026-02-13', new Date())))
   t.equal(new Set(results.map((r) => r.caseId)).size, 1, 'five racing posts of one form make one case')
   const count = await w.db.selectFrom('cases').select((eb) => eb.fn.countAll<string>().as('n')).where('idempotencyKey', '=', key).executeTakeFirstOrThrow()
   t.equal(Number(count.n), 1)
@@ -30,7 +31,7 @@ t.test('20 parallel intakes at one station get unique, gapless numbers', async (
   const matterId = await w.matterId('LB-03')
   const results = await Promise.all(
     Array.from({ length: 20 }, (_, i) =>
-      intakeCase(w.db, actor, { idempotencyKey: randomUUID(), applicantId: null, applicant: { ...APPLICANT, idNumber: '', name: `村民${i}`, vulnerable: 'none' }, matterId, channel: 'station', serviceForm: 'proxy', homeService: false, materialsReceived: [], decision: 'register', rejectReason: '', summary: '' }, '2026-02-13'),
+      intakeCase(w.db, actor, { idempotencyKey: randomUUID(), applicantId: null, applicant: { ...APPLICANT, idNumber: '', name: `村民${i}`, vulnerable: 'none' }, matterId, channel: 'station', serviceForm: 'proxy', homeService: false, materialsReceived: [], decision: 'register', rejectReason: '', summary: '' }, '2026-02-13', new Date()),
     ),
   )
   const seqs = results.map((r) => Number(r.caseNo.split('-')[2])).sort((a, b) => a - b)
@@ -45,10 +46,10 @@ t.test('50 parallel completions of one case: exactly one succeeds; events and ca
   const windowId = townWindowId(w)
   await agent.post(`/cases/${caseId}/forward`, { version: versionOn(page.body), windowId, method: 'online', materialsSent: [] })
   const clerk = (await findActor(w.db, w.clerk.id))!
-  await performAction(w.db, clerk, caseId!, 'receive', 2, {}, '2026-03-03')
+  await performAction(w.db, clerk, caseId!, 'receive', 2, {}, '2026-03-03', new Date())
 
   const attempts = await Promise.allSettled(
-    Array.from({ length: 50 }, (_, i) => performAction(w.db, clerk, caseId!, 'complete', 3, { outcome: i % 2 ? 'approved' : 'refused', reason: `第${i}次` }, '2026-03-04')),
+    Array.from({ length: 50 }, (_, i) => performAction(w.db, clerk, caseId!, 'complete', 3, { outcome: i % 2 ? 'approved' : 'refused', reason: `第${i}次` }, '2026-03-04', new Date())),
   )
   const ok = attempts.filter((a) => a.status === 'fulfilled')
   t.equal(ok.length, 1, 'one of 50 succeeds')

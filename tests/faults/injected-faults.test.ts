@@ -6,7 +6,8 @@ import { tableFingerprint } from '../fixtures/fingerprint.ts'
 import type { Db } from '../../server/db/connect.ts'
 import type { Actor } from '../../server/accounts/actor.ts'
 import { findActor } from '../../server/accounts/users.repository.ts'
-import { intakeCase, performAction, type IntakeInput } from '../../server/cases/cases.service.ts'
+import { intakeCase, type IntakeInput } from '../../server/cases/intake.ts'
+import { performAction } from '../../server/cases/transition.ts'
 import { recordFee, settleStation } from '../../server/fees/fees.service.ts'
 import { sweepDeadlines } from '../../server/jobs/deadline-sweep.ts'
 import { loadCalendar } from '../../server/calendar/calendar.repository.ts'
@@ -45,15 +46,15 @@ t.test('intake: a fault at each of its writes leaves nothing; the retry with the
   const w = await setupCaseWorld(t, '2026-03-02 10:00')
   const { agent } = await actors(w)
   const matterId = await w.matterId('MZ-01')
-  await intakeCase(w.db, agent, intakeInput(matterId), '2026-03-02') // the day's counter row exists: later intakes update it
+  await intakeCase(w.db, agent, intakeInput(matterId), '2026-03-02', new Date()) // the day's counter row exists: later intakes update it
   for (const [table, op] of [['applicants', 'insert'], ['case_counters', 'update'], ['cases', 'insert'], ['case_events', 'insert']] as const) {
     const input = intakeInput(matterId)
     const before = await tableFingerprint(w.db)
     const restore = await failing(w.db, table, op)
-    await t.rejects(intakeCase(w.db, agent, input, '2026-03-02'), /injected fault/, `${op} into ${table} fails`)
+    await t.rejects(intakeCase(w.db, agent, input, '2026-03-02', new Date()), /injected fault/, `${op} into ${table} fails`)
     t.equal(await tableFingerprint(w.db), before, `${table}: nothing of the intake remains (no applicant, number, case or event)`)
     await restore()
-    const done = await intakeCase(w.db, agent, input, '2026-03-02')
+    const done = await intakeCase(w.db, agent, input, '2026-03-02', new Date())
     t.equal(done.duplicate, false, `${table}: the retry creates the case`)
     t.equal((await w.db.selectFrom('cases').select('id').where('idempotencyKey', '=', input.idempotencyKey).execute()).length, 1, `${table}: once`)
   }
@@ -68,15 +69,15 @@ t.test('a transition (reply with a bad rating): a fault at each write leaves the
   const matterId = await w.matterId('MZ-01')
   const window = String(w.org.windows.find((x) => x.townId === w.org.towns[0].id && x.department === 'civil_affairs')!.id)
   const completedCase = async () => {
-    const c = await intakeCase(w.db, agent, intakeInput(matterId), '2026-03-02')
-    await performAction(w.db, agent, c.caseId, 'forward', 1, { windowId: window, method: 'online' }, '2026-03-02')
-    await performAction(w.db, clerk, c.caseId, 'receive', 2, {}, '2026-03-03')
-    await performAction(w.db, clerk, c.caseId, 'complete', 3, { outcome: 'approved' }, '2026-03-04')
+    const c = await intakeCase(w.db, agent, intakeInput(matterId), '2026-03-02', new Date())
+    await performAction(w.db, agent, c.caseId, 'forward', 1, { windowId: window, method: 'online' }, '2026-03-02', new Date())
+    await performAction(w.db, clerk, c.caseId, 'receive', 2, {}, '2026-03-03', new Date())
+    await performAction(w.db, clerk, c.caseId, 'complete', 3, { outcome: 'approved' }, '2026-03-04', new Date())
     return c.caseId
   }
   const reply = { how: 'phone', overall: 'very_dissatisfied', comment: '等了很久' }
   const control = await completedCase()
-  await performAction(w.db, agent, control, 'reply', 4, reply, '2026-03-05')
+  await performAction(w.db, agent, control, 'reply', 4, reply, '2026-03-05', new Date())
   const written = async (caseId: string) => ({
     ratings: (await w.db.selectFrom('caseRatings').select('caseId').where('caseId', '=', caseId).execute()).length,
     rectifications: (await w.db.selectFrom('rectifications').select('id').where('caseId', '=', caseId).execute()).length,
@@ -92,10 +93,10 @@ t.test('a transition (reply with a bad rating): a fault at each write leaves the
     const caseId = await completedCase()
     const before = await tableFingerprint(w.db)
     const restore = await failing(w.db, table, op)
-    await t.rejects(performAction(w.db, agent, caseId, 'reply', 4, reply, '2026-03-05'), /injected fault/, `${op} on ${table} fails`)
+    await t.rejects(performAction(w.db, agent, caseId, 'reply', 4, reply, '2026-03-05', new Date()), /injected fault/, `${op} on ${table} fails`)
     t.equal(await tableFingerprint(w.db), before, `${table}: nothing of the reply remains`)
     await restore()
-    await performAction(w.db, agent, caseId, 'reply', 4, reply, '2026-03-05')
+    await performAction(w.db, agent, caseId, 'reply', 4, reply, '2026-03-05', new Date())
     t.same(await written(caseId), expected, `${table}: the retry writes it all, once`)
   }
   t.equal((await verifyChain(w.db, 'case_events')).firstBreak, null, 'the chain holds')
@@ -123,19 +124,19 @@ t.test("the sweep: a fault at one case's notifications leaves that case untouche
   const { agent } = await actors(w)
   const matterId = await w.matterId('MZ-01')
   const ids: string[] = []
-  for (let i = 0; i < 3; i++) ids.push((await intakeCase(w.db, agent, intakeInput(matterId), '2026-02-13')).caseId)
+  for (let i = 0; i < 3; i++) ids.push((await intakeCase(w.db, agent, intakeInput(matterId), '2026-02-13', new Date())).caseId)
   const [, second] = ids
   const calendar = await loadCalendar(w.db)
   const restore = await failing(w.db, 'notifications', 'insert', sql`new.case_id = ${sql.lit(Number(second))}`)
-  await t.rejects(sweepDeadlines(w.db, calendar, '2026-02-26'), /injected fault/)
+  await t.rejects(sweepDeadlines(w.db, calendar, '2026-02-26', new Date()), /injected fault/)
   const alerts = async (id: string) => (await w.db.selectFrom('caseAlerts').select('level').where('caseId', '=', id).execute()).length
   t.equal(await alerts(ids[0]), 1, 'the case before the fault is done')
   t.equal(await alerts(second), 0, 'the failing case has no alert')
   t.equal((await w.db.selectFrom('caseEvents').select('id').where('caseId', '=', second).where('actorRole', '=', 'system').execute()).length, 0, 'and no event')
   t.equal((await w.db.selectFrom('notifications').select('id').where('caseId', '=', second).execute()).length, 0, 'and no notification')
   await restore()
-  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-26'), 2, 'the rerun does the other two')
-  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-26'), 0, 'and a third run nothing')
+  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-26', new Date()), 2, 'the rerun does the other two')
+  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-26', new Date()), 0, 'and a third run nothing')
   const repeated = await sql<{ n: string }>`select count(*) as n from (select user_id, case_id, kind from notifications group by 1, 2, 3 having count(*) > 1) x`.execute(w.db)
   t.equal(Number(repeated.rows[0].n), 0, 'nobody is told twice about one case')
   for (const id of ids) t.equal(await alerts(id), 1, `case ${id}: one alert`)

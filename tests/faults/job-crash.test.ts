@@ -27,7 +27,7 @@ t.test('a job that crashes midway leaves no half-done case; the next run complet
   await sql`create trigger fail_sweep before insert on case_events for each row execute function fail_sweep()`.execute(w.db)
 
   const calendar = await loadCalendar(w.db)
-  const crashed = await runRecordedJob(w.db, 'deadline-sweep', (db) => sweepDeadlines(db, calendar, '2026-02-26'))
+  const crashed = await runRecordedJob(w.db, 'deadline-sweep', (db) => sweepDeadlines(db, calendar, '2026-02-26', new Date()))
   t.match(crashed.error, 'injected fault', 'the run failed and says why (recorded in job_runs)')
   const state = async (caseId: string) => ({
     alerts: (await w.db.selectFrom('caseAlerts').select('level').where('caseId', '=', caseId).execute()).length,
@@ -42,7 +42,7 @@ t.test('a job that crashes midway leaves no half-done case; the next run complet
   t.equal(total, 1, 'the run stopped at the fault: nothing after it either')
 
   await sql`drop trigger fail_sweep on case_events`.execute(w.db)
-  const rerun = await runRecordedJob(w.db, 'deadline-sweep', (db) => sweepDeadlines(db, calendar, '2026-02-26'))
+  const rerun = await runRecordedJob(w.db, 'deadline-sweep', (db) => sweepDeadlines(db, calendar, '2026-02-26', new Date()))
   t.same({ error: rerun.error, rows: rerun.rows }, { error: null, rows: 2 }, 'the next run completes the other two')
   for (const id of ids) t.same({ ...(await state(id)), notifications: undefined }, { alerts: 1, events: 1, notifications: undefined }, `case ${id}: one alert and one event, none twice`)
   t.equal((await verifyChain(w.db, 'case_events')).firstBreak, null, 'the hash chain holds')

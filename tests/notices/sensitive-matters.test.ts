@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto'
 import { setupCaseWorld, loggedIn } from '../fixtures/cases.ts'
 import { makeUser } from '../fixtures/factories.ts'
 import { findActor } from '../../server/accounts/users.repository.ts'
-import { intakeCase, performAction } from '../../server/cases/cases.service.ts'
+import { intakeCase } from '../../server/cases/intake.ts'
+import { performAction } from '../../server/cases/transition.ts'
 import { monthlyListContent } from '../../server/notices/notices.service.ts'
 import { findMatterByCode } from '../../server/matters/matters.repository.ts'
 
@@ -14,10 +15,10 @@ t.test('a sensitive matter keeps its cases off the public monthly list; the admi
   const complete = async (code: string, name: string, idNumber: string) => {
     const matterId = await w.matterId(code)
     const mv = (await findMatterByCode(w.db, w.org.countyId, code))!
-    const c = await intakeCase(w.db, agent, { idempotencyKey: randomUUID(), applicantId: null, applicant: { name, idNumber, phone: '13912345678', villageGroup: '一组', address: '', vulnerable: 'none' }, matterId, channel: 'station', serviceForm: 'proxy', homeService: false, materialsReceived: mv.materials.map((m) => m.name), decision: 'decide', rejectReason: '', summary: '' }, '2026-03-02')
-    await performAction(w.db, agent, c.caseId, 'forward', 1, { windowId: String(w.org.windows.find((x) => x.townId === w.org.towns[0].id && x.department === 'civil_affairs')!.id), method: 'online' }, '2026-03-02')
-    await performAction(w.db, clerk, c.caseId, 'receive', 2, {}, '2026-03-03')
-    await performAction(w.db, clerk, c.caseId, 'complete', 3, { outcome: 'approved' }, '2026-03-04')
+    const c = await intakeCase(w.db, agent, { idempotencyKey: randomUUID(), applicantId: null, applicant: { name, idNumber, phone: '13912345678', villageGroup: '一组', address: '', vulnerable: 'none' }, matterId, channel: 'station', serviceForm: 'proxy', homeService: false, materialsReceived: mv.materials.map((m) => m.name), decision: 'decide', rejectReason: '', summary: '' }, '2026-03-02', new Date())
+    await performAction(w.db, agent, c.caseId, 'forward', 1, { windowId: String(w.org.windows.find((x) => x.townId === w.org.towns[0].id && x.department === 'civil_affairs')!.id), method: 'online' }, '2026-03-02', new Date())
+    await performAction(w.db, clerk, c.caseId, 'receive', 2, {}, '2026-03-03', new Date())
+    await performAction(w.db, clerk, c.caseId, 'complete', 3, { outcome: 'approved' }, '2026-03-04', new Date())
   }
   await complete('MZ-01', '张救灾', '11010519491231002X')
   await complete('MZ-04', '李大病', '110105194912310038')

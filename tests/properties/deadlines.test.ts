@@ -13,8 +13,9 @@ import {
 } from '../../server/calendar/working-days.ts'
 import { stageStatus, type StageStatus } from '../../server/cases/case-deadlines.ts'
 import { forgetCachedCalendar } from '../../server/calendar/calendar.repository.ts'
-import { intakeCase, performAction } from '../../server/cases/cases.service.ts'
-import type { Action } from '../../server/cases/case-rules.ts'
+import { intakeCase } from '../../server/cases/intake.ts'
+import { performAction } from '../../server/cases/transition.ts'
+import type { Action } from '../../server/cases/actions/registry.ts'
 import { findActor } from '../../server/accounts/users.repository.ts'
 import type { Actor } from '../../server/accounts/actor.ts'
 import { importCatalogue } from '../../server/matters/matters.service.ts'
@@ -321,7 +322,7 @@ async function setupWorld(t: Test): Promise<World> {
     applicantId: 0,
     matterIds,
   }
-  const first = await intakeCase(db, world.agent, intakeInput(world, matterIds.get('P-working-1')!, APPLICANT), '2025-01-02')
+  const first = await intakeCase(db, world.agent, intakeInput(world, matterIds.get('P-working-1')!, APPLICANT), '2025-01-02', new Date())
   world.applicantId = (await db.selectFrom('cases').select('applicantId').where('id', '=', first.caseId).executeTakeFirstOrThrow()).applicantId
   return world
 }
@@ -362,9 +363,9 @@ interface Story {
 /** Accept, forward, receive, (extend,) pause on one day and resume on another, as the case pages would. */
 async function tellStory(world: World, s: Story) {
   await useCalendar(world, s.calendar)
-  const { caseId } = await intakeCase(world.db, world.agent, intakeInput(world, world.matterIds.get(`P-${s.unit}-${s.limit}`)!), s.accepted)
+  const { caseId } = await intakeCase(world.db, world.agent, intakeInput(world, world.matterIds.get(`P-${s.unit}-${s.limit}`)!), s.accepted, new Date())
   const read = () => world.db.selectFrom('cases').select(['version', 'completeDue', 'dueOn', 'pauses', 'stage']).where('id', '=', caseId).executeTakeFirstOrThrow()
-  const step = async (actor: Actor, action: Action, input: Record<string, string>, today: string) => performAction(world.db, actor, caseId, action, (await read()).version, input, today)
+  const step = async (actor: Actor, action: Action, input: Record<string, string>, today: string) => performAction(world.db, actor, caseId, action, (await read()).version, input, today, new Date())
   const acceptedDue = (await read()).completeDue!
   await step(world.agent, 'forward', { windowId: String(world.windowId), method: 'online' }, s.accepted)
   await step(world.clerk, 'receive', {}, s.accepted)

@@ -3,9 +3,10 @@ import fc from 'fast-check'
 import { randomUUID } from 'node:crypto'
 import { sql, type RawBuilder } from 'kysely'
 import { canonicalJson, caseEventContent, feeEntryContent, verifyChain, type ChainReport, type ChainTable } from '../../server/ledger/chain.ts'
-import { intakeCase, performAction, type IntakeInput } from '../../server/cases/cases.service.ts'
+import { intakeCase, type IntakeInput } from '../../server/cases/intake.ts'
+import { performAction } from '../../server/cases/transition.ts'
 import { appendEvent } from '../../server/cases/case-events.ts'
-import type { Action } from '../../server/cases/case-rules.ts'
+import type { Action } from '../../server/cases/actions/registry.ts'
 import { recordFee, reverseFee } from '../../server/fees/fees.service.ts'
 import { findActor } from '../../server/accounts/users.repository.ts'
 import type { Actor } from '../../server/accounts/actor.ts'
@@ -85,13 +86,13 @@ t.test('hash chains of case events and fee entries', async (t) => {
     intakeCase(db, who, {
       idempotencyKey: randomUUID(), applicantId: null, applicant: { ...APPLICANT, vulnerable: 'none', ...fields }, matterId, channel: 'station', serviceForm: 'proxy',
       homeService: false, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'], decision, rejectReason: '', summary: '房屋受损',
-    }, '2026-03-02')
+    }, '2026-03-02', new Date())
   const first = (await intake(agent, {}, 'decide')).caseId
   const second = (await intake(agent, { name: '李四', idNumber: '', phone: '13700000000' }, 'register')).caseId
   await intake(otherAgent, { idNumber: '440524198001010013' }, 'decide')
   const step = async (who: Actor, action: Action, input: Record<string, string>, today: string) => {
     const { version } = await db.selectFrom('cases').select('version').where('id', '=', first).executeTakeFirstOrThrow()
-    await performAction(db, who, first, action, version, input, today)
+    await performAction(db, who, first, action, version, input, today, new Date())
   }
   await step(agent, 'forward', { windowId: String(civilWindow), method: 'online', note: '已报送' }, '2026-03-02')
   await step(clerk, 'receive', {}, '2026-03-03')

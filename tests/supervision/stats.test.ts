@@ -26,7 +26,7 @@ t.test('the statistics of a fixture month match numbers counted by hand', async 
   await step(agent, c, 'withdraw', { reason: '不办了' })
   w.clock.set('2026-03-05 09:00')
   await submitIntake(agent, await w.matterId('MZ-99'), { name: '赵六', phone: '13700003333', idNumber: '', decision: 'register' })
-  t.equal(await sweepDeadlines(w.db, await loadCalendar(w.db), '2026-03-06'), 1, 'the on-the-spot case is found late')
+  t.equal(await sweepDeadlines(w.db, await loadCalendar(w.db), '2026-03-06', new Date()), 1, 'the on-the-spot case is found late')
   w.clock.set('2026-03-09 10:00')
   await agent.post('/visits', { people: '1', purpose: 'complaint' })
   await step(agent, b, 'complete', { outcome: 'approved' })

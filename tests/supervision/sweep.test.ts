@@ -11,13 +11,13 @@ t.test('the sweep writes each alert once, whatever the number of runs, and tells
   const { caseId } = await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
   const calendar = await loadCalendar(w.db)
   // Forward due Wednesday 25 February (3 working days over the Spring Festival).
-  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-13'), 0, 'on time: nothing')
-  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-24'), 1, 'one working day left: due soon')
-  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-24'), 0, 'the second run writes nothing')
-  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-26'), 1, 'late: overdue')
-  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-26'), 0)
-  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-28'), 1, 'late by the limit again (28th is a make-up working day): very overdue')
-  t.equal(await sweepDeadlines(w.db, calendar, '2026-03-02'), 0)
+  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-13', new Date()), 0, 'on time: nothing')
+  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-24', new Date()), 1, 'one working day left: due soon')
+  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-24', new Date()), 0, 'the second run writes nothing')
+  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-26', new Date()), 1, 'late: overdue')
+  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-26', new Date()), 0)
+  t.equal(await sweepDeadlines(w.db, calendar, '2026-02-28', new Date()), 1, 'late by the limit again (28th is a make-up working day): very overdue')
+  t.equal(await sweepDeadlines(w.db, calendar, '2026-03-02', new Date()), 0)
 
   const events = await w.db.selectFrom('caseEvents').select(['action', 'actorRole']).where('caseId', '=', caseId!).orderBy('id').execute()
   t.same(events.map((e) => `${e.action}/${e.actorRole}`), ['intake/agent', 'due_soon/system', 'overdue/system', 'very_overdue/system'])
@@ -42,11 +42,11 @@ t.test('a job runs once across instances and every run is recorded for the admin
   const [a, b] = await Promise.all([
     runRecordedJob(w.db, 'deadline-sweep', async (db) => {
       await new Promise((r) => setTimeout(r, 150))
-      return sweepDeadlines(db, calendar, '2026-02-26')
+      return sweepDeadlines(db, calendar, '2026-02-26', new Date())
     }),
     runRecordedJob(w.db, 'deadline-sweep', async (db) => {
       await new Promise((r) => setTimeout(r, 150))
-      return sweepDeadlines(db, calendar, '2026-02-26')
+      return sweepDeadlines(db, calendar, '2026-02-26', new Date())
     }),
   ])
   t.same([a.ran, b.ran].sort(), [false, true], 'two instances: one run')
