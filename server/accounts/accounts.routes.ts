@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { logIn } from './login.service.ts'
 import { changePassword } from './users.service.ts'
 import { fieldErrorsFromValidation, fieldErrorsFromRule } from '../views/form-errors.ts'
 import { RuleViolation } from '../errors/errors.ts'
 import { safeNext } from '../i18n/plugin.ts'
+import { sentValues } from '../views/forms.ts'
 import { cookieName, CSRF_COOKIE } from './auth.plugin.ts'
 
 const loginBody = {
@@ -26,13 +28,14 @@ const passwordBody = {
   },
 } as const
 
-export default async function accountRoutes(app: FastifyInstance) {
+export default async function accountRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   app.get(
     '/login',
     { config: { public: true }, schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 500 } } } } },
     async (request, reply) => {
       if (request.actor) return reply.redirect('/', 303)
-      const { next } = request.query as { next?: string }
+      const { next } = request.query
       return reply.viewAsync('accounts/login.hbs', { title: request.t('login.title'), values: { next: safeNext(next) } })
     },
   )
@@ -45,15 +48,16 @@ export default async function accountRoutes(app: FastifyInstance) {
       attachValidation: true,
     },
     async (request, reply) => {
-      const body = (request.body ?? {}) as Record<string, string>
-      const values = { username: body.username, next: safeNext(body.next) }
       if (request.validationError) {
+        const sent = sentValues(request.body)
         return reply.code(400).viewAsync('accounts/login.hbs', {
           title: request.t('login.title'),
-          values,
+          values: { username: sent.username, next: safeNext(sent.next) },
           errors: fieldErrorsFromValidation(request.validationError.validation, request.t),
         })
       }
+      const body = request.body
+      const values = { username: body.username, next: safeNext(body.next) }
       const result = await logIn(app.db, body.username, body.password, request.ip, app.now())
       if (!result.ok) {
         const message = request.t(`login.${result.reason}`)
@@ -87,7 +91,7 @@ export default async function accountRoutes(app: FastifyInstance) {
     const render = (status: number, errors: Record<string, string>) =>
       reply.code(status).viewAsync('accounts/password.hbs', { title: request.t('password.title'), errors })
     if (request.validationError) return render(400, fieldErrorsFromValidation(request.validationError.validation, request.t))
-    const body = request.body as { current: string; password: string; confirm: string }
+    const body = request.body
     try {
       const tokenVersion = await changePassword(app.db, request.actor!, body.current, body.password, body.confirm)
       // The password change ends every other session; this one continues with the new version.

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
+import type { FromSchema } from 'json-schema-to-ts'
 import { ROLES } from '../db/schema.ts'
 import { NotFound } from '../errors/errors.ts'
-import { submitForm, text, requiredText, phone, optionalId, idParams, toId } from '../views/forms.ts'
+import { submitForm, text, requiredText, phone, optionalId, idParams, toId, sentValues } from '../views/forms.ts'
 import type { FieldErrors } from '../views/form-errors.ts'
 import { createUser, editUser, setUserDisabled, type UserInput } from './users.service.ts'
 import { listTowns, listVillagesInScope, listWindows } from '../org/org.repository.ts'
@@ -25,15 +27,15 @@ const createBody = {
 } as const
 const editBody = { type: 'object', required: ['displayName', 'role'], properties: userFields } as const
 
-type UserForm = Record<string, string | undefined>
+type UserForm = Record<string, unknown>
 
-function toInput(body: UserForm): UserInput {
+function toInput(body: FromSchema<typeof editBody> & { username?: string }): UserInput {
   return {
     username: body.username,
-    displayName: body.displayName ?? '',
+    displayName: body.displayName,
     phone: body.phone ?? '',
-    role: body.role as UserInput['role'],
-    post: (body.post ?? '') as UserInput['post'],
+    role: body.role,
+    post: body.post ?? '',
     villageId: toId(body.villageId) ?? '',
     windowId: toId(body.windowId) ?? '',
     townId: toId(body.townId) ?? '',
@@ -41,7 +43,8 @@ function toInput(body: UserForm): UserInput {
   }
 }
 
-export default async function userAdminRoutes(app: FastifyInstance) {
+export default async function userAdminRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const admin = { roles: ['admin'] as const }
 
   async function choices(request: FastifyRequest) {
@@ -93,16 +96,15 @@ export default async function userAdminRoutes(app: FastifyInstance) {
   app.get('/admin/users/new', { config: admin }, async (request, reply) => renderForm(request, reply, 200, { role: 'agent', post: 'A' }, {}))
 
   app.post('/admin/users', { config: admin, schema: { body: createBody }, attachValidation: true }, async (request, reply) => {
-    const body = (request.body ?? {}) as UserForm
     return submitForm(request, reply, {
-      render: (status, errors) => renderForm(request, reply, status, body, errors),
-      action: () => createUser(app.db, request.actor!, request.actor!.countyId, toInput(body)),
+      render: (status, errors) => renderForm(request, reply, status, sentValues(request.body), errors),
+      action: () => createUser(app.db, request.actor!, request.actor!.countyId, toInput(request.body)),
       done: () => reply.redirect('/admin/users', 303),
     })
   })
 
   app.get('/admin/users/:id/edit', { config: admin, schema: { params: idParams } }, async (request, reply) => {
-    const { id } = request.params as { id: number }
+    const { id } = request.params
     const user = await app.db.selectFrom('users').selectAll().where('id', '=', id).where('countyId', '=', request.actor!.countyId).executeTakeFirst()
     if (!user) throw new NotFound()
     const values: UserForm = {
@@ -119,19 +121,17 @@ export default async function userAdminRoutes(app: FastifyInstance) {
   })
 
   app.post('/admin/users/:id', { config: admin, schema: { params: idParams, body: editBody }, attachValidation: true }, async (request, reply) => {
-    const { id } = request.params as { id: number }
-    const body = (request.body ?? {}) as UserForm
+    const { id } = request.params
     return submitForm(request, reply, {
-      render: (status, errors) => renderForm(request, reply, status, body, errors, id),
-      action: () => editUser(app.db, request.actor!, id, toInput(body)),
+      render: (status, errors) => renderForm(request, reply, status, sentValues(request.body), errors, id),
+      action: () => editUser(app.db, request.actor!, id, toInput(request.body)),
       done: () => reply.redirect('/admin/users', 303),
     })
   })
 
   for (const [path, disabled] of [['disable', true], ['enable', false]] as const) {
     app.post(`/admin/users/:id/${path}`, { config: admin, schema: { params: idParams } }, async (request, reply) => {
-      const { id } = request.params as { id: number }
-      await setUserDisabled(app.db, request.actor!, id, disabled)
+      await setUserDisabled(app.db, request.actor!, request.params.id, disabled)
       return reply.redirect('/admin/users', 303)
     })
   }

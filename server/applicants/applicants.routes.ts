@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { NotFound } from '../errors/errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
@@ -7,10 +8,10 @@ import { maskIdNumber } from '../privacy/mask.ts'
 import { idParams } from '../views/forms.ts'
 
 /** 一人一档: every visit, case, fee and rating of one applicant on one page. */
-export default async function applicantRoutes(app: FastifyInstance) {
-  async function fileModel(request: FastifyRequest) {
+export default async function applicantRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
+  async function fileModel(request: FastifyRequest, id: number) {
     const actor = request.actor!
-    const { id } = request.params as { id: number }
     const applicant = await app.db
       .selectFrom('applicants')
       .innerJoin('villages', 'villages.id', 'applicants.villageId')
@@ -33,13 +34,13 @@ export default async function applicantRoutes(app: FastifyInstance) {
   const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
 
   app.get('/applicants/:id', { config: roles, schema: { params: idParams } }, async (request, reply) => {
-    const model = await fileModel(request)
+    const model = await fileModel(request, request.params.id)
     return reply.viewAsync('applicants/file.hbs', { title: model.applicant.name, ...model, pdfAvailable: app.printing.available })
   })
 
   app.get('/applicants/:id/pdf', { config: roles, schema: { params: idParams } }, async (request, reply) => {
     if (!app.printing.available) return reply.redirect(request.url.replace('/pdf', ''), 303)
-    const model = await fileModel(request)
+    const model = await fileModel(request, request.params.id)
     const html = await renderReportHtml('person-file', { locale: request.locale, title: `${model.applicant.name} · ${request.t('applicants.file')}`, subtitle: `${model.applicant.townName} · ${model.applicant.villageName}`, generatedAt: app.now() }, model, app.config.timeZone)
     return reply.sendPdf(html, `person-${model.applicant.id}`, { footerText: `person ${model.applicant.id}` })
   })

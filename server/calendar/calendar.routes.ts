@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
+import type { FromSchema } from 'json-schema-to-ts'
 import { loadCalendar, listDaysBetween } from './calendar.repository.ts'
 import { computeDueDate, isValidDate, isWorkingDay, addCalendarDays, weekday, type Pause } from './working-days.ts'
 import { explanationView } from './explain.ts'
-import { setCalendarDay, importCalendarYear, CalendarImportRefused, calendarYearSchema, type DaySetting } from './calendar.service.ts'
-import { submitForm, text } from '../views/forms.ts'
+import { setCalendarDay, importCalendarYear, CalendarImportRefused, calendarYearSchema } from './calendar.service.ts'
+import { submitForm, text, sentValues } from '../views/forms.ts'
 import { fieldErrorsFromRule, type FieldErrors } from '../views/form-errors.ts'
 import { RuleViolation } from '../errors/errors.ts'
 
@@ -17,7 +19,7 @@ const deadlineQuery = {
   },
 } as const
 
-type DeadlineQuery = { start?: string; days?: string; unit?: 'working' | 'calendar'; pause?: string[] }
+type DeadlineQuery = FromSchema<typeof deadlineQuery>
 
 const MAX_DAYS = 365
 const MAX_PAUSE_DAYS = 366
@@ -40,12 +42,13 @@ function readDeadlineQuery(query: DeadlineQuery, t: FastifyRequest['t']) {
   return { errors, start, days, unit: query.unit ?? 'working', pauses }
 }
 
-export default async function calendarRoutes(app: FastifyInstance) {
+export default async function calendarRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const today = () => app.today()
 
   // Public: anyone may compute a due date and see why it is that date.
   app.get('/deadline', { config: { public: true }, schema: { querystring: deadlineQuery } }, async (request, reply) => {
-    const query = request.query as DeadlineQuery
+    const query = request.query
     const asked = query.start !== undefined || query.days !== undefined
     const values = { start: query.start ?? today(), days: query.days ?? '3', unit: query.unit ?? 'working' }
     if (!asked) return reply.viewAsync('calendar/deadline.hbs', { title: request.t('calendar.calculatorTitle'), values, errors: {} })
@@ -66,7 +69,7 @@ export default async function calendarRoutes(app: FastifyInstance) {
 
   app.get('/api/v1/deadline', { config: { public: true }, schema: { querystring: deadlineQuery }, attachValidation: true }, async (request, reply) => {
     if (request.validationError) return reply.code(400).send({ error: request.t('calendar.apiBadParams') })
-    const parsed = readDeadlineQuery(request.query as DeadlineQuery, request.t)
+    const parsed = readDeadlineQuery(request.query, request.t)
     const problems = Object.entries(parsed.errors)
     if (problems.length > 0) return reply.code(400).send({ error: problems.map(([field, message]) => `${field}: ${message}`).join(' ') })
     const calendar = await loadCalendar(app.db)
@@ -88,7 +91,7 @@ export default async function calendarRoutes(app: FastifyInstance) {
     properties: { year: { type: 'integer', minimum: 2000, maximum: 2100 }, month: { type: 'integer', minimum: 1, maximum: 12 } },
   } as const
 
-  async function renderMonth(request: FastifyRequest, reply: FastifyReply, year: number, month: number, status = 200, form: { values: Record<string, string>; errors: FieldErrors } = { values: {}, errors: {} }) {
+  async function renderMonth(request: FastifyRequest, reply: FastifyReply, year: number, month: number, status = 200, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
     const first = `${year}-${String(month).padStart(2, '0')}-01`
     const last = addCalendarDays(month === 12 ? `${year + 1}-01-01` : `${year}-${String(month + 1).padStart(2, '0')}-01`, -1)
     const [calendar, overrides] = await Promise.all([loadCalendar(app.db), listDaysBetween(app.db, first, last)])
@@ -119,7 +122,7 @@ export default async function calendarRoutes(app: FastifyInstance) {
   }
 
   app.get('/admin/calendar', { config: admin, schema: { querystring: monthQuery } }, async (request, reply) => {
-    const q = request.query as { year?: number; month?: number }
+    const q = request.query
     const [y, m] = today().split('-').map(Number)
     return renderMonth(request, reply, q.year ?? y, q.month ?? m)
   })
@@ -131,11 +134,12 @@ export default async function calendarRoutes(app: FastifyInstance) {
   } as const
 
   app.post('/admin/calendar/days', { config: admin, schema: { body: dayBody }, attachValidation: true }, async (request, reply) => {
-    const body = (request.body ?? {}) as { date?: string; setting?: DaySetting; name?: string }
-    const [y, m] = isValidDate(body.date) ? body.date.split('-').map(Number) : today().split('-').map(Number)
+    const sent = sentValues(request.body)
+    // The month shown is the one of the date typed, valid or not.
+    const [y, m] = isValidDate(sent.date) ? sent.date.split('-').map(Number) : today().split('-').map(Number)
     return submitForm(request, reply, {
-      render: (status, errors) => renderMonth(request, reply, y, m, status, { values: body as Record<string, string>, errors }),
-      action: () => setCalendarDay(app.db, request.actor!, body.date ?? '', body.setting!, body.name ?? ''),
+      render: (status, errors) => renderMonth(request, reply, y, m, status, { values: sent, errors }),
+      action: () => setCalendarDay(app.db, request.actor!, request.body.date, request.body.setting, request.body.name ?? ''),
       done: () => reply.redirect(`/admin/calendar?year=${y}&month=${m}`, 303),
     })
   })
@@ -152,11 +156,11 @@ export default async function calendarRoutes(app: FastifyInstance) {
   app.get('/admin/calendar/import', { config: admin }, async (request, reply) => renderImport(request, reply, 200, { year: Number(today().slice(0, 4)) + 1 }, {}))
 
   app.post('/admin/calendar/import', { config: admin, schema: { body: importBody }, attachValidation: true }, async (request, reply) => {
-    const body = (request.body ?? {}) as { year?: number; json?: string }
-    if (request.validationError) return submitForm(request, reply, { render: (s, e) => renderImport(request, reply, s, body, e), action: async () => 0, done: () => null })
+    if (request.validationError) return submitForm(request, reply, { render: (s, e) => renderImport(request, reply, s, sentValues(request.body), e), action: async () => 0, done: () => null })
+    const body = request.body
     let data: unknown
     try {
-      data = JSON.parse(body.json!)
+      data = JSON.parse(body.json)
     } catch (error) {
       return renderImport(request, reply, 400, body, { json: request.t('calendar.notJson', { detail: (error as Error).message }) })
     }
@@ -164,7 +168,7 @@ export default async function calendarRoutes(app: FastifyInstance) {
     const years = (data as { years?: Record<string, unknown> })?.years
     if (years && typeof years === 'object') data = years[String(body.year)] ?? data
     try {
-      const count = await importCalendarYear(app.db, request.actor!, body.year!, data)
+      const count = await importCalendarYear(app.db, request.actor!, body.year, data)
       return renderImport(request, reply, 200, body, {}, [], count)
     } catch (error) {
       if (error instanceof CalendarImportRefused) return renderImport(request, reply, 400, body, { json: request.t('calendar.importRefused') }, error.problems)

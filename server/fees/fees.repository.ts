@@ -1,11 +1,12 @@
 import type { Db } from '../db/connect.ts'
+import type { Department, FeeKind } from '../db/schema.ts'
 
 export interface JournalFilter {
   villageId: number
   from: string
   to: string
-  kind?: string
-  department?: string
+  kind?: FeeKind
+  department?: Department
   timeFrom?: string
   timeTo?: string
   reversalsOnly?: boolean
@@ -26,7 +27,7 @@ export function listJournal(db: Db, f: JournalFilter, timeZone: string) {
     .where('e.villageId', '=', f.villageId)
     .where('e.day', '>=', f.from)
     .where('e.day', '<=', f.to)
-  if (f.kind) q = q.where('e.kind', '=', f.kind as never)
+  if (f.kind) q = q.where('e.kind', '=', f.kind)
   if (f.department) q = q.where('e.department', '=', f.department)
   if (f.reversalsOnly) q = q.where('e.kind', '=', 'reversal')
   if (f.timeFrom) q = q.where((eb) => eb(eb.fn('to_char', [eb.fn('timezone', [eb.val(timeZone), eb.ref('e.enteredAt')]), eb.val('HH24:MI')]), '>=', f.timeFrom!))

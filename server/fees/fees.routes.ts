@@ -1,23 +1,24 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
+import type { FromSchema } from 'json-schema-to-ts'
 import { DEPARTMENTS } from '../db/schema.ts'
-import { RuleViolation } from '../errors/errors.ts'
-import { text } from '../views/forms.ts'
+import { NotFound, RuleViolation } from '../errors/errors.ts'
+import { text, idFilter, bigintId, toId, sentValues } from '../views/forms.ts'
 import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
 import { isValidDate } from '../calendar/working-days.ts'
 import { yuanToFen } from '../matters/matter-form.ts'
 import { resolveStation } from '../org/station.ts'
-import { recordFee, reverseFee, settleAgent, settleStation, totalsByDepartment, type EntryKind } from './fees.service.ts'
+import { recordFee, reverseFee, settleAgent, settleStation, totalsByDepartment } from './fees.service.ts'
 import { dailyReport, listJournal, listSettlements } from './fees.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { BOM, csvLine } from '../ledger/csv.ts'
 import { formatLocalDateTime } from '../calendar/local-time.ts'
 import { formatFen } from './money.ts'
 
-const idText = { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' } as const
 const time = { type: 'string', maxLength: 5, pattern: '^$|^([01][0-9]|2[0-3]):[0-5][0-9]$', hint: 'fees.timeFormat' } as const
 const journalQuery = {
   type: 'object',
-  properties: { villageId: idText, from: text(10), to: text(10), kind: { type: 'string', enum: ['', 'collect', 'refund', 'remit', 'reversal'] }, department: { type: 'string', enum: ['', ...DEPARTMENTS] }, timeFrom: time, timeTo: time, reversals: text(2) },
+  properties: { villageId: idFilter, from: text(10), to: text(10), kind: { type: 'string', enum: ['', 'collect', 'refund', 'remit', 'reversal'] }, department: { type: 'string', enum: ['', ...DEPARTMENTS] }, timeFrom: time, timeTo: time, reversals: text(2) },
 } as const
 const entryBody = {
   type: 'object',
@@ -25,10 +26,26 @@ const entryBody = {
   properties: { kind: { type: 'string', enum: ['collect', 'refund', 'remit'] }, amount: text(12), department: { type: 'string', enum: DEPARTMENTS }, payer: text(50), caseNo: text(40), note: text(200) },
 } as const
 
-type JournalQuery = { villageId?: string; from?: string; to?: string; kind?: string; department?: string; timeFrom?: string; timeTo?: string; reversals?: string }
+type JournalQuery = FromSchema<typeof journalQuery>
+const reverseParams = { type: 'object', required: ['id'], properties: { id: bigintId } } as const
+const reverseBody = { type: 'object', properties: { reason: text(200) } } as const
+const settleBody = { type: 'object', required: ['declared'], properties: { declared: text(14), note: text(300) } } as const
+
+/** The journal's filter from the page's query: blanks mean "any". */
+const journalFilter = (villageId: number, from: string, to: string, query: JournalQuery) => ({
+  villageId,
+  from,
+  to,
+  kind: query.kind || undefined,
+  department: query.department || undefined,
+  timeFrom: query.timeFrom,
+  timeTo: query.timeTo,
+  reversalsOnly: query.reversals === 'on',
+})
 
 /** 费用流水 and 扎账: the station's money, entered by agents, read by supervisors. */
-export default async function feeRoutes(app: FastifyInstance) {
+export default async function feeRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
 
   async function renderJournal(request: FastifyRequest, reply: FastifyReply, status: number, query: JournalQuery, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
@@ -38,8 +55,8 @@ export default async function feeRoutes(app: FastifyInstance) {
     const to = query.to && isValidDate(query.to) ? query.to : from
     if (query.from && !isValidDate(query.from)) errors.from = request.t('validation.date')
     if (query.to && !isValidDate(query.to)) errors.to = request.t('validation.date')
-    const { station, stations } = await resolveStation(app.db, request, Number(query.villageId) || null)
-    const entries = await listJournal(app.db, { villageId: station.id, from, to, kind: query.kind, department: query.department, timeFrom: query.timeFrom, timeTo: query.timeTo, reversalsOnly: query.reversals === 'on' }, app.config.timeZone)
+    const { station, stations } = await resolveStation(app.db, request, toId(query.villageId))
+    const entries = await listJournal(app.db, journalFilter(station.id, from, to, query), app.config.timeZone)
     const [, settled] = await listSettlements(app.db, station.id, today)
     const isAgent = request.actor!.role === 'agent'
     const { total } = totalsByDepartment(entries)
@@ -59,16 +76,15 @@ export default async function feeRoutes(app: FastifyInstance) {
   }
 
   app.get('/fees', { config: roles, schema: { querystring: journalQuery }, attachValidation: true }, async (request, reply) => {
-    const query = (request.query ?? {}) as JournalQuery
     if (request.validationError) return renderJournal(request, reply, 400, {}, { values: {}, errors: fieldErrorsFromValidation(request.validationError.validation, request.t) })
-    return renderJournal(request, reply, 200, query)
+    return renderJournal(request, reply, 200, request.query)
   })
 
   app.post('/fees', { config: { roles: ['agent'] }, schema: { body: entryBody }, attachValidation: true }, async (request, reply) => {
-    const body = (request.body ?? {}) as Record<string, string>
-    const fail = (errors: FieldErrors) => renderJournal(request, reply, 400, {}, { values: body, errors })
+    const fail = (errors: FieldErrors) => renderJournal(request, reply, 400, {}, { values: sentValues(request.body), errors })
     if (request.validationError) return fail(fieldErrorsFromValidation(request.validationError.validation, request.t))
-    const fen = yuanToFen(body.amount ?? '')
+    const body = request.body
+    const fen = yuanToFen(body.amount)
     if (fen === null) return fail({ amount: request.t('validation.money') })
     if (fen === 0) return fail({ amount: request.t('fees.amountPositive') })
     let caseId: string | null = null
@@ -78,7 +94,7 @@ export default async function feeRoutes(app: FastifyInstance) {
       caseId = c.id
     }
     try {
-      await recordFee(app.db, request.actor!, { kind: body.kind as EntryKind, amountFen: BigInt(fen), department: body.department, payer: (body.payer ?? '').trim(), caseId, note: (body.note ?? '').trim() }, app.today(), app.now())
+      await recordFee(app.db, request.actor!, { kind: body.kind, amountFen: BigInt(fen), department: body.department, payer: (body.payer ?? '').trim(), caseId, note: (body.note ?? '').trim() }, app.today(), app.now())
     } catch (error) {
       if (error instanceof RuleViolation) return fail(fieldErrorsFromRule(error, request.t))
       throw error
@@ -88,12 +104,15 @@ export default async function feeRoutes(app: FastifyInstance) {
 
   app.post(
     '/fees/:id/reverse',
-    { config: { roles: ['agent'] }, schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } } }, body: { type: 'object', properties: { reason: text(200) } } }, attachValidation: true },
+    { config: { roles: ['agent'] }, schema: { params: reverseParams, body: reverseBody }, attachValidation: true },
     async (request, reply) => {
-      const { id } = request.params as { id: string }
-      const reason = String((request.body as { reason?: string } | undefined)?.reason ?? '')
+      // A malformed id names no entry; it never reaches a bigint column.
+      if (request.validationError?.validationContext === 'params') throw new NotFound()
+      // The journal has no open form to re-show a refused reason in: whatever was typed is the
+      // reason (a value the schema refused is read as plain text), and the service's rules judge it.
+      const reason = request.validationError ? String(sentValues(request.body).reason ?? '') : (request.body.reason ?? '')
       try {
-        await reverseFee(app.db, request.actor!, id, reason, app.today(), app.now())
+        await reverseFee(app.db, request.actor!, request.params.id, reason, app.today(), app.now())
       } catch (error) {
         if (error instanceof RuleViolation) return renderJournal(request, reply, 400, {}, { values: {}, errors: { _form: request.t(error.key, error.params) } })
         throw error
@@ -103,18 +122,17 @@ export default async function feeRoutes(app: FastifyInstance) {
   )
 
   /** The journal as the page shows it, for the exports. */
-  async function journalExport(request: FastifyRequest) {
-    const query = (request.query ?? {}) as JournalQuery
+  async function journalExport(request: FastifyRequest, query: JournalQuery) {
     const from = query.from && isValidDate(query.from) ? query.from : app.today()
     const to = query.to && isValidDate(query.to) ? query.to : from
-    const { station } = await resolveStation(app.db, request, Number(query.villageId) || null)
-    const entries = await listJournal(app.db, { villageId: station.id, from, to, kind: query.kind, department: query.department, timeFrom: query.timeFrom, timeTo: query.timeTo, reversalsOnly: query.reversals === 'on' }, app.config.timeZone)
+    const { station } = await resolveStation(app.db, request, toId(query.villageId))
+    const entries = await listJournal(app.db, journalFilter(station.id, from, to, query), app.config.timeZone)
     const [, settlement] = from === to ? await listSettlements(app.db, station.id, from) : [[], undefined]
     return { station, from, to, entries, total: totalsByDepartment(entries).total.toString(), settlement }
   }
 
   app.get('/fees.csv', { config: roles, schema: { querystring: journalQuery } }, async (request, reply) => {
-    const { station, from, to, entries } = await journalExport(request)
+    const { station, from, to, entries } = await journalExport(request, request.query)
     const t = request.t
     let csv = BOM + csvLine(['serial', 'time', 'kind', 'department', 'amountFen', 'payer', 'caseNo', 'enteredBy', 'note'].map((c) => t(`fees.csv.${c}`)))
     for (const e of entries) csv += csvLine([e.serial, formatLocalDateTime(e.enteredAt, app.config.timeZone), t(`fees.kinds.${e.kind}`), t(`departments.${e.department}`), formatFen(e.amountFen), e.payer, e.caseNo, e.enteredByName, e.note])
@@ -124,16 +142,16 @@ export default async function feeRoutes(app: FastifyInstance) {
 
   app.get('/fees/pdf', { config: roles, schema: { querystring: journalQuery } }, async (request, reply) => {
     if (!app.printing.available) return reply.redirect(request.url.replace('/fees/pdf', '/fees'), 303)
-    const model = await journalExport(request)
+    const model = await journalExport(request, request.query)
     const html = await renderReportHtml('fee-journal', { locale: request.locale, title: request.t('fees.title'), subtitle: `${model.station.townName} · ${model.station.name} · ${model.from} – ${model.to}`, generatedAt: app.now() }, model, app.config.timeZone)
     return reply.sendPdf(html, `fees-${model.station.code}-${model.from}`, { landscape: true, footerText: `${model.station.code} ${model.from}..${model.to}` })
   })
 
   // ---- Settlement ----
-  const dayQuery = { type: 'object', properties: { villageId: idText, day: text(10) } } as const
-  async function renderSettlement(request: FastifyRequest, reply: FastifyReply, status: number, query: { villageId?: string; day?: string }, form: { values: Record<string, unknown>; errors: FieldErrors; agentTotals?: object } = { values: {}, errors: {} }) {
+  const dayQuery = { type: 'object', properties: { villageId: idFilter, day: text(10) } } as const
+  async function renderSettlement(request: FastifyRequest, reply: FastifyReply, status: number, query: FromSchema<typeof dayQuery>, form: { values: Record<string, unknown>; errors: FieldErrors; agentTotals?: object } = { values: {}, errors: {} }) {
     const day = query.day && isValidDate(query.day) ? query.day : app.today()
-    const { station, stations } = await resolveStation(app.db, request, Number(query.villageId) || null)
+    const { station, stations } = await resolveStation(app.db, request, toId(query.villageId))
     const [agentRuns, stationRun] = await listSettlements(app.db, station.id, day)
     const entries = await app.db.selectFrom('feeEntries').select(['department', 'amountFen']).where('villageId', '=', station.id).where('day', '=', day).execute()
     const expected = totalsByDepartment(entries)
@@ -152,7 +170,7 @@ export default async function feeRoutes(app: FastifyInstance) {
     })
   }
 
-  app.get('/fees/settlement', { config: roles, schema: { querystring: dayQuery } }, async (request, reply) => renderSettlement(request, reply, 200, request.query as { day?: string }))
+  app.get('/fees/settlement', { config: roles, schema: { querystring: dayQuery } }, async (request, reply) => renderSettlement(request, reply, 200, request.query))
 
   app.post('/fees/settlement/agent', { config: { roles: ['agent'] } }, async (request, reply) => {
     await settleAgent(app.db, request.actor!, app.today())
@@ -161,13 +179,13 @@ export default async function feeRoutes(app: FastifyInstance) {
 
   app.post(
     '/fees/settlement/station',
-    { config: { roles: ['agent'] }, schema: { body: { type: 'object', required: ['declared'], properties: { declared: text(14), note: text(300) } } }, attachValidation: true },
+    { config: { roles: ['agent'] }, schema: { body: settleBody }, attachValidation: true },
     async (request, reply) => {
-      const body = (request.body ?? {}) as { declared?: string; note?: string }
-      const fail = (errors: FieldErrors) => renderSettlement(request, reply, 400, {}, { values: body, errors })
+      const fail = (errors: FieldErrors) => renderSettlement(request, reply, 400, {}, { values: sentValues(request.body), errors })
       if (request.validationError) return fail(fieldErrorsFromValidation(request.validationError.validation, request.t))
-      const negative = (body.declared ?? '').trim().startsWith('-')
-      const fen = yuanToFen((body.declared ?? '').trim().replace(/^-/, ''))
+      const body = request.body
+      const negative = body.declared.trim().startsWith('-')
+      const fen = yuanToFen(body.declared.trim().replace(/^-/, ''))
       if (fen === null) return fail({ declared: request.t('validation.money') })
       try {
         await settleStation(app.db, request.actor!, app.today(), BigInt(negative ? -fen : fen), body.note ?? '')
@@ -180,12 +198,11 @@ export default async function feeRoutes(app: FastifyInstance) {
   )
 
   // ---- Reports ----
-  const reportQuery = { type: 'object', properties: { villageId: idText, from: text(10), to: text(10) } } as const
-  async function reportModel(request: FastifyRequest) {
-    const q = request.query as { villageId?: string; from?: string; to?: string }
+  const reportQuery = { type: 'object', properties: { villageId: idFilter, from: text(10), to: text(10) } } as const
+  async function reportModel(request: FastifyRequest, q: FromSchema<typeof reportQuery>) {
     const from = q.from && isValidDate(q.from) ? q.from : app.today()
     const to = q.to && isValidDate(q.to) && q.to >= from ? q.to : from
-    const { station, stations } = await resolveStation(app.db, request, Number(q.villageId) || null)
+    const { station, stations } = await resolveStation(app.db, request, toId(q.villageId))
     const rows = await dailyReport(app.db, station.id, from, to)
     const sum = (field: 'collected' | 'refunded' | 'remitted' | 'reversed' | 'net') => rows.reduce((s, r) => s + BigInt(r[field] ?? '0'), 0n).toString()
     return {
@@ -199,12 +216,12 @@ export default async function feeRoutes(app: FastifyInstance) {
   }
 
   app.get('/fees/report', { config: roles, schema: { querystring: reportQuery } }, async (request, reply) => {
-    return reply.viewAsync('fees/report.hbs', { title: request.t('fees.reportTitle'), ...(await reportModel(request)), pdfAvailable: app.printing.available })
+    return reply.viewAsync('fees/report.hbs', { title: request.t('fees.reportTitle'), ...(await reportModel(request, request.query)), pdfAvailable: app.printing.available })
   })
 
   app.get('/fees/report/pdf', { config: roles, schema: { querystring: reportQuery } }, async (request, reply) => {
     if (!app.printing.available) return reply.redirect(request.url.replace('/fees/report/pdf', '/fees/report'), 303)
-    const model = await reportModel(request)
+    const model = await reportModel(request, request.query)
     const html = await renderReportHtml('fee-report', { locale: request.locale, title: request.t('fees.reportTitle'), subtitle: `${model.station.townName} · ${model.station.name} · ${model.from} – ${model.to}`, generatedAt: app.now() }, model, app.config.timeZone)
     return reply.sendPdf(html, `${model.station.code}-${model.from}-${model.to}`, { landscape: true, footerText: `${model.station.code} ${model.from}..${model.to}` })
   })

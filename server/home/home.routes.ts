@@ -1,18 +1,20 @@
 import type { FastifyInstance } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { sql } from 'kysely'
-import { STAGES, type Stage } from '../db/schema.ts'
+import { STAGES } from '../db/schema.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { listOpenCases, OPEN_LIST_LIMIT } from '../cases/cases.repository.ts'
 import { groupForAgent, withDue } from '../cases/worklist.ts'
 import { listVillagesInScope, listWindows } from '../org/org.repository.ts'
 import { listMatters } from '../matters/matters.repository.ts'
+import { idFilter, toId } from '../views/forms.ts'
 
 const DUE_STATUSES = ['on_time', 'due_soon', 'overdue', 'very_overdue'] as const
-const idFilter = { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' } as const
 
 /** Each role lands on its own home page: the worklist of what it has to do. */
-export default async function homeRoutes(app: FastifyInstance) {
+export default async function homeRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   app.get(
     '/',
     {
@@ -51,9 +53,9 @@ export default async function homeRoutes(app: FastifyInstance) {
           view.toReceive = rows.filter((r) => r.stage === 'forwarded')
           view.inProgress = rows.filter((r) => r.stage === 'in_progress')
         } else {
-          const q = request.query as { stage?: Stage | ''; villageId?: string; windowId?: string; matterId?: string; due?: string }
+          const q = request.query
           const rows = withDue(
-            await open({ stage: q.stage || undefined, villageId: Number(q.villageId) || undefined, windowId: Number(q.windowId) || undefined, matterId: Number(q.matterId) || undefined }),
+            await open({ stage: q.stage || undefined, villageId: toId(q.villageId) ?? undefined, windowId: toId(q.windowId) ?? undefined, matterId: toId(q.matterId) ?? undefined }),
             calendar,
             today,
           )

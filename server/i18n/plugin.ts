@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { DEFAULT_LOCALE, isLocale, translator, type Locale, type Translate } from './i18n.ts'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
+import { DEFAULT_LOCALE, isLocale, LOCALES, translator, type Locale, type Translate } from './i18n.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -12,7 +13,8 @@ declare module 'fastify' {
 export const LOCALE_COOKIE = 'lang'
 
 /** Chooses the language from the `lang` cookie; Simplified Chinese otherwise. */
-async function i18nPlugin(app: FastifyInstance) {
+async function i18nPlugin(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   app.decorateRequest('locale', DEFAULT_LOCALE)
   app.decorateRequest('t', null as unknown as Translate)
   app.addHook('onRequest', async (request) => {
@@ -26,13 +28,13 @@ async function i18nPlugin(app: FastifyInstance) {
     {
       config: { public: true },
       schema: {
-        params: { type: 'object', properties: { locale: { type: 'string', enum: ['zh-CN', 'en'] } }, required: ['locale'] },
+        params: { type: 'object', properties: { locale: { type: 'string', enum: LOCALES } }, required: ['locale'] },
         querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 500 } } },
       },
     },
     async (request, reply) => {
-      const { locale } = request.params as { locale: Locale }
-      const { next } = request.query as { next?: string }
+      const { locale } = request.params
+      const { next } = request.query
       reply.setCookie(LOCALE_COOKIE, locale, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 365 * 24 * 3600 })
       return reply.redirect(safeNext(next), 303)
     },

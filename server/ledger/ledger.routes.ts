@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { RATINGS, STAGES, type Rating, type Stage } from '../db/schema.ts'
-import { text } from '../views/forms.ts'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
+import type { FromSchema } from 'json-schema-to-ts'
+import { RATINGS, STAGES } from '../db/schema.ts'
+import { text, idFilter, optionalBigintId, toId, sentValues } from '../views/forms.ts'
 import { fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { isValidDate } from '../calendar/working-days.ts'
@@ -13,16 +15,19 @@ import { ledgerPage, ledgerRows, type LedgerFilter, type LedgerRow } from './led
 import { BOM, csvLine } from './csv.ts'
 import { verifyChain } from './chain.ts'
 
-const idText = { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' } as const
 const ledgerQuerySchema = {
   type: 'object',
   properties: {
-    from: text(10), to: text(10), villageId: idText, matterId: idText, agentId: idText,
+    from: text(10), to: text(10), villageId: idFilter, matterId: idFilter, agentId: idFilter,
     stage: { type: 'string', enum: ['', ...STAGES] }, rating: { type: 'string', enum: ['', ...RATINGS] }, overdue: text(2),
-    before: { type: 'string', maxLength: 19, pattern: '^$|^[1-9][0-9]{0,17}$' },
+    before: optionalBigintId,
   },
 } as const
-type LedgerQuery = Partial<Record<'from' | 'to' | 'villageId' | 'matterId' | 'agentId' | 'stage' | 'rating' | 'overdue' | 'before', string>>
+type LedgerQuery = FromSchema<typeof ledgerQuerySchema>
+
+/** The query as sent, for the page's links: its non-blank text values (a refused value may be anything). */
+const queryString = (sent: Record<string, unknown>, without?: string) =>
+  new URLSearchParams(Object.entries(sent).flatMap(([k, v]) => (typeof v === 'string' && v && k !== without ? [[k, v]] : []))).toString()
 
 export const LEDGER_PAGE = 50
 /** A PDF of the ledger is for paper; beyond this the CSV export is the tool. */
@@ -31,26 +36,34 @@ export const LEDGER_PDF_MAX_ROWS = 2000
 const COLUMNS = ['caseNo', 'villageName', 'applicantName', 'applicantPhone', 'matterName', 'serviceForm', 'agentName', 'registeredOn', 'acceptedOn', 'forwardedOn', 'completedOn', 'repliedOn', 'stage', 'outcome', 'rating'] as const
 
 /** 台账 for a station, a town or the county: on screen, as CSV and on paper. */
-export default async function ledgerRoutes(app: FastifyInstance) {
+export default async function ledgerRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
 
-  function readFilter(request: FastifyRequest): { filter: LedgerFilter; errors: FieldErrors; query: LedgerQuery } {
-    const query = (request.query ?? {}) as LedgerQuery
+  /**
+   * The filter of a valid query, the messages about the query as sent, and the query as sent to
+   * show back (a refused query is not the schema's type: it is only shown, never filtered on).
+   */
+  function readFilter(request: FastifyRequest, valid: LedgerQuery | null): { filter: LedgerFilter; errors: FieldErrors; sent: Record<string, unknown> } {
+    const sent = sentValues(request.query)
     const errors: FieldErrors = request.validationError ? fieldErrorsFromValidation(request.validationError.validation, request.t) : {}
-    if (query.from && !isValidDate(query.from)) errors.from = request.t('validation.date')
-    if (query.to && !isValidDate(query.to)) errors.to = request.t('validation.date')
+    for (const field of ['from', 'to'] as const) {
+      const value = sent[field]
+      if (typeof value === 'string' && value && !isValidDate(value)) errors[field] = request.t('validation.date')
+    }
+    const query = valid ?? {}
     const filter: LedgerFilter = {
       from: query.from && isValidDate(query.from) ? query.from : undefined,
       to: query.to && isValidDate(query.to) ? query.to : undefined,
-      villageId: Number(query.villageId) || undefined,
-      matterId: Number(query.matterId) || undefined,
-      agentId: Number(query.agentId) || undefined,
-      stage: (query.stage || undefined) as Stage | undefined,
-      rating: (query.rating || undefined) as Rating | undefined,
+      villageId: toId(query.villageId) ?? undefined,
+      matterId: toId(query.matterId) ?? undefined,
+      agentId: toId(query.agentId) ?? undefined,
+      stage: query.stage || undefined,
+      rating: query.rating || undefined,
       overdue: query.overdue === 'on',
       today: app.today(),
     }
-    return { filter, errors, query }
+    return { filter, errors, sent }
   }
 
   const cells = (row: LedgerRow, t: (k: string) => string) => ({
@@ -62,18 +75,19 @@ export default async function ledgerRoutes(app: FastifyInstance) {
   })
 
   app.get('/ledger', { config: roles, schema: { querystring: ledgerQuerySchema }, attachValidation: true }, async (request, reply) => {
-    const { filter, errors, query } = readFilter(request)
+    const valid = request.validationError ? null : request.query
+    const { filter, errors, sent } = readFilter(request, valid)
     const scope = scopeOf(request.actor!)
-    const rows = Object.keys(errors).length ? [] : await ledgerPage(app.db, scope, filter, query.before || null, LEDGER_PAGE + 1)
+    const rows = Object.keys(errors).length ? [] : await ledgerPage(app.db, scope, filter, valid?.before || null, LEDGER_PAGE + 1)
     const page = rows.slice(0, LEDGER_PAGE)
-    const exportQuery = new URLSearchParams(Object.entries(query).filter(([k, v]) => v && k !== 'before') as [string, string][]).toString()
+    const exportQuery = queryString(sent, 'before')
     const agents = await app.db.selectFrom('users').innerJoin('villages', 'villages.id', 'users.villageId').select(['users.id', 'users.displayName', 'villages.name as villageName']).where('users.role', '=', 'agent').where('users.countyId', '=', request.actor!.countyId).where('users.villageId', 'in', (await listVillagesInScope(app.db, scope)).map((v) => v.id).concat(0)).orderBy('villages.code').execute()
     return reply.code(Object.keys(errors).length ? 400 : 200).viewAsync('ledger/ledger.hbs', {
       title: request.t('ledger.title'),
       rows: page.map((r) => cells(r, request.t)),
       next: rows.length > LEDGER_PAGE ? `${exportQuery}${exportQuery ? '&' : ''}before=${page[page.length - 1].id}` : null,
       exportQuery,
-      query,
+      query: sent,
       errors,
       villages: request.actor!.role === 'agent' ? [] : await listVillagesInScope(app.db, scope),
       matters: await listMatters(app.db, request.actor!.countyId, { includeInactive: true }),
@@ -85,7 +99,7 @@ export default async function ledgerRoutes(app: FastifyInstance) {
   })
 
   app.get('/ledger.csv', { config: roles, schema: { querystring: ledgerQuerySchema }, attachValidation: true }, async (request, reply) => {
-    const { filter, errors } = readFilter(request)
+    const { filter, errors } = readFilter(request, request.validationError ? null : request.query)
     if (Object.keys(errors).length) return reply.code(400).type('text/plain; charset=utf-8').send(Object.values(errors).join('\n'))
     const t = translator(request.locale)
     const scope = scopeOf(request.actor!)
@@ -101,8 +115,8 @@ export default async function ledgerRoutes(app: FastifyInstance) {
   })
 
   app.get('/ledger.pdf', { config: roles, schema: { querystring: ledgerQuerySchema }, attachValidation: true }, async (request, reply) => {
-    const { filter, errors, query } = readFilter(request)
-    if (Object.keys(errors).length || !app.printing.available) return reply.redirect(`/ledger?${new URLSearchParams(query as Record<string, string>)}`, 303)
+    const { filter, errors, sent } = readFilter(request, request.validationError ? null : request.query)
+    if (Object.keys(errors).length || !app.printing.available) return reply.redirect(`/ledger?${queryString(sent)}`, 303)
     const rows = await ledgerPage(app.db, scopeOf(request.actor!), filter, null, LEDGER_PDF_MAX_ROWS + 1)
     const truncated = rows.length > LEDGER_PDF_MAX_ROWS
     const html = await renderReportHtml(

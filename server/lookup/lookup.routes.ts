@@ -1,11 +1,13 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { openDue } from '../cases/case-deadlines.ts'
 import type { FieldErrors } from '../views/form-errors.ts'
 import { fieldErrorsFromValidation } from '../views/form-errors.ts'
+import { sentValues } from '../views/forms.ts'
 
 const lookupBody = {
   type: 'object',
@@ -46,22 +48,26 @@ function findLookupCase(db: Db, caseNo: string) {
 }
 
 /** Public case lookup: case number + last 4 phone digits → progress, never personal data. */
-export default async function lookupRoutes(app: FastifyInstance) {
+export default async function lookupRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const render = (request: FastifyRequest, reply: FastifyReply, status: number, values: Record<string, unknown>, errors: FieldErrors, result?: object) =>
     reply.code(status).viewAsync('lookup/lookup.hbs', { title: request.t('lookup.title'), values, errors, result })
 
   app.get('/lookup', { config: { public: true }, schema: { querystring: { type: 'object', properties: { no: { type: 'string', maxLength: 40 } } } } }, async (request, reply) =>
-    render(request, reply, 200, { no: (request.query as { no?: string }).no ?? '' }, {}),
+    render(request, reply, 200, { no: request.query.no ?? '' }, {}),
   )
 
   app.post(
     '/lookup',
     { config: { public: true, rateLimit: { max: app.config.lookupRateLimitPerMinute, timeWindow: '1 minute' } }, schema: { body: lookupBody }, attachValidation: true },
     async (request, reply) => {
-      const body = (request.body ?? {}) as { no?: string; tail?: string }
-      const values = { no: body.no ?? '', tail: body.tail ?? '' }
-      if (request.validationError) return render(request, reply, 400, values, fieldErrorsFromValidation(request.validationError.validation, request.t))
-      const caseNo = body.no!.trim().toUpperCase()
+      if (request.validationError) {
+        const sent = sentValues(request.body)
+        return render(request, reply, 400, { no: sent.no ?? '', tail: sent.tail ?? '' }, fieldErrorsFromValidation(request.validationError.validation, request.t))
+      }
+      const body = request.body
+      const values = { no: body.no, tail: body.tail }
+      const caseNo = body.no.trim().toUpperCase()
       // Failures are counted per number typed, whether or not such a case exists, so the refusal
       // says nothing about it; checks of one number queue on a lock so a parallel burst cannot all
       // be checked before the count is reached.
@@ -71,7 +77,7 @@ export default async function lookupRoutes(app: FastifyInstance) {
         const failures = await trx.selectFrom('lookupFailures').select((eb) => eb.fn.countAll<string>().as('n')).where('caseNo', '=', caseNo).where('at', '>', since).executeTakeFirstOrThrow()
         if (Number(failures.n) >= LOOKUP_FAILURES_PER_CASE) return 'too-many' as const
         const row = await findLookupCase(trx, caseNo)
-        if (!tailMatches(row?.phone, body.tail!) || !row) {
+        if (!tailMatches(row?.phone, body.tail) || !row) {
           await trx.insertInto('lookupFailures').values({ caseNo, at: app.now() }).execute()
           return null
         }

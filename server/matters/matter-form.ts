@@ -3,8 +3,11 @@ import type { FieldErrors } from '../views/form-errors.ts'
 import type { Material } from '../db/schema.ts'
 import type { MatterInput, RuleProblem } from './matter-rules.ts'
 
-/** The admin form posts flat fields; materials come as parallel lists, one entry per row. */
-export type MatterForm = Record<string, string | string[] | undefined>
+/**
+ * The admin form posts flat fields; materials come as parallel lists, one entry per row. Each
+ * field is read by the parser below, whatever arrived, so a form refused by its schema is read the same.
+ */
+export type MatterForm = Record<string, unknown>
 
 const str = (v: unknown) => (Array.isArray(v) ? String(v[0] ?? '') : String(v ?? '')).trim()
 const list = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)])

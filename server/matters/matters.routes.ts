@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { CASE_TYPES, DEPARTMENTS, MATERIAL_FORMS, POSTING_FIELDS, SERVICE_FORMS, type Department } from '../db/schema.ts'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
+import { CASE_TYPES, DEPARTMENTS, MATERIAL_FORMS, POSTING_FIELDS, SERVICE_FORMS } from '../db/schema.ts'
 import { NotFound } from '../errors/errors.ts'
-import { idParams, text } from '../views/forms.ts'
+import { idParams, text, sentValues } from '../views/forms.ts'
 import type { FieldErrors } from '../views/form-errors.ts'
 import { catalogueSchema, type MatterInput } from './matter-rules.ts'
 import { findMatter, findMatterByCode, listMatters, listVersions } from './matters.repository.ts'
@@ -46,11 +47,12 @@ function inputOf(row: NonNullable<Awaited<ReturnType<typeof findMatter>>>): Matt
 
 const choices = { departments: DEPARTMENTS, caseTypes: CASE_TYPES, serviceForms: SERVICE_FORMS, materialForms: MATERIAL_FORMS, postingFields: POSTING_FIELDS }
 
-export default async function matterRoutes(app: FastifyInstance) {
+export default async function matterRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const admin = { roles: ['admin'] as const }
 
   app.get('/admin/matters', { config: admin, schema: { querystring: listQuery } }, async (request, reply) => {
-    const query = request.query as { q?: string; department?: Department | ''; inactive?: string }
+    const query = request.query
     const matters = await listMatters(app.db, request.actor!.countyId, { q: query.q, department: query.department, includeInactive: query.inactive === 'on' })
     return reply.viewAsync('matters/list.hbs', { title: request.t('matters.title'), matters, query, ...choices })
   })
@@ -66,8 +68,7 @@ export default async function matterRoutes(app: FastifyInstance) {
 
   app.get('/admin/matters/new', { config: admin }, async (request, reply) => renderForm(request, reply, 200, formValues(blank), {}))
 
-  async function save(request: FastifyRequest, reply: FastifyReply, matterId: number | null) {
-    const form = (request.body ?? {}) as MatterForm
+  async function save(request: FastifyRequest, reply: FastifyReply, form: MatterForm, matterId: number | null) {
     const { input, errors } = matterFromForm(form, request.t)
     const versions = matterId ? await listVersions(app.db, matterId) : []
     const rerender = (status: number, e: FieldErrors) => renderForm(request, reply, status, typedValues(form, input), e, matterId ?? undefined, versions)
@@ -82,24 +83,24 @@ export default async function matterRoutes(app: FastifyInstance) {
     }
   }
 
-  app.post('/admin/matters', { config: admin, schema: { body: matterFormBody }, attachValidation: true }, (request, reply) => save(request, reply, null))
+  app.post('/admin/matters', { config: admin, schema: { body: matterFormBody }, attachValidation: true }, (request, reply) => save(request, reply, sentValues(request.body), null))
 
   app.get('/admin/matters/:id/edit', { config: admin, schema: { params: idParams, querystring: { type: 'object', properties: { saved: text(1) } } } }, async (request, reply) => {
-    const { id } = request.params as { id: number }
+    const { id } = request.params
     const row = await findMatter(app.db, request.actor!.countyId, id)
     if (!row) throw new NotFound()
-    const saved = (request.query as { saved?: string }).saved === '1'
+    const saved = request.query.saved === '1'
     if (saved) (reply.locals.statusMessages as string[]).push(request.t('matters.saved', { version: row.currentVersion }))
     return renderForm(request, reply, 200, formValues(inputOf(row)), {}, id, await listVersions(app.db, id))
   })
 
   app.post('/admin/matters/:id', { config: admin, schema: { params: idParams, body: matterFormBody }, attachValidation: true }, (request, reply) =>
-    save(request, reply, (request.params as { id: number }).id),
+    save(request, reply, sentValues(request.body), request.params.id),
   )
 
   for (const [path, active] of [['activate', true], ['deactivate', false]] as const) {
     app.post(`/admin/matters/:id/${path}`, { config: admin, schema: { params: idParams } }, async (request, reply) => {
-      await setMatterActive(app.db, request.actor!, (request.params as { id: number }).id, active)
+      await setMatterActive(app.db, request.actor!, request.params.id, active)
       return reply.redirect('/admin/matters?inactive=on', 303)
     })
   }
@@ -117,11 +118,11 @@ export default async function matterRoutes(app: FastifyInstance) {
   app.get('/admin/matters/import', { config: admin }, async (request, reply) => renderImport(request, reply, 200, {}, {}))
 
   app.post('/admin/matters/import', { config: admin, schema: { body: importBody }, attachValidation: true }, async (request, reply) => {
-    const body = (request.body ?? {}) as { json?: string }
-    if (request.validationError) return renderImport(request, reply, 400, body, { json: request.t('matters.importEmpty') })
+    if (request.validationError) return renderImport(request, reply, 400, sentValues(request.body), { json: request.t('matters.importEmpty') })
+    const body = request.body
     let data: unknown
     try {
-      data = JSON.parse(body.json!)
+      data = JSON.parse(body.json)
     } catch (error) {
       return renderImport(request, reply, 400, body, { json: request.t('calendar.notJson', { detail: (error as Error).message }) })
     }
@@ -145,7 +146,7 @@ export default async function matterRoutes(app: FastifyInstance) {
   const countyQuery = { type: 'object', properties: { county: text(20) } } as const
 
   app.get('/guides', { config: { public: true }, schema: { querystring: countyQuery } }, async (request, reply) => {
-    const county = await countyFor((request.query as { county?: string }).county)
+    const county = await countyFor(request.query.county)
     if (!county) throw new NotFound()
     const matters = await listMatters(app.db, county.id)
     const groups = DEPARTMENTS.map((department) => ({ department, matters: matters.filter((m) => m.department === department) })).filter((g) => g.matters.length)
@@ -156,9 +157,9 @@ export default async function matterRoutes(app: FastifyInstance) {
     '/guides/:code',
     { config: { public: true }, schema: { params: { type: 'object', required: ['code'], properties: { code: { type: 'string', maxLength: 32 } } }, querystring: countyQuery } },
     async (request, reply) => {
-      const county = await countyFor((request.query as { county?: string }).county)
+      const county = await countyFor(request.query.county)
       if (!county) throw new NotFound()
-      const matter = await findMatterByCode(app.db, county.id, (request.params as { code: string }).code)
+      const matter = await findMatterByCode(app.db, county.id, request.params.code)
       if (!matter || !matter.active) throw new NotFound()
       return reply.viewAsync('matters/guide.hbs', {
         title: matter.name,

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import QRCode from 'qrcode'
 import { NotFound, RuleViolation } from '../errors/errors.ts'
-import { text, phone } from '../views/forms.ts'
+import { text, phone, idFilter, bigintId, optionalBigintId, toId, sentValues } from '../views/forms.ts'
 import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { findVillageInScope } from '../org/org.repository.ts'
@@ -14,10 +15,13 @@ import { sql } from 'kysely'
 import { monthBounds } from '../supervision/stats.ts'
 
 const codeParams = { type: 'object', required: ['code'], properties: { code: { type: 'string', maxLength: 12, pattern: '^[0-9A-Za-z]{2,12}$' } } } as const
-const noticeParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } } } as const
+const noticeParams = { type: 'object', required: ['id'], properties: { id: bigintId } } as const
+const announcementBody = { type: 'object', properties: { title: text(100), body: text(5000), shownFrom: text(10), shownTo: text(10), replacesId: optionalBigintId } } as const
+const factsBody = { type: 'object', properties: { villageId: idFilter, stationPhone: phone, officeHours: text(200) } } as const
 
 /** The village notice board (公示栏): public, light, printable; and its management for the station. */
-export default async function boardRoutes(app: FastifyInstance) {
+export default async function boardRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   // A past month's figures barely move, and every villager's phone asks for them: they are kept
   // for a few minutes per station instead of being counted again on every view.
   const satisfactionCache = new Map<string, { at: number; rows: { unit: string; windowName: string | null; n: string; satisfied: string }[] }>()
@@ -84,7 +88,7 @@ export default async function boardRoutes(app: FastifyInstance) {
   })
 
   app.get('/board/:code', { config: { public: true }, schema: { params: codeParams } }, async (request, reply) => {
-    const model = await boardModel((request.params as { code: string }).code)
+    const model = await boardModel(request.params.code)
     return reply.viewAsync('notices/board.hbs', { title: `${model.village.name}${request.t('board.suffix')}`, ...model })
   })
 
@@ -93,9 +97,9 @@ export default async function boardRoutes(app: FastifyInstance) {
     '/board/:code/poster',
     { config: { roles: ['agent', 'supervisor', 'admin'] }, schema: { params: codeParams, querystring: { type: 'object', properties: { size: { type: 'string', enum: ['A4', 'A3'] } } } } },
     async (request, reply) => {
-      const model = await boardModel((request.params as { code: string }).code)
+      const model = await boardModel(request.params.code)
       if (!(await findVillageInScope(app.db, scopeOf(request.actor!), model.village.id))) throw new NotFound()
-      const size = (request.query as { size?: 'A4' | 'A3' }).size ?? 'A4'
+      const size = request.query.size ?? 'A4'
       if (!app.printing.available) return reply.redirect(`/board/${model.village.code}`, 303)
       const qrSvg = await QRCode.toString(model.boardUrl, { type: 'svg', margin: 0 })
       const html = await renderReportHtml('board-poster', { locale: request.locale, title: `${model.village.name}${request.t('board.suffix')}`, subtitle: model.village.townName, generatedAt: app.now() }, { ...model, qrSvg, size }, app.config.timeZone)
@@ -125,9 +129,9 @@ export default async function boardRoutes(app: FastifyInstance) {
     return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`
   }
   const manage = { roles: ['agent', 'supervisor'] as const }
-  const villageQuery = { type: 'object', properties: { villageId: { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' } } } as const
+  const villageQuery = { type: 'object', properties: { villageId: idFilter } } as const
 
-  app.get('/notices', { config: manage, schema: { querystring: villageQuery } }, async (request, reply) => renderManage(request, reply, 200, Number((request.query as { villageId?: string }).villageId) || null))
+  app.get('/notices', { config: manage, schema: { querystring: villageQuery } }, async (request, reply) => renderManage(request, reply, 200, toId(request.query.villageId)))
 
   async function act(request: FastifyRequest, reply: FastifyReply, villageId: number | null, body: Record<string, unknown>, action: () => Promise<unknown>) {
     if (request.validationError) return renderManage(request, reply, 400, villageId, { values: body, errors: fieldErrorsFromValidation(request.validationError.validation, request.t) })
@@ -142,43 +146,45 @@ export default async function boardRoutes(app: FastifyInstance) {
 
   app.post(
     '/notices/announcements',
-    { config: { roles: ['agent'] }, schema: { body: { type: 'object', properties: { title: text(100), body: text(5000), shownFrom: text(10), shownTo: text(10), replacesId: { type: 'string', maxLength: 19, pattern: '^$|^[1-9][0-9]{0,17}$' } } } }, attachValidation: true },
-    async (request, reply) => {
-      const body = (request.body ?? {}) as Record<string, string>
-      return act(request, reply, null, body, () =>
-        publishAnnouncement(app.db, request.actor!, { title: body.title ?? '', body: body.body ?? '', shownFrom: body.shownFrom ?? '', shownTo: body.shownTo ?? '', replacesId: body.replacesId || null }, app.now()),
-      )
-    },
+    { config: { roles: ['agent'] }, schema: { body: announcementBody }, attachValidation: true },
+    async (request, reply) =>
+      act(request, reply, null, sentValues(request.body), () => {
+        const body = request.body
+        return publishAnnouncement(app.db, request.actor!, { title: body.title ?? '', body: body.body ?? '', shownFrom: body.shownFrom ?? '', shownTo: body.shownTo ?? '', replacesId: body.replacesId || null }, app.now())
+      }),
   )
 
   app.post('/notices/monthly', { config: { roles: ['agent'] }, schema: { body: { type: 'object', properties: { month: text(7) } } }, attachValidation: true }, async (request, reply) => {
-    const body = (request.body ?? {}) as Record<string, string>
-    return act(request, reply, null, body, () => prepareMonthlyList(app.db, request.actor!, body.month ?? '', app.today()))
+    return act(request, reply, null, sentValues(request.body), () => prepareMonthlyList(app.db, request.actor!, request.body.month ?? '', app.today()))
   })
 
   app.post('/notices/:id/approve', { config: { roles: ['supervisor'] }, schema: { params: noticeParams } }, async (request, reply) => {
-    const { id } = request.params as { id: string }
+    const { id } = request.params
     const notice = await app.db.selectFrom('notices').select('villageId').where('id', '=', id).executeTakeFirst()
     return act(request, reply, notice?.villageId ?? null, {}, () => approveMonthlyList(app.db, request.actor!, id, app.now()))
   })
 
   app.post('/notices/:id/withdraw', { config: manage, schema: { params: noticeParams, body: { type: 'object', properties: { reason: text(300) } } }, attachValidation: true }, async (request, reply) => {
-    const { id } = request.params as { id: string }
+    // A malformed id names no notice; it never reaches a bigint column.
+    if (request.validationError?.validationContext === 'params') throw new NotFound()
+    const { id } = request.params
     const notice = await app.db.selectFrom('notices').select('villageId').where('id', '=', id).executeTakeFirst()
-    const body = (request.body ?? {}) as Record<string, string>
     // withdrawId tells the page which row's form to re-open with the reason typed.
-    return act(request, reply, request.actor!.role === 'agent' ? null : (notice?.villageId ?? null), { ...body, withdrawId: id }, () => withdrawNotice(app.db, request.actor!, id, body.reason ?? '', app.now()))
+    return act(request, reply, request.actor!.role === 'agent' ? null : (notice?.villageId ?? null), { ...sentValues(request.body), withdrawId: id }, () =>
+      withdrawNotice(app.db, request.actor!, id, request.body.reason ?? '', app.now()),
+    )
   })
 
   // Station facts (phone, office hours): editable by the station's agents and its supervisors.
   app.post(
     '/notices/facts',
-    { config: manage, schema: { body: { type: 'object', properties: { villageId: { type: 'string', maxLength: 10 }, stationPhone: phone, officeHours: text(200) } } }, attachValidation: true },
+    { config: manage, schema: { body: factsBody }, attachValidation: true },
     async (request, reply) => {
-      const body = (request.body ?? {}) as Record<string, string>
       const actor = request.actor!
-      const villageId = actor.role === 'agent' ? actor.villageId! : Number(body.villageId) || null
-      return act(request, reply, actor.role === 'agent' ? null : villageId, body, async () => {
+      // A station the schema refused is none: the form is re-shown for the supervisor's own.
+      const villageId = actor.role === 'agent' ? actor.villageId! : request.validationError ? null : toId(request.body.villageId)
+      return act(request, reply, actor.role === 'agent' ? null : villageId, sentValues(request.body), async () => {
+        const body = request.body
         const village = villageId ? await findVillageInScope(app.db, scopeOf(actor), villageId) : undefined
         if (!village) throw new NotFound()
         await app.db.transaction().execute(async (trx) => {

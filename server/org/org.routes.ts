@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { DEPARTMENTS } from '../db/schema.ts'
 import { NotFound } from '../errors/errors.ts'
-import { submitForm, text, requiredText, phone, code, id, idParams, optionalId, toId } from '../views/forms.ts'
+import { submitForm, text, requiredText, phone, code, id, idParams, optionalId, toId, sentValues } from '../views/forms.ts'
 import type { FieldErrors } from '../views/form-errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { findVillageInScope, listStationAgents, listTowns, listVillagesInScope, listWindows, findCounty } from './org.repository.ts'
@@ -23,10 +24,11 @@ const windowBody = {
   properties: { townId: optionalId, department: { type: 'string', enum: DEPARTMENTS }, name: requiredText(50), phone, active: { type: 'string', maxLength: 5 } },
 } as const
 
-type Form = Record<string, string | undefined>
+type Form = Record<string, unknown>
 const trimmed = (value: string | undefined) => (value ?? '').trim()
 
-export default async function orgRoutes(app: FastifyInstance) {
+export default async function orgRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const admin = { roles: ['admin'] as const }
 
   async function renderTree(request: FastifyRequest, reply: FastifyReply, status = 200, form?: { kind: string; values: Form; errors: FieldErrors }) {
@@ -55,68 +57,61 @@ export default async function orgRoutes(app: FastifyInstance) {
 
   app.get('/admin/org', { config: admin }, async (request, reply) => renderTree(request, reply))
 
-  app.post('/admin/org/towns', { config: admin, schema: { body: townBody }, attachValidation: true }, async (request, reply) => {
-    const body = (request.body ?? {}) as Form
-    return submitForm(request, reply, {
-      render: (status, errors) => renderTree(request, reply, status, { kind: 'town', values: body, errors }),
-      action: () => createTown(app.db, request.actor!, { code: trimmed(body.code).toUpperCase(), name: trimmed(body.name), phone: trimmed(body.phone), address: trimmed(body.address) }),
+  app.post('/admin/org/towns', { config: admin, schema: { body: townBody }, attachValidation: true }, async (request, reply) =>
+    submitForm(request, reply, {
+      render: (status, errors) => renderTree(request, reply, status, { kind: 'town', values: sentValues(request.body), errors }),
+      action: () => {
+        const body = request.body
+        return createTown(app.db, request.actor!, { code: body.code.trim().toUpperCase(), name: body.name.trim(), phone: trimmed(body.phone), address: trimmed(body.address) })
+      },
       done: () => reply.redirect('/admin/org', 303),
-    })
-  })
+    }),
+  )
 
-  app.post('/admin/org/villages', { config: admin, schema: { body: villageBody }, attachValidation: true }, async (request, reply) => {
-    const body = (request.body ?? {}) as Form
-    return submitForm(request, reply, {
-      render: (status, errors) => renderTree(request, reply, status, { kind: 'village', values: body, errors }),
-      action: () =>
-        createVillage(app.db, request.actor!, {
-          townId: Number(body.townId),
+  app.post('/admin/org/villages', { config: admin, schema: { body: villageBody }, attachValidation: true }, async (request, reply) =>
+    submitForm(request, reply, {
+      render: (status, errors) => renderTree(request, reply, status, { kind: 'village', values: sentValues(request.body), errors }),
+      action: () => {
+        const body = request.body
+        return createVillage(app.db, request.actor!, {
+          townId: body.townId,
           // Codes are upper-case: they start every case number of the station.
-          code: trimmed(body.code).toUpperCase(),
-          name: trimmed(body.name),
+          code: body.code.trim().toUpperCase(),
+          name: body.name.trim(),
           stationPhone: trimmed(body.stationPhone),
           officeHours: trimmed(body.officeHours),
           address: trimmed(body.address),
-        }),
+        })
+      },
       done: () => reply.redirect('/admin/org', 303),
-    })
-  })
+    }),
+  )
 
-  app.post('/admin/org/windows', { config: admin, schema: { body: windowBody }, attachValidation: true }, async (request, reply) => {
-    const body = (request.body ?? {}) as Form
-    return submitForm(request, reply, {
-      render: (status, errors) => renderTree(request, reply, status, { kind: 'window', values: body, errors }),
-      action: () =>
-        createWindow(app.db, request.actor!, {
-          townId: toId(body.townId) ?? '',
-          department: body.department as never,
-          name: trimmed(body.name),
-          phone: trimmed(body.phone),
-        }),
+  app.post('/admin/org/windows', { config: admin, schema: { body: windowBody }, attachValidation: true }, async (request, reply) =>
+    submitForm(request, reply, {
+      render: (status, errors) => renderTree(request, reply, status, { kind: 'window', values: sentValues(request.body), errors }),
+      action: () => {
+        const body = request.body
+        return createWindow(app.db, request.actor!, { townId: toId(body.townId) ?? '', department: body.department, name: body.name.trim(), phone: trimmed(body.phone) })
+      },
       done: () => reply.redirect('/admin/org', 303),
-    })
-  })
+    }),
+  )
 
   // Edit pages: one per kind of place, the same form shape.
-  const editors = [
-    { kind: 'town', table: 'towns', body: { ...townBody, required: ['name'] } },
-    { kind: 'village', table: 'villages', body: { ...villageBody, required: ['name'] } },
-    { kind: 'window', table: 'windows', body: windowBody },
-  ] as const
+  const renderEdit = async (request: FastifyRequest, reply: FastifyReply, kind: string, status: number, placeId: number, values: Form, errors: FieldErrors) =>
+    reply.code(status).viewAsync('org/edit.hbs', {
+      title: request.t(`org.edit.${kind}`),
+      kind,
+      placeId,
+      values,
+      errors,
+      departments: DEPARTMENTS,
+    })
 
-  for (const editor of editors) {
-    const renderEdit = async (request: FastifyRequest, reply: FastifyReply, status: number, placeId: number, values: Form, errors: FieldErrors) =>
-      reply.code(status).viewAsync('org/edit.hbs', {
-        title: request.t(`org.edit.${editor.kind}`),
-        kind: editor.kind,
-        placeId,
-        values,
-        errors,
-        departments: DEPARTMENTS,
-      })
-
+  for (const editor of [{ kind: 'town', table: 'towns' }, { kind: 'village', table: 'villages' }, { kind: 'window', table: 'windows' }] as const) {
     app.get(`/admin/org/${editor.kind}s/:id/edit`, { config: admin, schema: { params: idParams } }, async (request, reply) => {
-      const { id: placeId } = request.params as { id: number }
+      const placeId = request.params.id
       const row = await app.db
         .selectFrom(editor.table)
         .selectAll()
@@ -125,30 +120,49 @@ export default async function orgRoutes(app: FastifyInstance) {
         .executeTakeFirst()
       if (!row) throw new NotFound()
       const values = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'boolean' ? (v ? 'on' : '') : String(v ?? '')]))
-      return renderEdit(request, reply, 200, placeId, values, {})
-    })
-
-    app.post(`/admin/org/${editor.kind}s/:id`, { config: admin, schema: { params: idParams, body: editor.body }, attachValidation: true }, async (request, reply) => {
-      const { id: placeId } = request.params as { id: number }
-      const body = (request.body ?? {}) as Form
-      const actor = request.actor!
-      return submitForm(request, reply, {
-        render: (status, errors) => renderEdit(request, reply, status, placeId, body, errors),
-        action: async () => {
-          if (editor.kind === 'town') return updateTown(app.db, actor, placeId, { name: trimmed(body.name), phone: trimmed(body.phone), address: trimmed(body.address) })
-          if (editor.kind === 'village')
-            return updateVillage(app.db, actor, placeId, {
-              name: trimmed(body.name),
-              stationPhone: trimmed(body.stationPhone),
-              officeHours: trimmed(body.officeHours),
-              address: trimmed(body.address),
-            })
-          return updateWindow(app.db, actor, placeId, { department: body.department as never, name: trimmed(body.name), phone: trimmed(body.phone), active: body.active === 'on' })
-        },
-        done: () => reply.redirect('/admin/org', 303),
-      })
+      return renderEdit(request, reply, editor.kind, 200, placeId, values, {})
     })
   }
+
+  const editTownBody = { ...townBody, required: ['name'] } as const
+  app.post('/admin/org/towns/:id', { config: admin, schema: { params: idParams, body: editTownBody }, attachValidation: true }, async (request, reply) =>
+    submitForm(request, reply, {
+      render: (status, errors) => renderEdit(request, reply, 'town', status, request.params.id, sentValues(request.body), errors),
+      action: () => {
+        const body = request.body
+        return updateTown(app.db, request.actor!, request.params.id, { name: body.name.trim(), phone: trimmed(body.phone), address: trimmed(body.address) })
+      },
+      done: () => reply.redirect('/admin/org', 303),
+    }),
+  )
+
+  const editVillageBody = { ...villageBody, required: ['name'] } as const
+  app.post('/admin/org/villages/:id', { config: admin, schema: { params: idParams, body: editVillageBody }, attachValidation: true }, async (request, reply) =>
+    submitForm(request, reply, {
+      render: (status, errors) => renderEdit(request, reply, 'village', status, request.params.id, sentValues(request.body), errors),
+      action: () => {
+        const body = request.body
+        return updateVillage(app.db, request.actor!, request.params.id, {
+          name: body.name.trim(),
+          stationPhone: trimmed(body.stationPhone),
+          officeHours: trimmed(body.officeHours),
+          address: trimmed(body.address),
+        })
+      },
+      done: () => reply.redirect('/admin/org', 303),
+    }),
+  )
+
+  app.post('/admin/org/windows/:id', { config: admin, schema: { params: idParams, body: windowBody }, attachValidation: true }, async (request, reply) =>
+    submitForm(request, reply, {
+      render: (status, errors) => renderEdit(request, reply, 'window', status, request.params.id, sentValues(request.body), errors),
+      action: () => {
+        const body = request.body
+        return updateWindow(app.db, request.actor!, request.params.id, { department: body.department, name: body.name.trim(), phone: trimmed(body.phone), active: body.active === 'on' })
+      },
+      done: () => reply.redirect('/admin/org', 303),
+    }),
+  )
 
   // Stations in the actor's jurisdiction.
   app.get('/villages', { config: { roles: ['supervisor', 'admin', 'clerk'] } }, async (request, reply) => {
@@ -157,8 +171,7 @@ export default async function orgRoutes(app: FastifyInstance) {
   })
 
   app.get('/villages/:id', { schema: { params: idParams } }, async (request, reply) => {
-    const { id: villageId } = request.params as { id: number }
-    const village = await findVillageInScope(app.db, scopeOf(request.actor!), villageId)
+    const village = await findVillageInScope(app.db, scopeOf(request.actor!), request.params.id)
     if (!village) throw new NotFound()
     const agents = await listStationAgents(app.db, village.id)
     return reply.viewAsync('org/village.hbs', { title: village.name, village, agents })

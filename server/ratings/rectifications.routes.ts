@@ -1,13 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { NotFound, RuleViolation } from '../errors/errors.ts'
-import { text, idParams } from '../views/forms.ts'
+import { text, idParams, sentValues } from '../views/forms.ts'
 import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
 import { isUnitStaff, isUnitSupervisor, stepRectification } from './rectifications.service.ts'
 
 /** 整改: the unit sees what was rated and the comment, never the case number or the applicant. */
-export default async function rectificationRoutes(app: FastifyInstance) {
+export default async function rectificationRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const roles = { roles: ['agent', 'clerk', 'supervisor'] as const }
 
   function base() {
@@ -50,17 +52,17 @@ export default async function rectificationRoutes(app: FastifyInstance) {
     })
   }
 
-  app.get('/rectifications/:id', { config: roles, schema: { params: idParams } }, async (request, reply) => render(request, reply, (request.params as { id: number }).id))
+  app.get('/rectifications/:id', { config: roles, schema: { params: idParams } }, async (request, reply) => render(request, reply, request.params.id))
 
   const body = { type: 'object', properties: { callback: text(2000), fixed: text(2000), reply: text(2000), reason: text(1000), note: text(1000), decision: text(20) } } as const
   for (const action of ['submit', 'decide', 'appeal', 'decide_appeal'] as const) {
     app.post(`/rectifications/:id/${action}`, { config: roles, schema: { params: idParams, body }, attachValidation: true }, async (request, reply) => {
-      const { id } = request.params as { id: number }
-      const b = (request.body ?? {}) as Record<string, string>
       if (request.validationError) {
         if (request.validationError.validationContext === 'params') throw new NotFound()
-        return render(request, reply, id, 400, { values: b, errors: fieldErrorsFromValidation(request.validationError.validation, request.t) })
+        return render(request, reply, request.params.id, 400, { values: sentValues(request.body), errors: fieldErrorsFromValidation(request.validationError.validation, request.t) })
       }
+      const { id } = request.params
+      const b = request.body
       try {
         if (action === 'submit') await stepRectification(app.db, request.actor!, id, { action, callback: b.callback ?? '', fixed: b.fixed ?? '', reply: b.reply ?? '' })
         if (action === 'appeal') await stepRectification(app.db, request.actor!, id, { action, reason: b.reason ?? '' })

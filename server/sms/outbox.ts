@@ -51,7 +51,7 @@ export async function deliverSms(db: Db, sender: SmsSender, now: Date, batch = 5
   let sent = 0
   for (let i = 0; i < batch; i++) {
     const done = await db.transaction().execute(async (trx) => {
-      const msg = await trx.selectFrom('smsOutbox').selectAll().where('status', '=', 'pending').where('nextAttemptAt', '<=', now as never).orderBy('id').limit(1).forUpdate().skipLocked().executeTakeFirst()
+      const msg = await trx.selectFrom('smsOutbox').selectAll().where('status', '=', 'pending').where('nextAttemptAt', '<=', now).orderBy('id').limit(1).forUpdate().skipLocked().executeTakeFirst()
       if (!msg) return null
       try {
         await sender.send(msg.phone, msg.body)
@@ -66,7 +66,7 @@ export async function deliverSms(db: Db, sender: SmsSender, now: Date, batch = 5
             attempts,
             lastError: String((error as Error).message ?? error).slice(0, 500),
             status: wait === undefined ? 'failed' : 'pending',
-            nextAttemptAt: wait === undefined ? (msg.nextAttemptAt as never) : (sql`${now}::timestamptz + make_interval(mins => ${wait})` as never),
+            nextAttemptAt: wait === undefined ? msg.nextAttemptAt : sql<Date>`${now}::timestamptz + make_interval(mins => ${wait})`,
           })
           .where('id', '=', msg.id)
           .execute()

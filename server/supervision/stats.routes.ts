@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { BOM, csvLine } from '../ledger/csv.ts'
@@ -8,13 +9,13 @@ import { monthBounds, monthlyStats, staffPerformance, totalsOf, type StatRow } f
 const monthQuery = { type: 'object', properties: { month: { type: 'string', maxLength: 7, pattern: `^$|${MONTH_PATTERN}`, hint: 'stats.monthFormat' } } } as const
 
 /** 便民服务办理情况统计表 and staff performance, for the actor's area, with the previous month beside. */
-export default async function statsRoutes(app: FastifyInstance) {
+export default async function statsRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
 
-  async function model(request: FastifyRequest) {
+  async function model(request: FastifyRequest, asked: string | undefined) {
     const actor = request.actor!
     const scope = scopeOf(actor)
-    const asked = (request.query as { month?: string }).month
     const month = asked || monthBounds(app.today().slice(0, 7)).previous
     const previous = monthBounds(month).previous
     const [current, before] = await Promise.all([monthlyStats(app.db, actor.countyId, scope, month, app.config.timeZone), monthlyStats(app.db, actor.countyId, scope, previous, app.config.timeZone)])
@@ -40,11 +41,11 @@ export default async function statsRoutes(app: FastifyInstance) {
   }
 
   app.get('/stats', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
-    return reply.viewAsync('supervision/stats.hbs', { title: request.t('stats.title'), ...(await model(request)) })
+    return reply.viewAsync('supervision/stats.hbs', { title: request.t('stats.title'), ...(await model(request, request.query.month)) })
   })
 
   app.get('/stats.csv', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
-    const m = await model(request)
+    const m = await model(request, request.query.month)
     const t = request.t
     const columns = ['visitBatches', 'visitPeople', 'received', 'accepted', 'completed', 'completedOnTime', 'onTimeRate', 'overdue', 'rejected', 'withdrawn', 'satisfaction'] as const
     let csv = BOM + csvLine([t('stats.unit'), ...columns.map((c) => t(`stats.columns.${c}`))])

@@ -54,4 +54,22 @@ export const toRecordId = (value: unknown): number | null => {
   return Number.isInteger(n) && n >= 1 && n <= 2147483647 ? n : null
 }
 export const idParams = { type: 'object', required: ['id'], properties: { id } } as const
+/**
+ * A list filter's choice of one record: '' (every one) or an id. It stays text because a select's
+ * "all" sends '', which no integer schema takes; `toId` makes it number | null.
+ */
+export const idFilter = { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' } as const
+/**
+ * A bigint record id (cases, fee entries, notices): pg hands int8 over as a string and a JavaScript
+ * number loses digits past 2^53, so it stays a pattern-checked string end to end.
+ */
+export const bigintId = { type: 'string', maxLength: 18, pattern: '^[1-9][0-9]{0,17}$' } as const
+/** The same, optional: '' or a bigint id. */
+export const optionalBigintId = { type: 'string', maxLength: 18, pattern: '^$|^[1-9][0-9]{0,17}$' } as const
+
+/**
+ * What a form sent, to show back when it is re-shown. When validation failed the body is not the
+ * schema's type (a field may be missing, an array or an object), so it is read as plain values.
+ */
+export const sentValues = (body: unknown): Record<string, unknown> => (body !== null && typeof body === 'object' && !Array.isArray(body) ? { ...body } : {})
 export const code = { type: 'string', minLength: 2, maxLength: 12, pattern: '^[0-9A-Za-z]{2,12}$', hint: 'validation.code' } as const

@@ -1,16 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
+import type { FromSchema } from 'json-schema-to-ts'
 import { VISIT_PURPOSES } from '../db/schema.ts'
-import { text, toId } from '../views/forms.ts'
+import { text, toId, idFilter, optionalId, sentValues } from '../views/forms.ts'
 import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
 import { RuleViolation } from '../errors/errors.ts'
-import { recordVisit, type VisitInput } from './visits.service.ts'
+import { recordVisit } from './visits.service.ts'
 import { resolveStation } from '../org/station.ts'
 import { BOM, csvLine } from '../ledger/csv.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { formatLocalDateTime } from '../calendar/local-time.ts'
 import { isValidMonth, MONTH_PATTERN } from '../calendar/working-days.ts'
 
-const idText = { type: 'string', maxLength: 20, pattern: '^$|^[1-9][0-9]{0,17}$' } as const
 const visitBody = {
   type: 'object',
   required: ['people', 'purpose'],
@@ -18,19 +19,23 @@ const visitBody = {
     time: { type: 'string', maxLength: 5, pattern: '^$|^([01][0-9]|2[0-3]):[0-5][0-9]$', hint: 'fees.timeFormat' },
     people: { type: 'integer', minimum: 1, maximum: 200 },
     purpose: { type: 'string', enum: VISIT_PURPOSES },
-    applicantId: idText,
+    applicantId: optionalId,
     told: text(1000),
     caseNo: text(40),
   },
 } as const
 
+const monthQuery = { type: 'object', properties: { villageId: idFilter, month: { type: 'string', maxLength: 7, pattern: `^$|${MONTH_PATTERN}`, hint: 'stats.monthFormat' } } } as const
+type MonthQuery = FromSchema<typeof monthQuery>
+
 /** 接待登记: every visit in batches (批次) and people (人次), with the monthly count. */
-export default async function visitRoutes(app: FastifyInstance) {
+export default async function visitRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
 
-  async function monthModel(request: FastifyRequest, query: { villageId?: string; month?: string }) {
+  async function monthModel(request: FastifyRequest, query: MonthQuery) {
     const month = isValidMonth(query.month) ? query.month : app.today().slice(0, 7)
-    const { station, stations } = await resolveStation(app.db, request, Number(query.villageId) || null)
+    const { station, stations } = await resolveStation(app.db, request, toId(query.villageId))
     const first = `${month}-01`
     const next = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1)).toISOString().slice(0, 10)
     const visits = await app.db
@@ -63,7 +68,7 @@ export default async function visitRoutes(app: FastifyInstance) {
     }
   }
 
-  async function render(request: FastifyRequest, reply: FastifyReply, status: number, query: { villageId?: string; month?: string }, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
+  async function render(request: FastifyRequest, reply: FastifyReply, status: number, query: MonthQuery, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
     const model = await monthModel(request, query)
     const applicants = request.actor!.role === 'agent' ? await app.db.selectFrom('applicants').select(['id', 'name', 'phone']).where('villageId', '=', model.station.id).orderBy('name').limit(500).execute() : []
     return reply.code(status).viewAsync('visits/visits.hbs', {
@@ -78,11 +83,10 @@ export default async function visitRoutes(app: FastifyInstance) {
     })
   }
 
-  const monthQuery = { type: 'object', properties: { villageId: idText, month: { type: 'string', maxLength: 7, pattern: `^$|${MONTH_PATTERN}`, hint: 'stats.monthFormat' } } } as const
-  app.get('/visits', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => render(request, reply, 200, request.query as object))
+  app.get('/visits', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => render(request, reply, 200, request.query))
 
   app.get('/visits.csv', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
-    const m = await monthModel(request, request.query as object)
+    const m = await monthModel(request, request.query)
     const t = request.t
     let csv = BOM + csvLine([t('fees.time'), t('visits.people'), t('visits.purpose'), t('cases.applicant'), t('visits.told'), t('cases.caseNo'), t('fees.enteredBy')])
     for (const v of m.visits) csv += csvLine([formatLocalDateTime(v.visitedAt, app.config.timeZone), v.people, t(`visits.purposes.${v.purpose}`), v.applicantName, v.told, v.caseNo, v.recordedByName])
@@ -92,17 +96,17 @@ export default async function visitRoutes(app: FastifyInstance) {
 
   app.get('/visits/pdf', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
     if (!app.printing.available) return reply.redirect(request.url.replace('/visits/pdf', '/visits'), 303)
-    const m = await monthModel(request, request.query as object)
+    const m = await monthModel(request, request.query)
     const html = await renderReportHtml('visits', { locale: request.locale, title: request.t('visits.monthStats', { month: m.month }), subtitle: `${m.station.townName} · ${m.station.name}`, generatedAt: app.now() }, m, app.config.timeZone)
     return reply.sendPdf(html, `visits-${m.station.code}-${m.month}`, { landscape: true, footerText: `${m.station.code} ${m.month}` })
   })
 
   app.post('/visits', { config: { roles: ['agent'] }, schema: { body: visitBody }, attachValidation: true }, async (request, reply) => {
-    const body = (request.body ?? {}) as Record<string, string>
-    const fail = (errors: FieldErrors) => render(request, reply, 400, {}, { values: body, errors })
+    const fail = (errors: FieldErrors) => render(request, reply, 400, {}, { values: sentValues(request.body), errors })
     if (request.validationError) return fail(fieldErrorsFromValidation(request.validationError.validation, request.t))
+    const body = request.body
     try {
-      await recordVisit(app.db, request.actor!, { time: body.time ?? '', people: Number(body.people), purpose: body.purpose as VisitInput['purpose'], applicantId: toId(body.applicantId), told: body.told ?? '', caseNo: body.caseNo ?? '' }, app.today(), app.now(), app.config.timeZone)
+      await recordVisit(app.db, request.actor!, { time: body.time ?? '', people: body.people, purpose: body.purpose, applicantId: toId(body.applicantId), told: body.told ?? '', caseNo: body.caseNo ?? '' }, app.today(), app.now(), app.config.timeZone)
     } catch (error) {
       if (error instanceof RuleViolation) return fail(fieldErrorsFromRule(error, request.t))
       throw error
