@@ -15,7 +15,7 @@ import { appendEvent } from './case-events.ts'
 import { maskName } from '../privacy/mask.ts'
 import { openRectification } from '../ratings/rectifications.service.ts'
 import { enqueueCaseSms } from '../sms/outbox.ts'
-import { yuanToFen } from '../matters/matter-form.ts'
+import { yuanToFen } from '../fees/money.ts'
 
 export interface ApplicantInput {
   name: string

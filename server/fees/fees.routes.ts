@@ -4,14 +4,13 @@ import { RuleViolation } from '../errors/errors.ts'
 import { text } from '../views/forms.ts'
 import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
 import { isValidDate } from '../calendar/working-days.ts'
-import { yuanToFen } from '../matters/matter-form.ts'
 import { resolveStation } from '../org/station.ts'
 import { recordFee, reverseFee, settleAgent, settleStation, totalsByDepartment, type EntryKind } from './fees.service.ts'
 import { dailyReport, listJournal, listSettlements } from './fees.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { BOM, csvLine } from '../ledger/csv.ts'
 import { formatLocalDateTime } from '../calendar/local-time.ts'
-import { formatFen } from './money.ts'
+import { formatFen, yuanToFen } from './money.ts'
 
 const idText = { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' } as const
 const time = { type: 'string', maxLength: 5, pattern: '^$|^([01][0-9]|2[0-3]):[0-5][0-9]$', hint: 'fees.timeFormat' } as const

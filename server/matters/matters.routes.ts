@@ -8,6 +8,7 @@ import { findMatter, findMatterByCode, listMatters, listVersions } from './matte
 import { exportCatalogue, importCatalogue, MatterRefused, saveMatter, setMatterActive } from './matters.service.ts'
 import { formValues, matterFormBody, matterFromForm, problemsToFieldErrors, typedValues, type MatterForm } from './matter-form.ts'
 import { explanationHref } from '../calendar/explain.ts'
+import { formatFen } from '../fees/money.ts'
 
 const listQuery = {
   type: 'object',
@@ -164,7 +165,7 @@ export default async function matterRoutes(app: FastifyInstance) {
         title: matter.name,
         county,
         matter,
-        feeYuan: Number(matter.feeFen) > 0 ? (Number(matter.feeFen) / 100).toFixed(2) : null,
+        feeYuan: Number(matter.feeFen) > 0 ? formatFen(matter.feeFen) : null,
         promisedHref: explanationHref(app.today(), matter.promisedLimit, matter.limitUnit),
       })
     },
