@@ -11,7 +11,7 @@ import { renderReportHtml } from '../printing/reports.ts'
 import { publishAnnouncement, withdrawNotice, prepareMonthlyList, approveMonthlyList } from './notices.service.ts'
 import { recordAudit } from '../audit/audit.ts'
 import { sql } from 'kysely'
-import { monthBounds } from '../supervision/stats.ts'
+import { monthBounds, monthOf } from '../supervision/months.ts'
 
 const codeParams = { type: 'object', required: ['code'], properties: { code: { type: 'string', maxLength: 12, pattern: '^[0-9A-Za-z]{2,12}$' } } } as const
 const noticeParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } } } as const
@@ -58,7 +58,7 @@ export default async function boardRoutes(app: FastifyInstance) {
       listMatters(app.db, village.countyId),
     ])
     const current = notices.filter((n) => n.status === 'published' && n.shownFrom <= today && (n.shownTo === null || n.shownTo >= today))
-    const { previous } = monthBounds(today.slice(0, 7))
+    const { previous } = monthBounds(monthOf(today))
     const satisfaction = await lastMonthSatisfaction(village.id, previous)
     const rate = (r: { n: string; satisfied: string }) => Math.round((Number(r.satisfied) / Number(r.n)) * 1000) / 10
     const station = satisfaction.find((r) => r.unit === 'station')
@@ -116,13 +116,9 @@ export default async function boardRoutes(app: FastifyInstance) {
       notices: notices.map((n) => ({ ...n, body: (n.content as { body?: string }).body ?? '' })),
       isAgent: actor.role === 'agent',
       isSupervisor: actor.role === 'supervisor',
-      values: { shownFrom: app.today(), month: prevMonth(app.today()), stationPhone: village.stationPhone, officeHours: village.officeHours, ...form.values },
+      values: { shownFrom: app.today(), month: monthBounds(monthOf(app.today())).previous, stationPhone: village.stationPhone, officeHours: village.officeHours, ...form.values },
       errors: form.errors,
     })
-  }
-  const prevMonth = (today: string) => {
-    const [y, m] = today.split('-').map(Number)
-    return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`
   }
   const manage = { roles: ['agent', 'supervisor'] as const }
   const villageQuery = { type: 'object', properties: { villageId: { type: 'string', maxLength: 10, pattern: '^$|^[1-9][0-9]{0,8}$' } } } as const

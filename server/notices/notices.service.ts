@@ -2,7 +2,8 @@ import type { Db } from '../db/connect.ts'
 import type { Actor } from '../accounts/actor.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { NotFound, RuleViolation, Forbidden } from '../errors/errors.ts'
-import { isValidDate, isValidMonth, addCalendarDays } from '../calendar/working-days.ts'
+import { isValidDate, isValidMonth } from '../calendar/working-days.ts'
+import { monthBounds, monthOf } from '../supervision/months.ts'
 import { maskName } from '../privacy/mask.ts'
 import { recordAudit } from '../audit/audit.ts'
 import { findVillageInScope } from '../org/org.repository.ts'
@@ -64,8 +65,7 @@ export async function withdrawNotice(db: Db, actor: Actor, noticeId: string, rea
 
 /** The month's handled cases, masked, as the station prepares them for the board. */
 export async function monthlyListContent(db: Db, villageId: number, month: string) {
-  const first = `${month}-01`
-  const next = addCalendarDays(`${month}-28`, 7).slice(0, 7) + '-01'
+  const { first, next } = monthBounds(month)
   const rows = await db
     .selectFrom('cases')
     .innerJoin('applicants', 'applicants.id', 'cases.applicantId')
@@ -85,7 +85,7 @@ export async function monthlyListContent(db: Db, villageId: number, month: strin
 /** The station prepares the month's list; it waits for the town supervisor, or the 5th of the next month. */
 export async function prepareMonthlyList(db: Db, actor: Actor, month: string, today: string): Promise<string> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
-  if (!isValidMonth(month) || `${month}-01` > today) throw new RuleViolation('notices.monthInvalid', 'month')
+  if (!isValidMonth(month) || monthBounds(month).first > today) throw new RuleViolation('notices.monthInvalid', 'month')
   return db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('notices').select('id').where('villageId', '=', actor.villageId!).where('kind', '=', 'monthly_list').where('month', '=', month).where('status', '!=', 'withdrawn').executeTakeFirst()
     if (existing) throw new RuleViolation('notices.monthExists', 'month')
@@ -114,7 +114,7 @@ export async function approveMonthlyList(db: Db, actor: Actor, noticeId: string,
 /** From the 5th of the following month, a prepared list still waiting is published without approval. */
 export async function publishOverdueMonthlyLists(db: Db, today: string, now: Date = new Date()): Promise<number> {
   if (Number(today.slice(8, 10)) < 5) return 0
-  const thisMonth = today.slice(0, 7)
+  const thisMonth = monthOf(today)
   const result = await db
     .updateTable('notices')
     .set({ status: 'published', publishedAt: now })
