@@ -18,6 +18,7 @@ import { sweepDeadlines } from '../jobs/deadline-sweep.ts'
 import { runRecordedJob } from '../jobs/run-job.ts'
 import { formatFen } from '../fees/money.ts'
 import { monthBounds, monthOf } from '../supervision/months.ts'
+import { isBadRating } from '../ratings/satisfaction.ts'
 
 /*
  * Three months of the demo county's life, so that a new user sees what the product is for: cases in
@@ -551,7 +552,7 @@ async function runInOrder(tasks: Task[], today: string, now: Date, timeZone: str
 }
 
 function ratingInput(overall: Rating, random: ReturnType<typeof randomSource>): ActionInput {
-  const bad = overall === 'dissatisfied' || overall === 'very_dissatisfied'
+  const bad = isBadRating(overall)
   const score = () => String(bad ? random.int(1, 3) : random.int(4, 5))
   return { overall, efficiency: score(), competence: score(), attitude: score(), satisfaction: score(), comment: bad ? random.pick(BAD_COMMENTS) : '' }
 }

@@ -10,8 +10,8 @@ import { listMatters } from '../matters/matters.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { publishAnnouncement, withdrawNotice, prepareMonthlyList, approveMonthlyList } from './notices.service.ts'
 import { recordAudit } from '../audit/audit.ts'
-import { sql } from 'kysely'
 import { monthBounds, monthOf } from '../supervision/months.ts'
+import { boardSatisfaction, satisfactionRate } from '../ratings/satisfaction.ts'
 
 const codeParams = { type: 'object', required: ['code'], properties: { code: { type: 'string', maxLength: 12, pattern: '^[0-9A-Za-z]{2,12}$' } } } as const
 const noticeParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } } } as const
@@ -20,7 +20,7 @@ const noticeParams = { type: 'object', required: ['id'], properties: { id: { typ
 export default async function boardRoutes(app: FastifyInstance) {
   // A past month's figures barely move, and every villager's phone asks for them: they are kept
   // for a few minutes per station instead of being counted again on every view.
-  const satisfactionCache = new Map<string, { at: number; rows: { unit: string; windowName: string | null; n: string; satisfied: string }[] }>()
+  const satisfactionCache = new Map<string, { at: number; rows: Awaited<ReturnType<typeof boardSatisfaction>> }>()
   const SATISFACTION_CACHE_MS = 5 * 60_000
 
   /** Last month's satisfaction of the station and of its town's windows (appeals upheld left out). */
@@ -28,16 +28,7 @@ export default async function boardRoutes(app: FastifyInstance) {
     const key = `${villageId}:${month}`
     const hit = satisfactionCache.get(key)
     if (hit && Date.now() - hit.at < SATISFACTION_CACHE_MS) return hit.rows
-    const { first, next } = monthBounds(month)
-    const tz = app.config.timeZone
-    const { rows } = await sql<{ unit: string; windowName: string | null; n: string; satisfied: string }>`
-      select case when c.window_id is null then 'station' else 'window' end as unit, w.name as window_name, count(*) as n,
-        count(*) filter (where r.overall in ('very_satisfied','satisfied','basic')) as satisfied
-      from case_ratings r join cases c on c.id = r.case_id left join windows w on w.id = c.window_id
-      left join rectifications x on x.case_id = r.case_id and x.status = 'appeal_upheld'
-      where x.id is null and r.recorded_at >= (${first}::timestamp at time zone ${tz}) and r.recorded_at < (${next}::timestamp at time zone ${tz})
-        and ((c.window_id is null and c.village_id = ${villageId}) or (c.window_id is not null and c.town_id = (select town_id from villages where id = ${villageId})))
-      group by 1, 2 order by 1, 2`.execute(app.db)
+    const rows = await boardSatisfaction(app.db, villageId, month, app.config.timeZone)
     satisfactionCache.set(key, { at: Date.now(), rows })
     return rows
   }
@@ -60,7 +51,7 @@ export default async function boardRoutes(app: FastifyInstance) {
     const current = notices.filter((n) => n.status === 'published' && n.shownFrom <= today && (n.shownTo === null || n.shownTo >= today))
     const { previous } = monthBounds(monthOf(today))
     const satisfaction = await lastMonthSatisfaction(village.id, previous)
-    const rate = (r: { n: string; satisfied: string }) => Math.round((Number(r.satisfied) / Number(r.n)) * 1000) / 10
+    const rate = (r: { n: string; satisfied: string }) => satisfactionRate(Number(r.n), Number(r.satisfied))
     const station = satisfaction.find((r) => r.unit === 'station')
     const view = (n: (typeof notices)[number]) => ({ ...n, body: (n.content as { body?: string }).body ?? '' })
     return {

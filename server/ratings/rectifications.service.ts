@@ -6,8 +6,7 @@ import { NotFound, RuleViolation, Forbidden } from '../errors/errors.ts'
 import type { Calendar } from '../calendar/working-days.ts'
 import { computeDueDate } from '../calendar/working-days.ts'
 import { notify } from '../notifications/notifications.service.ts'
-
-export const BAD_RATINGS: Rating[] = ['dissatisfied', 'very_dissatisfied']
+import { isBadRating } from './satisfaction.ts'
 
 /**
  * A 不满意 or 非常不满意 rating opens a rectification for the unit that handled the case: the window
@@ -22,7 +21,7 @@ export async function openRectification(
   today: string,
   days: number,
 ): Promise<void> {
-  if (!BAD_RATINGS.includes(rating)) return
+  if (!isBadRating(rating)) return
   const dueOn = computeDueDate(calendar, today, days).due
   const unit = c.forwardedOn && c.windowId ? { windowId: c.windowId, villageId: null } : { windowId: null, villageId: c.villageId }
   const { id } = await trx

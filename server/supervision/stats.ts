@@ -4,6 +4,7 @@ import type { Scope } from '../accounts/actor.ts'
 import type { Calendar } from '../calendar/working-days.ts'
 import { workingDaysBetween } from '../calendar/working-days.ts'
 import { monthBounds } from './months.ts'
+import { countSatisfied, isBadRating, ratingCounts, satisfactionRate } from '../ratings/satisfaction.ts'
 
 // Re-exported, not restated: jobs/case-rules-jobs.ts (being rewritten by another change) still
 // imports it from here; new code imports months.ts.
@@ -101,10 +102,9 @@ export async function monthlyStats(db: Db, countyId: number, scope: Scope, month
     group by c.village_id, mv.department`.execute(db)
   const ratings = await sql<{ villageId: number; department: string; n: string; satisfied: string }>`
     select c.village_id, mv.department, count(*) as n,
-      count(*) filter (where r.overall in ('very_satisfied','satisfied','basic')) as satisfied
+      ${countSatisfied('r.overall')} as satisfied
     from case_ratings r join cases c on c.id = r.case_id join matter_versions mv on mv.id = c.matter_version_id
-    left join rectifications x on x.case_id = r.case_id and x.status = 'appeal_upheld'
-    where c.county_id = ${countyId} and ${inScope} and x.id is null
+    where c.county_id = ${countyId} and ${inScope} and ${ratingCounts('r.case_id')}
       and r.recorded_at >= (${first}::timestamp at time zone ${timeZone}) and r.recorded_at < (${next}::timestamp at time zone ${timeZone})
     group by c.village_id, mv.department`.execute(db)
   const visits = await sql<{ villageId: number; batches: string; people: string }>`
@@ -149,7 +149,7 @@ export function totalsOf(rows: StatRow[], visits: { batches: number; people: num
     overdue: sum('overdue'),
     rejected: sum('rejected'),
     withdrawn: sum('withdrawn'),
-    satisfaction: ratings ? Math.round((sum('satisfied') / ratings) * 1000) / 10 : null,
+    satisfaction: satisfactionRate(ratings, sum('satisfied')),
   }
 }
 
@@ -175,7 +175,7 @@ export async function staffPerformance(db: Db, countyId: number, scope: Scope, m
     acc.completeDays.push(workingDaysBetween(calendar, r.acceptedOn, r.completedOn))
     if (r.repliedOn) acc.replyDays.push(workingDaysBetween(calendar, r.completedOn, r.repliedOn))
     if (lateCases.has(String(r.caseId))) acc.overdue++
-    if (r.rating === 'dissatisfied' || r.rating === 'very_dissatisfied') acc.badRatings++
+    if (isBadRating(r.rating)) acc.badRatings++
     map.set(name, acc)
   }
   for (const r of rows) {
