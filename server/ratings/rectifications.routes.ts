@@ -26,7 +26,7 @@ export default async function rectificationRoutes(app: FastifyInstance) {
     let q = base()
     if (actor.role === 'clerk') q = q.where('rectifications.windowId', '=', actor.windowId)
     else if (actor.role === 'agent') q = q.where('rectifications.villageId', '=', actor.villageId)
-    else q = q.where((eb) => inScope(eb, scopeOf(actor), { countyId: 'rectifications.county_id', townId: 'rectifications.town_id' }))
+    else q = q.where((eb) => inScope(eb, scopeOf(actor), { countyId: 'rectifications.countyId', townId: 'rectifications.townId' }))
     const rows = await q.orderBy('rectifications.id', 'desc').limit(500).execute()
     const supervisor = actor.role === 'supervisor'
     return reply.viewAsync('ratings/list.hbs', { title: request.t('rectifications.title'), rows: rows.map((r) => ({ ...r, caseNo: supervisor ? r.caseNo : null })), today: app.today() })
