@@ -123,7 +123,7 @@ export default async function userAdminRoutes(app: FastifyInstance) {
     const body = (request.body ?? {}) as UserForm
     return submitForm(request, reply, {
       render: (status, errors) => renderForm(request, reply, status, body, errors, id),
-      action: () => editUser(app.db, request.actor!, id, toInput(body)),
+      action: () => editUser(app.db, request.actor!, id, toInput(body), app.now()),
       done: () => reply.redirect('/admin/users', 303),
     })
   })
@@ -131,7 +131,7 @@ export default async function userAdminRoutes(app: FastifyInstance) {
   for (const [path, disabled] of [['disable', true], ['enable', false]] as const) {
     app.post(`/admin/users/:id/${path}`, { config: admin, schema: { params: idParams } }, async (request, reply) => {
       const { id } = request.params as { id: number }
-      await setUserDisabled(app.db, request.actor!, id, disabled)
+      await setUserDisabled(app.db, request.actor!, id, disabled, app.now())
       return reply.redirect('/admin/users', 303)
     })
   }

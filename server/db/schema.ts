@@ -3,6 +3,11 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 /** A timestamp the database fills in; read back as a Date. */
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>
 type Timestamp = ColumnType<Date, Date | string, Date | string>
+/**
+ * A last-changed time: optional on insert (the database default fills it), set from the app's clock
+ * on update. Generated<Timestamp> nested one ColumnType in another, so no Date could be written.
+ */
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>
 type Json<T> = ColumnType<T, string | T, string | T>
 /** A JSON column with a database default: optional on insert. */
 type JsonDefault<T> = ColumnType<T, string | T | undefined, string | T>
@@ -79,7 +84,7 @@ export interface UsersTable {
   disabled: Generated<boolean>
   lockedUntil: Timestamp | null
   createdAt: CreatedAt
-  updatedAt: Generated<Timestamp>
+  updatedAt: UpdatedAt
 }
 
 export interface LookupFailuresTable {
@@ -112,7 +117,7 @@ export interface CalendarDaysTable {
   name: string
   source: Generated<string>
   updatedBy: number | null
-  updatedAt: Generated<Timestamp>
+  updatedAt: UpdatedAt
 }
 
 export interface CalendarChangesTable {
@@ -253,7 +258,7 @@ export interface CasesTable {
   extensionToTell: Generated<boolean>
   rating: Rating | null
   createdAt: CreatedAt
-  updatedAt: Generated<Timestamp>
+  updatedAt: UpdatedAt
 }
 
 export interface CaseCountersTable {
@@ -488,7 +493,7 @@ export interface RectificationsTable {
   appealReason: Generated<string>
   decisionNote: Generated<string>
   createdAt: CreatedAt
-  updatedAt: Generated<Timestamp>
+  updatedAt: UpdatedAt
 }
 
 export interface RectificationEventsTable {

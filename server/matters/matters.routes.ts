@@ -106,7 +106,7 @@ export default async function matterRoutes(app: FastifyInstance) {
   }
 
   app.get('/admin/matters/export.json', { config: admin }, async (request, reply) => {
-    const catalogue = await exportCatalogue(app.db, request.actor!.countyId)
+    const catalogue = await exportCatalogue(app.db, request.actor!.countyId, app.now())
     reply.header('content-disposition', `attachment; filename="matters-${catalogue.county}.json"`)
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(catalogue, null, 2))
   })

@@ -22,7 +22,7 @@ export interface AnnouncementInput {
 }
 
 /** An announcement goes up at once; to change one, withdraw it and publish a new version. */
-export async function publishAnnouncement(db: Db, actor: Actor, input: AnnouncementInput, now: Date = new Date()): Promise<string> {
+export async function publishAnnouncement(db: Db, actor: Actor, input: AnnouncementInput, now: Date): Promise<string> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
   const title = plainText(input.title, 100)
   const body = plainText(input.body, 5000)
@@ -50,7 +50,7 @@ export async function publishAnnouncement(db: Db, actor: Actor, input: Announcem
 }
 
 /** Withdrawing keeps the notice and its reason in the board's history. */
-export async function withdrawNotice(db: Db, actor: Actor, noticeId: string, reason: string, now: Date = new Date()): Promise<void> {
+export async function withdrawNotice(db: Db, actor: Actor, noticeId: string, reason: string, now: Date): Promise<void> {
   if (actor.role !== 'agent' && actor.role !== 'supervisor') throw new Forbidden()
   await db.transaction().execute(async (trx) => {
     const notice = await trx.selectFrom('notices').selectAll().where('id', '=', noticeId).forUpdate().executeTakeFirst()
@@ -100,7 +100,7 @@ export async function prepareMonthlyList(db: Db, actor: Actor, month: string, to
   })
 }
 
-export async function approveMonthlyList(db: Db, actor: Actor, noticeId: string, now: Date = new Date()): Promise<void> {
+export async function approveMonthlyList(db: Db, actor: Actor, noticeId: string, now: Date): Promise<void> {
   if (actor.role !== 'supervisor') throw new Forbidden()
   await db.transaction().execute(async (trx) => {
     const notice = await trx.selectFrom('notices').selectAll().where('id', '=', noticeId).where('kind', '=', 'monthly_list').forUpdate().executeTakeFirst()
@@ -112,7 +112,7 @@ export async function approveMonthlyList(db: Db, actor: Actor, noticeId: string,
 }
 
 /** From the 5th of the following month, a prepared list still waiting is published without approval. */
-export async function publishOverdueMonthlyLists(db: Db, today: string, now: Date = new Date()): Promise<number> {
+export async function publishOverdueMonthlyLists(db: Db, today: string, now: Date): Promise<number> {
   if (Number(today.slice(8, 10)) < 5) return 0
   const thisMonth = monthOf(today)
   const result = await db

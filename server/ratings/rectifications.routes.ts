@@ -62,10 +62,10 @@ export default async function rectificationRoutes(app: FastifyInstance) {
         return render(request, reply, id, 400, { values: b, errors: fieldErrorsFromValidation(request.validationError.validation, request.t) })
       }
       try {
-        if (action === 'submit') await stepRectification(app.db, request.actor!, id, { action, callback: b.callback ?? '', fixed: b.fixed ?? '', reply: b.reply ?? '' })
-        if (action === 'appeal') await stepRectification(app.db, request.actor!, id, { action, reason: b.reason ?? '' })
-        if (action === 'decide') await stepRectification(app.db, request.actor!, id, { action, decision: b.decision === 'accepted' ? 'accepted' : 'returned', note: b.note ?? '' })
-        if (action === 'decide_appeal') await stepRectification(app.db, request.actor!, id, { action, decision: b.decision === 'appeal_upheld' ? 'appeal_upheld' : 'open', note: b.note ?? '' })
+        if (action === 'submit') await stepRectification(app.db, request.actor!, id, { action, callback: b.callback ?? '', fixed: b.fixed ?? '', reply: b.reply ?? '' }, app.now())
+        if (action === 'appeal') await stepRectification(app.db, request.actor!, id, { action, reason: b.reason ?? '' }, app.now())
+        if (action === 'decide') await stepRectification(app.db, request.actor!, id, { action, decision: b.decision === 'accepted' ? 'accepted' : 'returned', note: b.note ?? '' }, app.now())
+        if (action === 'decide_appeal') await stepRectification(app.db, request.actor!, id, { action, decision: b.decision === 'appeal_upheld' ? 'appeal_upheld' : 'open', note: b.note ?? '' }, app.now())
       } catch (error) {
         if (error instanceof RuleViolation) return render(request, reply, id, 400, { values: b, errors: fieldErrorsFromRule(error, request.t) })
         throw error

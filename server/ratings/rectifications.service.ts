@@ -1,4 +1,3 @@
-import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 import type { Actor } from '../accounts/actor.ts'
 import type { Rating, RectificationStatus } from '../db/schema.ts'
@@ -67,7 +66,7 @@ const FROM: Record<Step['action'], RectificationStatus[]> = {
 }
 
 /** One step of a rectification: the unit submits or appeals; the supervisor accepts, returns or rules on the appeal. */
-export async function stepRectification(db: Db, actor: Actor, id: number, step: Step): Promise<RectificationStatus> {
+export async function stepRectification(db: Db, actor: Actor, id: number, step: Step, now: Date): Promise<RectificationStatus> {
   return db.transaction().execute(async (trx) => {
     const r = await trx.selectFrom('rectifications').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
     if (!r || !(isUnitStaff(actor, r) || isUnitSupervisor(actor, r))) throw new NotFound()
@@ -103,8 +102,8 @@ export async function stepRectification(db: Db, actor: Actor, id: number, step: 
         set.decisionNote = note
         break
     }
-    await trx.updateTable('rectifications').set({ ...set, status: to, updatedAt: sql`now()` as never }).where('id', '=', id).execute()
-    await trx.insertInto('rectificationEvents').values({ rectificationId: id, actorId: actor.id, action: step.action, fromStatus: r.status, toStatus: to, note }).execute()
+    await trx.updateTable('rectifications').set({ ...set, status: to, updatedAt: now }).where('id', '=', id).execute()
+    await trx.insertInto('rectificationEvents').values({ rectificationId: id, actorId: actor.id, action: step.action, fromStatus: r.status, toStatus: to, note, at: now }).execute()
     return to
   })
 }
