@@ -93,7 +93,7 @@ export default async function accountRoutes(fastify: FastifyInstance) {
     if (request.validationError) return render(400, fieldErrorsFromValidation(request.validationError.validation, request.t))
     const body = request.body
     try {
-      const tokenVersion = await changePassword(app.db, request.actor!, body.current, body.password, body.confirm)
+      const tokenVersion = await changePassword(app.db, request.actor!, body.current, body.password, body.confirm, app.now())
       // The password change ends every other session; this one continues with the new version.
       await reply.startSession(request.actor!.id, tokenVersion)
       return reply.viewAsync('accounts/password.hbs', { title: request.t('password.title'), done: true })

@@ -34,7 +34,7 @@ export function nextAttemptAt(failures: readonly Date[], now: Date): Date | null
  * which usernames exist or when one is being throttled; while an address must wait, even the
  * right password from it is refused.
  */
-export async function logIn(db: Db, username: string, password: string, ip: string, now = new Date()): Promise<LoginResult> {
+export async function logIn(db: Db, username: string, password: string, ip: string, now: Date): Promise<LoginResult> {
   const found = await findUserByUsername(db, username)
   if (!found) {
     await verifyPassword(await timingDummyHash(), password)

@@ -46,8 +46,8 @@ export async function insertUser(db: Queryable, user: NewUser): Promise<number> 
   return row.id
 }
 
-export async function updateUser(db: Queryable, id: number, changes: UserUpdate): Promise<void> {
-  await db.updateTable('users').set({ ...changes, updatedAt: sql`now()` as never }).where('id', '=', id).execute()
+export async function updateUser(db: Queryable, id: number, changes: UserUpdate, now: Date): Promise<void> {
+  await db.updateTable('users').set({ ...changes, updatedAt: now }).where('id', '=', id).execute()
 }
 
 export async function recordLoginFailure(db: Queryable, userId: number, ip: string, at: Date): Promise<void> {

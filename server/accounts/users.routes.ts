@@ -124,14 +124,14 @@ export default async function userAdminRoutes(fastify: FastifyInstance) {
     const { id } = request.params
     return submitForm(request, reply, {
       render: (status, errors) => renderForm(request, reply, status, sentValues(request.body), errors, id),
-      action: () => editUser(app.db, request.actor!, id, toInput(request.body)),
+      action: () => editUser(app.db, request.actor!, id, toInput(request.body), app.now()),
       done: () => reply.redirect('/admin/users', 303),
     })
   })
 
   for (const [path, disabled] of [['disable', true], ['enable', false]] as const) {
     app.post(`/admin/users/:id/${path}`, { config: admin, schema: { params: idParams } }, async (request, reply) => {
-      await setUserDisabled(app.db, request.actor!, request.params.id, disabled)
+      await setUserDisabled(app.db, request.actor!, request.params.id, disabled, app.now())
       return reply.redirect('/admin/users', 303)
     })
   }

@@ -83,7 +83,7 @@ export async function createUser(db: Db, actor: Pick<Actor, 'id' | 'countyId'> |
   })
 }
 
-export async function editUser(db: Db, actor: Actor, userId: number, input: UserInput): Promise<void> {
+export async function editUser(db: Db, actor: Actor, userId: number, input: UserInput, now: Date): Promise<void> {
   const newHash = input.password ? (checkPasswordStrength(input.password), await hashPassword(input.password)) : null
   await db.transaction().execute(async (trx) => {
     const user = await findUserById(trx, userId)
@@ -98,7 +98,7 @@ export async function editUser(db: Db, actor: Actor, userId: number, input: User
       ...(newHash ? { passwordHash: newHash } : {}),
       // A new role, place or password ends the user's sessions: what they could see has changed.
       ...(placeChanged || newHash ? { tokenVersion: user.tokenVersion + 1 } : {}),
-    })
+    }, now)
     await recordAudit(trx, {
       countyId: actor.countyId,
       actorId: actor.id,
@@ -110,18 +110,18 @@ export async function editUser(db: Db, actor: Actor, userId: number, input: User
   })
 }
 
-export async function setUserDisabled(db: Db, actor: Actor, userId: number, disabled: boolean): Promise<void> {
+export async function setUserDisabled(db: Db, actor: Actor, userId: number, disabled: boolean, now: Date): Promise<void> {
   if (userId === actor.id && disabled) throw new RuleViolation('users.cannotDisableSelf')
   await db.transaction().execute(async (trx) => {
     const user = await findUserById(trx, userId)
     if (!user || user.countyId !== actor.countyId) throw new NotFound()
-    await updateUser(trx, userId, { disabled, tokenVersion: user.tokenVersion + 1, lockedUntil: null })
+    await updateUser(trx, userId, { disabled, tokenVersion: user.tokenVersion + 1, lockedUntil: null }, now)
     await recordAudit(trx, { countyId: actor.countyId, actorId: actor.id, action: disabled ? 'user.disabled' : 'user.enabled', subjectType: 'user', subjectId: userId })
   })
 }
 
 /** Returns the new token version: every other session of the user ends. */
-export async function changePassword(db: Db, actor: Actor, current: string, password: string, confirm: string): Promise<number> {
+export async function changePassword(db: Db, actor: Actor, current: string, password: string, confirm: string, now: Date): Promise<number> {
   const user = await findUserById(db, actor.id)
   if (!user) throw new NotFound()
   if (!(await verifyPassword(user.passwordHash, current))) throw new RuleViolation('password.currentWrong', 'current')
@@ -131,7 +131,7 @@ export async function changePassword(db: Db, actor: Actor, current: string, pass
   const passwordHash = await hashPassword(password)
   return db.transaction().execute(async (trx) => {
     const tokenVersion = user.tokenVersion + 1
-    await updateUser(trx, user.id, { passwordHash, tokenVersion })
+    await updateUser(trx, user.id, { passwordHash, tokenVersion }, now)
     await recordAudit(trx, { countyId: user.countyId, actorId: user.id, action: 'user.password_changed', subjectType: 'user', subjectId: user.id })
     return tokenVersion
   })

@@ -19,7 +19,7 @@ export default async function applicantRoutes(fastify: FastifyInstance) {
       .selectAll('applicants')
       .select(['villages.name as villageName', 'towns.name as townName'])
       .where('applicants.id', '=', id)
-      .where((eb) => inScope(eb, scopeOf(actor), { countyId: 'applicants.county_id', townId: 'villages.town_id', villageId: 'applicants.village_id' }))
+      .where((eb) => inScope(eb, scopeOf(actor), { countyId: 'applicants.countyId', townId: 'villages.townId', villageId: 'applicants.villageId' }))
       .executeTakeFirst()
     if (!applicant) throw new NotFound()
     const [cases, visits, fees, ratings] = await Promise.all([

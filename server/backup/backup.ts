@@ -29,6 +29,8 @@ export async function backupDatabase(url: string, dir: string): Promise<Manifest
   await client.connect()
   try {
     await client.query('begin isolation level repeatable read read only')
+    // The database's own now(): the instant of the snapshot every table below is read from (the CLI
+    // has no app clock, and this stamps the copy, not a business event).
     const takenAt = (await client.query<{ now: Date }>('select now()')).rows[0].now.toISOString()
     const tables = await userTables(client)
     const manifest: Manifest = { format: 'bianmin-backup/1', takenAt, migrations: [], tables: [] }

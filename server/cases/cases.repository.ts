@@ -6,7 +6,7 @@ import type { Stage } from '../db/schema.ts'
 import { RuleViolation } from '../errors/errors.ts'
 import { OPEN_STAGES } from './case-rules.ts'
 
-export const CASE_COLUMNS = { countyId: 'cases.county_id', townId: 'cases.town_id', villageId: 'cases.village_id', windowId: 'cases.window_id' } as const
+export const CASE_COLUMNS = { countyId: 'cases.countyId', townId: 'cases.townId', villageId: 'cases.villageId', windowId: 'cases.windowId' } as const
 
 /** A case the actor may see, with what its page needs; undefined outside scope (→ 404). */
 export function findCaseInScope(db: Db, scope: Scope, caseId: string) {

@@ -3,7 +3,10 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 /** A timestamp the database fills in; read back as a Date. */
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>
 type Timestamp = ColumnType<Date, Date | string, Date | string>
-/** A timestamp with a database default that writers also set (updated_at): optional on insert. */
+/**
+ * A last-changed time: optional on insert (the database default fills it), set from the app's clock
+ * on update. Generated<Timestamp> nested one ColumnType in another, so no Date could be written.
+ */
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>
 type Json<T> = ColumnType<T, string | T, string | T>
 /** A JSON column with a database default: optional on insert. */

@@ -18,6 +18,8 @@ import { applyDeemedApprovals, followUpUnrated } from '../jobs/case-rules-jobs.t
 import { sweepDeadlines } from '../jobs/deadline-sweep.ts'
 import { runRecordedJob } from '../jobs/run-job.ts'
 import { formatFen } from '../fees/money.ts'
+import { monthBounds, monthOf } from '../supervision/months.ts'
+import { isBadRating } from '../ratings/satisfaction.ts'
 
 /*
  * Three months of the demo county's life, so that a new user sees what the product is for: cases in
@@ -453,9 +455,9 @@ export async function seedDemoHistory(db: Db, countyId: number, options: History
       await publishAnnouncement(db, first.agent, { title: '代办站12月停电检修暂停服务', body: '12月4日全天停电检修，代办站暂停服务一天，急事请拨打代办员手机。', shownFrom: d2, shownTo: addCalendarDays(today, 10), replacesId: id }, new Date(now2.getTime() + 60_000))
     })
   })
-  const months = [...new Set(workdays.map((d) => d.slice(0, 7)))].filter((m) => m < today.slice(0, 7) && `${m}-01` >= start)
+  const months = [...new Set(workdays.map(monthOf))].filter((m) => m < monthOf(today) && monthBounds(m).first >= start)
   for (const month of months) {
-    const nextMonth = addCalendarDays(`${month}-28`, 7).slice(0, 7)
+    const nextMonth = monthOf(monthBounds(month).next)
     const prepareDay = workdays.find((d) => d.startsWith(nextMonth) && Number(d.slice(8)) >= 2)
     if (!prepareDay || prepareDay >= today) continue
     for (const village of villages) {
@@ -551,7 +553,7 @@ async function runInOrder(tasks: Task[], today: string, now: Date, timeZone: str
 }
 
 function ratingInput(overall: Rating, random: ReturnType<typeof randomSource>): ActionInput {
-  const bad = overall === 'dissatisfied' || overall === 'very_dissatisfied'
+  const bad = isBadRating(overall)
   const score = () => String(bad ? random.int(1, 3) : random.int(4, 5))
   return { overall, efficiency: score(), competence: score(), attitude: score(), satisfaction: score(), comment: bad ? random.pick(BAD_COMMENTS) : '' }
 }

@@ -6,14 +6,13 @@ import { NotFound, RuleViolation } from '../errors/errors.ts'
 import { text, idFilter, bigintId, toId, sentValues } from '../views/forms.ts'
 import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
 import { isValidDate } from '../calendar/working-days.ts'
-import { yuanToFen } from '../matters/matter-form.ts'
 import { resolveStation } from '../org/station.ts'
 import { recordFee, reverseFee, settleAgent, settleStation, totalsByDepartment } from './fees.service.ts'
 import { dailyReport, listJournal, listSettlements } from './fees.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { BOM, csvLine } from '../ledger/csv.ts'
 import { formatLocalDateTime } from '../calendar/local-time.ts'
-import { formatFen } from './money.ts'
+import { formatFen, yuanToFen } from './money.ts'
 
 const time = { type: 'string', maxLength: 5, pattern: '^$|^([01][0-9]|2[0-3]):[0-5][0-9]$', hint: 'fees.timeFormat' } as const
 const journalQuery = {

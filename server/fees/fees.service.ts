@@ -73,7 +73,7 @@ async function insertEntry(
 }
 
 /** Records money collected, refunded or remitted by an agent; the entry can never change afterwards. */
-export async function recordFee(db: Db, actor: Actor, input: FeeInput, day: string, now: Date = new Date()): Promise<{ id: string; serial: string }> {
+export async function recordFee(db: Db, actor: Actor, input: FeeInput, day: string, now: Date): Promise<{ id: string; serial: string }> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
   if (input.amountFen <= 0n) throw new RuleViolation('fees.amountPositive', 'amount')
   return db.transaction().execute(async (trx) => {
@@ -89,7 +89,7 @@ export async function recordFee(db: Db, actor: Actor, input: FeeInput, day: stri
 }
 
 /** A correction: the reversal names the original, on its own day, before settlement, at most once. */
-export async function reverseFee(db: Db, actor: Actor, entryId: string, reason: string, day: string, now: Date = new Date()): Promise<{ id: string; serial: string }> {
+export async function reverseFee(db: Db, actor: Actor, entryId: string, reason: string, day: string, now: Date): Promise<{ id: string; serial: string }> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
   return db.transaction().execute(async (trx) => {
     const original = await trx.selectFrom('feeEntries').selectAll().where('id', '=', entryId).where('villageId', '=', actor.villageId!).executeTakeFirst()

@@ -20,7 +20,11 @@ export async function runExclusively<T>(db: Db, jobName: string, work: (db: Db) 
 
 const INSTANCE = `${hostname()}:${process.pid}`
 
-/** Runs a job exclusively and records the run (start, end, rows touched, error) for the admins' page. */
+/**
+ * Runs a job exclusively and records the run (start, end, rows touched, error) for the admins' page.
+ * The run's times are the machine's wall clock on purpose, not the app's `now`: they tell an operator
+ * when the process really ran and for how long, which a fixed or shifted business clock would falsify.
+ */
 export async function runRecordedJob(db: Db, jobName: string, work: (db: Db) => Promise<number>): Promise<{ ran: boolean; rows: number; error: string | null }> {
   const outcome = await runExclusively(db, jobName, async (conn) => {
     const { id } = await db.insertInto('jobRuns').values({ job: jobName, startedAt: new Date(), instance: INSTANCE }).returning('id').executeTakeFirstOrThrow()

@@ -3,6 +3,7 @@ import type { Db } from '../db/connect.ts'
 import type { Scope } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
 import { CASE_COLUMNS } from '../cases/cases.repository.ts'
+import { OPEN_STAGES } from '../cases/case-rules.ts'
 import type { Rating, Stage } from '../db/schema.ts'
 
 export interface LedgerFilter {
@@ -16,8 +17,6 @@ export interface LedgerFilter {
   overdue?: boolean
   today: string
 }
-
-const OPEN: Stage[] = ['registered', 'awaiting_materials', 'accepted', 'forwarded', 'in_progress', 'completed']
 
 /** 台账: one row per case in scope, newest first, a page of `limit` after the keyset `beforeId`. */
 export function ledgerQuery(db: Db, scope: Scope, f: LedgerFilter) {
@@ -40,7 +39,7 @@ export function ledgerQuery(db: Db, scope: Scope, f: LedgerFilter) {
   if (f.agentId) q = q.where('cases.agentId', '=', f.agentId)
   if (f.stage) q = q.where('cases.stage', '=', f.stage)
   if (f.rating) q = q.where('cases.rating', '=', f.rating)
-  if (f.overdue) q = q.where('cases.stage', 'in', OPEN).where('cases.dueOn', '<', f.today)
+  if (f.overdue) q = q.where('cases.stage', 'in', OPEN_STAGES).where('cases.dueOn', '<', f.today)
   return q
 }
 

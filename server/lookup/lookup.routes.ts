@@ -5,6 +5,7 @@ import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { openDue } from '../cases/case-deadlines.ts'
+import { isOnTheSpot } from '../cases/case-rules.ts'
 import type { FieldErrors } from '../views/form-errors.ts'
 import { fieldErrorsFromValidation } from '../views/form-errors.ts'
 import { sentValues } from '../views/forms.ts'
@@ -87,7 +88,7 @@ export default async function lookupRoutes(fastify: FastifyInstance) {
       if (!found) return render(request, reply, 404, values, { _form: request.t('lookup.notFound') })
       const row = found
       const calendar = await loadCalendar(app.db)
-      const onTheSpot = row.caseType === 'on_the_spot' || row.serviceForm === 'on_the_spot'
+      const onTheSpot = isOnTheSpot(row.caseType, row.serviceForm)
       const due = openDue(calendar, row, row, onTheSpot, app.today())
       const dates = (
         [

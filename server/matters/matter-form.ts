@@ -2,6 +2,7 @@ import type { Translate } from '../i18n/i18n.ts'
 import type { FieldErrors } from '../views/form-errors.ts'
 import type { Material } from '../db/schema.ts'
 import type { MatterInput, RuleProblem } from './matter-rules.ts'
+import { formatFen, yuanToFen } from '../fees/money.ts'
 
 /**
  * The admin form posts flat fields; materials come as parallel lists, one entry per row. Each
@@ -20,20 +21,6 @@ export const matterFormBody = {
     ...['serviceForms', 'postingFields', 'materialName', 'materialForm', 'materialCopies', 'materialRequired', 'materialNote'].map((f) => [f, { type: 'array', maxItems: 60, items: { type: 'string', maxLength: 200 } }]),
   ]),
 } as const
-
-/** Money typed in yuan ("12", "12.5", "12.50") to integer fen; null when it is not money. */
-export function yuanToFen(text: string): number | null {
-  const t = text.trim()
-  if (t === '') return 0
-  const m = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(t)
-  if (!m) return null
-  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'))
-}
-
-export function fenToYuan(fen: number | string): string {
-  const n = Number(fen)
-  return `${Math.floor(n / 100)}.${String(n % 100).padStart(2, '0')}`
-}
 
 /** Reads the form into a matter; numbers that are not numbers are reported per field. */
 export function matterFromForm(form: MatterForm, t: Translate): { input: MatterInput; errors: FieldErrors } {
@@ -112,7 +99,7 @@ export function problemsToFieldErrors(problems: RuleProblem[], t: Translate): Fi
 export function formValues(input: MatterInput) {
   return {
     ...input,
-    feeYuan: fenToYuan(input.feeFen),
+    feeYuan: formatFen(input.feeFen),
     procedureText: input.procedure.join('\n'),
     materialRows: [...input.materials, ...Array.from({ length: BLANK_MATERIAL_ROWS }, () => ({ name: '', form: 'original', copies: 1, required: true, note: '' }))],
   }

@@ -9,6 +9,7 @@ import { findMatter, findMatterByCode, listMatters, listVersions } from './matte
 import { exportCatalogue, importCatalogue, MatterRefused, saveMatter, setMatterActive } from './matters.service.ts'
 import { formValues, matterFormBody, matterFromForm, problemsToFieldErrors, typedValues, type MatterForm } from './matter-form.ts'
 import { explanationHref } from '../calendar/explain.ts'
+import { formatFen } from '../fees/money.ts'
 
 const listQuery = {
   type: 'object',
@@ -106,7 +107,7 @@ export default async function matterRoutes(fastify: FastifyInstance) {
   }
 
   app.get('/admin/matters/export.json', { config: admin }, async (request, reply) => {
-    const catalogue = await exportCatalogue(app.db, request.actor!.countyId)
+    const catalogue = await exportCatalogue(app.db, request.actor!.countyId, app.now())
     reply.header('content-disposition', `attachment; filename="matters-${catalogue.county}.json"`)
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(catalogue, null, 2))
   })
@@ -165,7 +166,7 @@ export default async function matterRoutes(fastify: FastifyInstance) {
         title: matter.name,
         county,
         matter,
-        feeYuan: Number(matter.feeFen) > 0 ? (Number(matter.feeFen) / 100).toFixed(2) : null,
+        feeYuan: Number(matter.feeFen) > 0 ? formatFen(matter.feeFen) : null,
         promisedHref: explanationHref(app.today(), matter.promisedLimit, matter.limitUnit),
       })
     },

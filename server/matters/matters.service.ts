@@ -123,12 +123,12 @@ export async function importCatalogue(db: Db, actor: Pick<Actor, 'id' | 'countyI
 }
 
 /** The whole catalogue (current versions, active or not) in the import format. */
-export async function exportCatalogue(db: Db, countyId: number) {
+export async function exportCatalogue(db: Db, countyId: number, now: Date) {
   const rows = await listMatters(db, countyId, { includeInactive: true })
   const county = await db.selectFrom('counties').select('code').where('id', '=', countyId).executeTakeFirstOrThrow()
   return {
     format: 'bianmin-matter-catalogue/1' as const,
-    exportedAt: new Date().toISOString(),
+    exportedAt: now.toISOString(),
     county: county.code,
     matters: rows.map((r) => ({
       code: r.code,

@@ -11,8 +11,8 @@ import { listMatters } from '../matters/matters.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { publishAnnouncement, withdrawNotice, prepareMonthlyList, approveMonthlyList } from './notices.service.ts'
 import { recordAudit } from '../audit/audit.ts'
-import { sql } from 'kysely'
-import { monthBounds } from '../supervision/stats.ts'
+import { monthBounds, monthOf } from '../supervision/months.ts'
+import { boardSatisfaction, satisfactionRate } from '../ratings/satisfaction.ts'
 
 const codeParams = { type: 'object', required: ['code'], properties: { code: { type: 'string', maxLength: 12, pattern: '^[0-9A-Za-z]{2,12}$' } } } as const
 const noticeParams = { type: 'object', required: ['id'], properties: { id: bigintId } } as const
@@ -24,7 +24,7 @@ export default async function boardRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   // A past month's figures barely move, and every villager's phone asks for them: they are kept
   // for a few minutes per station instead of being counted again on every view.
-  const satisfactionCache = new Map<string, { at: number; rows: { unit: string; windowName: string | null; n: string; satisfied: string }[] }>()
+  const satisfactionCache = new Map<string, { at: number; rows: Awaited<ReturnType<typeof boardSatisfaction>> }>()
   const SATISFACTION_CACHE_MS = 5 * 60_000
 
   /** Last month's satisfaction of the station and of its town's windows (appeals upheld left out). */
@@ -32,16 +32,7 @@ export default async function boardRoutes(fastify: FastifyInstance) {
     const key = `${villageId}:${month}`
     const hit = satisfactionCache.get(key)
     if (hit && Date.now() - hit.at < SATISFACTION_CACHE_MS) return hit.rows
-    const { first, next } = monthBounds(month)
-    const tz = app.config.timeZone
-    const { rows } = await sql<{ unit: string; windowName: string | null; n: string; satisfied: string }>`
-      select case when c.window_id is null then 'station' else 'window' end as unit, w.name as window_name, count(*) as n,
-        count(*) filter (where r.overall in ('very_satisfied','satisfied','basic')) as satisfied
-      from case_ratings r join cases c on c.id = r.case_id left join windows w on w.id = c.window_id
-      left join rectifications x on x.case_id = r.case_id and x.status = 'appeal_upheld'
-      where x.id is null and r.recorded_at >= (${first}::timestamp at time zone ${tz}) and r.recorded_at < (${next}::timestamp at time zone ${tz})
-        and ((c.window_id is null and c.village_id = ${villageId}) or (c.window_id is not null and c.town_id = (select town_id from villages where id = ${villageId})))
-      group by 1, 2 order by 1, 2`.execute(app.db)
+    const rows = await boardSatisfaction(app.db, villageId, month, app.config.timeZone)
     satisfactionCache.set(key, { at: Date.now(), rows })
     return rows
   }
@@ -62,9 +53,9 @@ export default async function boardRoutes(fastify: FastifyInstance) {
       listMatters(app.db, village.countyId),
     ])
     const current = notices.filter((n) => n.status === 'published' && n.shownFrom <= today && (n.shownTo === null || n.shownTo >= today))
-    const { previous } = monthBounds(today.slice(0, 7))
+    const { previous } = monthBounds(monthOf(today))
     const satisfaction = await lastMonthSatisfaction(village.id, previous)
-    const rate = (r: { n: string; satisfied: string }) => Math.round((Number(r.satisfied) / Number(r.n)) * 1000) / 10
+    const rate = (r: { n: string; satisfied: string }) => satisfactionRate(Number(r.n), Number(r.satisfied))
     const station = satisfaction.find((r) => r.unit === 'station')
     const view = (n: (typeof notices)[number]) => ({ ...n, body: (n.content as { body?: string }).body ?? '' })
     return {
@@ -120,13 +111,9 @@ export default async function boardRoutes(fastify: FastifyInstance) {
       notices: notices.map((n) => ({ ...n, body: (n.content as { body?: string }).body ?? '' })),
       isAgent: actor.role === 'agent',
       isSupervisor: actor.role === 'supervisor',
-      values: { shownFrom: app.today(), month: prevMonth(app.today()), stationPhone: village.stationPhone, officeHours: village.officeHours, ...form.values },
+      values: { shownFrom: app.today(), month: monthBounds(monthOf(app.today())).previous, stationPhone: village.stationPhone, officeHours: village.officeHours, ...form.values },
       errors: form.errors,
     })
-  }
-  const prevMonth = (today: string) => {
-    const [y, m] = today.split('-').map(Number)
-    return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`
   }
   const manage = { roles: ['agent', 'supervisor'] as const }
   const villageQuery = { type: 'object', properties: { villageId: idFilter } } as const

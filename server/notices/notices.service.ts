@@ -2,7 +2,8 @@ import type { Db } from '../db/connect.ts'
 import type { Actor } from '../accounts/actor.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { NotFound, RuleViolation, Forbidden } from '../errors/errors.ts'
-import { isValidDate, isValidMonth, addCalendarDays } from '../calendar/working-days.ts'
+import { isValidDate, isValidMonth } from '../calendar/working-days.ts'
+import { monthBounds, monthOf } from '../supervision/months.ts'
 import { maskName } from '../privacy/mask.ts'
 import { recordAudit } from '../audit/audit.ts'
 import { findVillageInScope } from '../org/org.repository.ts'
@@ -21,7 +22,7 @@ export interface AnnouncementInput {
 }
 
 /** An announcement goes up at once; to change one, withdraw it and publish a new version. */
-export async function publishAnnouncement(db: Db, actor: Actor, input: AnnouncementInput, now: Date = new Date()): Promise<string> {
+export async function publishAnnouncement(db: Db, actor: Actor, input: AnnouncementInput, now: Date): Promise<string> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
   const title = plainText(input.title, 100)
   const body = plainText(input.body, 5000)
@@ -49,7 +50,7 @@ export async function publishAnnouncement(db: Db, actor: Actor, input: Announcem
 }
 
 /** Withdrawing keeps the notice and its reason in the board's history. */
-export async function withdrawNotice(db: Db, actor: Actor, noticeId: string, reason: string, now: Date = new Date()): Promise<void> {
+export async function withdrawNotice(db: Db, actor: Actor, noticeId: string, reason: string, now: Date): Promise<void> {
   if (actor.role !== 'agent' && actor.role !== 'supervisor') throw new Forbidden()
   await db.transaction().execute(async (trx) => {
     const notice = await trx.selectFrom('notices').selectAll().where('id', '=', noticeId).forUpdate().executeTakeFirst()
@@ -64,8 +65,7 @@ export async function withdrawNotice(db: Db, actor: Actor, noticeId: string, rea
 
 /** The month's handled cases, masked, as the station prepares them for the board. */
 export async function monthlyListContent(db: Db, villageId: number, month: string) {
-  const first = `${month}-01`
-  const next = addCalendarDays(`${month}-28`, 7).slice(0, 7) + '-01'
+  const { first, next } = monthBounds(month)
   const rows = await db
     .selectFrom('cases')
     .innerJoin('applicants', 'applicants.id', 'cases.applicantId')
@@ -85,7 +85,7 @@ export async function monthlyListContent(db: Db, villageId: number, month: strin
 /** The station prepares the month's list; it waits for the town supervisor, or the 5th of the next month. */
 export async function prepareMonthlyList(db: Db, actor: Actor, month: string, today: string): Promise<string> {
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
-  if (!isValidMonth(month) || `${month}-01` > today) throw new RuleViolation('notices.monthInvalid', 'month')
+  if (!isValidMonth(month) || monthBounds(month).first > today) throw new RuleViolation('notices.monthInvalid', 'month')
   return db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('notices').select('id').where('villageId', '=', actor.villageId!).where('kind', '=', 'monthly_list').where('month', '=', month).where('status', '!=', 'withdrawn').executeTakeFirst()
     if (existing) throw new RuleViolation('notices.monthExists', 'month')
@@ -100,7 +100,7 @@ export async function prepareMonthlyList(db: Db, actor: Actor, month: string, to
   })
 }
 
-export async function approveMonthlyList(db: Db, actor: Actor, noticeId: string, now: Date = new Date()): Promise<void> {
+export async function approveMonthlyList(db: Db, actor: Actor, noticeId: string, now: Date): Promise<void> {
   if (actor.role !== 'supervisor') throw new Forbidden()
   await db.transaction().execute(async (trx) => {
     const notice = await trx.selectFrom('notices').selectAll().where('id', '=', noticeId).where('kind', '=', 'monthly_list').forUpdate().executeTakeFirst()
@@ -112,9 +112,9 @@ export async function approveMonthlyList(db: Db, actor: Actor, noticeId: string,
 }
 
 /** From the 5th of the following month, a prepared list still waiting is published without approval. */
-export async function publishOverdueMonthlyLists(db: Db, today: string, now: Date = new Date()): Promise<number> {
+export async function publishOverdueMonthlyLists(db: Db, today: string, now: Date): Promise<number> {
   if (Number(today.slice(8, 10)) < 5) return 0
-  const thisMonth = today.slice(0, 7)
+  const thisMonth = monthOf(today)
   const result = await db
     .updateTable('notices')
     .set({ status: 'published', publishedAt: now })

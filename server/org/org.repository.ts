@@ -11,7 +11,7 @@ export function listVillagesInScope(db: Db, scope: Scope) {
     .selectFrom('villages')
     .innerJoin('towns', 'towns.id', 'villages.townId')
     .select(['villages.id', 'villages.code', 'villages.name', 'villages.townId', 'villages.stationPhone', 'villages.officeHours', 'towns.name as townName'])
-    .where((eb) => inScope(eb, scope, { countyId: 'villages.county_id', townId: 'villages.town_id', villageId: 'villages.id' }))
+    .where((eb) => inScope(eb, scope, { countyId: 'villages.countyId', townId: 'villages.townId', villageId: 'villages.id' }))
     .orderBy('towns.code')
     .orderBy('villages.code')
     .execute()
@@ -25,7 +25,7 @@ export function findVillageInScope(db: Db, scope: Scope, villageId: number) {
     .selectAll('villages')
     .select(['towns.name as townName'])
     .where('villages.id', '=', villageId)
-    .where((eb) => inScope(eb, scope, { countyId: 'villages.county_id', townId: 'villages.town_id', villageId: 'villages.id' }))
+    .where((eb) => inScope(eb, scope, { countyId: 'villages.countyId', townId: 'villages.townId', villageId: 'villages.id' }))
     .executeTakeFirst()
 }
 

@@ -28,7 +28,7 @@ export default async function rectificationRoutes(fastify: FastifyInstance) {
     let q = base()
     if (actor.role === 'clerk') q = q.where('rectifications.windowId', '=', actor.windowId)
     else if (actor.role === 'agent') q = q.where('rectifications.villageId', '=', actor.villageId)
-    else q = q.where((eb) => inScope(eb, scopeOf(actor), { countyId: 'rectifications.county_id', townId: 'rectifications.town_id' }))
+    else q = q.where((eb) => inScope(eb, scopeOf(actor), { countyId: 'rectifications.countyId', townId: 'rectifications.townId' }))
     const rows = await q.orderBy('rectifications.id', 'desc').limit(500).execute()
     const supervisor = actor.role === 'supervisor'
     return reply.viewAsync('ratings/list.hbs', { title: request.t('rectifications.title'), rows: rows.map((r) => ({ ...r, caseNo: supervisor ? r.caseNo : null })), today: app.today() })
@@ -64,10 +64,10 @@ export default async function rectificationRoutes(fastify: FastifyInstance) {
       const { id } = request.params
       const b = request.body
       try {
-        if (action === 'submit') await stepRectification(app.db, request.actor!, id, { action, callback: b.callback ?? '', fixed: b.fixed ?? '', reply: b.reply ?? '' })
-        if (action === 'appeal') await stepRectification(app.db, request.actor!, id, { action, reason: b.reason ?? '' })
-        if (action === 'decide') await stepRectification(app.db, request.actor!, id, { action, decision: b.decision === 'accepted' ? 'accepted' : 'returned', note: b.note ?? '' })
-        if (action === 'decide_appeal') await stepRectification(app.db, request.actor!, id, { action, decision: b.decision === 'appeal_upheld' ? 'appeal_upheld' : 'open', note: b.note ?? '' })
+        if (action === 'submit') await stepRectification(app.db, request.actor!, id, { action, callback: b.callback ?? '', fixed: b.fixed ?? '', reply: b.reply ?? '' }, app.now())
+        if (action === 'appeal') await stepRectification(app.db, request.actor!, id, { action, reason: b.reason ?? '' }, app.now())
+        if (action === 'decide') await stepRectification(app.db, request.actor!, id, { action, decision: b.decision === 'accepted' ? 'accepted' : 'returned', note: b.note ?? '' }, app.now())
+        if (action === 'decide_appeal') await stepRectification(app.db, request.actor!, id, { action, decision: b.decision === 'appeal_upheld' ? 'appeal_upheld' : 'open', note: b.note ?? '' }, app.now())
       } catch (error) {
         if (error instanceof RuleViolation) return render(request, reply, id, 400, { values: b, errors: fieldErrorsFromRule(error, request.t) })
         throw error

@@ -1,4 +1,3 @@
-import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 import type { Actor } from '../accounts/actor.ts'
 import type { Rating, RectificationStatus } from '../db/schema.ts'
@@ -6,8 +5,7 @@ import { NotFound, RuleViolation, Forbidden } from '../errors/errors.ts'
 import type { Calendar } from '../calendar/working-days.ts'
 import { computeDueDate } from '../calendar/working-days.ts'
 import { notify } from '../notifications/notifications.service.ts'
-
-export const BAD_RATINGS: Rating[] = ['dissatisfied', 'very_dissatisfied']
+import { isBadRating } from './satisfaction.ts'
 
 /**
  * A 不满意 or 非常不满意 rating opens a rectification for the unit that handled the case: the window
@@ -22,7 +20,7 @@ export async function openRectification(
   today: string,
   days: number,
 ): Promise<void> {
-  if (!BAD_RATINGS.includes(rating)) return
+  if (!isBadRating(rating)) return
   const dueOn = computeDueDate(calendar, today, days).due
   const unit = c.forwardedOn && c.windowId ? { windowId: c.windowId, villageId: null } : { windowId: null, villageId: c.villageId }
   const { id } = await trx
@@ -68,7 +66,7 @@ const FROM: Record<Step['action'], RectificationStatus[]> = {
 }
 
 /** One step of a rectification: the unit submits or appeals; the supervisor accepts, returns or rules on the appeal. */
-export async function stepRectification(db: Db, actor: Actor, id: number, step: Step): Promise<RectificationStatus> {
+export async function stepRectification(db: Db, actor: Actor, id: number, step: Step, now: Date): Promise<RectificationStatus> {
   return db.transaction().execute(async (trx) => {
     const r = await trx.selectFrom('rectifications').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
     if (!r || !(isUnitStaff(actor, r) || isUnitSupervisor(actor, r))) throw new NotFound()
@@ -104,8 +102,8 @@ export async function stepRectification(db: Db, actor: Actor, id: number, step: 
         set.decisionNote = note
         break
     }
-    await trx.updateTable('rectifications').set({ ...set, status: to, updatedAt: sql`now()` as never }).where('id', '=', id).execute()
-    await trx.insertInto('rectificationEvents').values({ rectificationId: id, actorId: actor.id, action: step.action, fromStatus: r.status, toStatus: to, note }).execute()
+    await trx.updateTable('rectifications').set({ ...set, status: to, updatedAt: now }).where('id', '=', id).execute()
+    await trx.insertInto('rectificationEvents').values({ rectificationId: id, actorId: actor.id, action: step.action, fromStatus: r.status, toStatus: to, note, at: now }).execute()
     return to
   })
 }

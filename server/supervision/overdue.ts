@@ -1,10 +1,12 @@
 import type { Db } from '../db/connect.ts'
+import type { Stage } from '../db/schema.ts'
 import type { Scope } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
 import { CASE_COLUMNS } from '../cases/cases.repository.ts'
 import type { Calendar } from '../calendar/working-days.ts'
 import { computeDueDate, workingDaysBetween } from '../calendar/working-days.ts'
 import { stageStatus, type StageStatus } from '../cases/case-deadlines.ts'
+import { holderOf, SWEPT_STAGES } from '../cases/case-rules.ts'
 
 export const AGE_BUCKETS = [
   { key: '1-2', min: 1, max: 2 },
@@ -13,8 +15,6 @@ export const AGE_BUCKETS = [
   { key: '11-20', min: 11, max: 20 },
   { key: '21+', min: 21, max: Infinity },
 ] as const
-
-const BOARD_STAGES = ['registered', 'accepted', 'forwarded', 'in_progress', 'completed'] as const
 
 /**
  * Open cases in scope with their due status and, when late, their lateness in working days.
@@ -31,7 +31,7 @@ export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, tod
       .innerJoin('towns', 'towns.id', 'cases.townId')
       .innerJoin('users as agent', 'agent.id', 'cases.agentId')
       .leftJoin('windows', 'windows.id', 'cases.windowId')
-      .where('cases.stage', 'in', [...BOARD_STAGES])
+      .where('cases.stage', 'in', SWEPT_STAGES)
       .where('cases.dueOn', 'is not', null)
       .where((eb) => inScope(eb, scope, CASE_COLUMNS))
   const [rows, onTime] = await Promise.all([
@@ -49,12 +49,11 @@ export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, tod
       .groupBy(['cases.stage', 'villages.name', 'towns.name', 'windows.name', 'agent.displayName'])
       .execute(),
   ])
-  // Held by the window while it handles the case, otherwise by the station's agent.
-  const holderOf = (r: { stage: string; windowName: string | null; agentName: string }) => (r.stage === 'forwarded' || r.stage === 'in_progress' ? (r.windowName ?? '') : r.agentName)
+  const holderName = (r: { stage: Stage; windowName: string | null; agentName: string }) => (holderOf(r.stage) === 'window' ? (r.windowName ?? '') : r.agentName)
   const cases = rows.map((r) => {
     const status = stageStatus(calendar, r.dueOn!, r.dueLimit ?? 0, today)
     const late = status === 'overdue' || status === 'very_overdue' ? workingDaysBetween(calendar, r.dueOn!, today) : 0
-    return { ...r, status, late, holder: holderOf(r), n: 1 }
+    return { ...r, status, late, holder: holderName(r), n: 1 }
   })
   const counted = [...cases, ...onTime.map((g) => ({ ...g, status: 'on_time' as StageStatus, n: Number(g.n) }))]
   const countBy = (key: (c: (typeof counted)[number]) => string) => {

@@ -4,7 +4,8 @@ import { scopeOf } from '../accounts/actor.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { BOM, csvLine } from '../ledger/csv.ts'
 import { MONTH_PATTERN } from '../calendar/working-days.ts'
-import { monthBounds, monthlyStats, staffPerformance, totalsOf, type StatRow } from './stats.ts'
+import { monthlyStats, staffPerformance, totalsOf, type StatRow } from './stats.ts'
+import { monthBounds, monthOf } from './months.ts'
 
 const monthQuery = { type: 'object', properties: { month: { type: 'string', maxLength: 7, pattern: `^$|${MONTH_PATTERN}`, hint: 'stats.monthFormat' } } } as const
 
@@ -16,7 +17,7 @@ export default async function statsRoutes(fastify: FastifyInstance) {
   async function model(request: FastifyRequest, asked: string | undefined) {
     const actor = request.actor!
     const scope = scopeOf(actor)
-    const month = asked || monthBounds(app.today().slice(0, 7)).previous
+    const month = asked || monthBounds(monthOf(app.today())).previous
     const previous = monthBounds(month).previous
     const [current, before] = await Promise.all([monthlyStats(app.db, actor.countyId, scope, month, app.config.timeZone), monthlyStats(app.db, actor.countyId, scope, previous, app.config.timeZone)])
     const group = (rows: StatRow[], key: (r: StatRow) => string, visitsOf: (k: string) => { batches: number; people: number }[], extraKeys: string[] = []) => {

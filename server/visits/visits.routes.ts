@@ -11,6 +11,7 @@ import { BOM, csvLine } from '../ledger/csv.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { formatLocalDateTime } from '../calendar/local-time.ts'
 import { isValidMonth, MONTH_PATTERN } from '../calendar/working-days.ts'
+import { monthBounds, monthOf } from '../supervision/months.ts'
 
 const visitBody = {
   type: 'object',
@@ -34,10 +35,9 @@ export default async function visitRoutes(fastify: FastifyInstance) {
   const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
 
   async function monthModel(request: FastifyRequest, query: MonthQuery) {
-    const month = isValidMonth(query.month) ? query.month : app.today().slice(0, 7)
+    const month = isValidMonth(query.month) ? query.month : monthOf(app.today())
     const { station, stations } = await resolveStation(app.db, request, toId(query.villageId))
-    const first = `${month}-01`
-    const next = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1)).toISOString().slice(0, 10)
+    const { first, next } = monthBounds(month)
     const visits = await app.db
       .selectFrom('visits')
       .leftJoin('applicants', 'applicants.id', 'visits.applicantId')

@@ -132,7 +132,7 @@ function makeFillers(db: Db) {
 
   async function villagesOf(who: Who) {
     let q = db.selectFrom('villages').select(['villages.id', 'villages.code']).orderBy('villages.code')
-    if (who.scope) q = q.where((eb) => inScope(eb, who.scope!, { countyId: 'villages.county_id', townId: 'villages.town_id', villageId: 'villages.id' }))
+    if (who.scope) q = q.where((eb) => inScope(eb, who.scope!, { countyId: 'villages.countyId', townId: 'villages.townId', villageId: 'villages.id' }))
     return q.execute()
   }
 
@@ -205,7 +205,7 @@ function makeFillers(db: Db) {
       let q = db.selectFrom('rectifications').select(['rectifications.id', 'rectifications.status']).distinctOn('rectifications.status').orderBy('rectifications.status').orderBy('rectifications.id')
       if (actor.role === 'clerk') q = q.where('rectifications.windowId', '=', actor.windowId)
       else if (actor.role === 'agent') q = q.where('rectifications.villageId', '=', actor.villageId)
-      else q = q.where((eb) => inScope(eb, who.scope!, { countyId: 'rectifications.county_id', townId: 'rectifications.town_id' }))
+      else q = q.where((eb) => inScope(eb, who.scope!, { countyId: 'rectifications.countyId', townId: 'rectifications.townId' }))
       const rows = await q.execute()
       if (!rows.length) return { urls: [], missing: [`no rectification in the demo county for ${who.login.username} (${actor.role === 'clerk' ? 'its window' : actor.role === 'agent' ? 'its station' : 'its jurisdiction'})`] }
       return { urls: rows.map((r) => `/rectifications/${r.id}`), missing: [] }

@@ -16,7 +16,7 @@ t.test('money sums are exact to the fen over many entries', async (t) => {
   let expectedCollected = 0n
   for (const [i, amount] of amounts.entries()) {
     const kind = i % 10 === 0 ? 'refund' : 'collect'
-    await recordFee(w.db, agent, { kind, amountFen: amount, department: i % 2 ? 'labour' : 'civil_affairs', payer: `村民${i}`, caseId: null, note: '' }, '2026-02-13')
+    await recordFee(w.db, agent, { kind, amountFen: amount, department: i % 2 ? 'labour' : 'civil_affairs', payer: `村民${i}`, caseId: null, note: '' }, '2026-02-13', new Date())
     expectedCollected += kind === 'collect' ? amount : -amount
   }
   const rows = await dailyReport(w.db, w.org.villages[0].id, '2026-02-13', '2026-02-13')
@@ -30,11 +30,11 @@ t.test('money sums are exact to the fen over many entries', async (t) => {
 t.test('serial numbers: unique per station per day, gapless under concurrency', async (t) => {
   const w = await setupCaseWorld(t)
   const agent = (await findActor(w.db, w.agent.id))!
-  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => recordFee(w.db, agent, { kind: 'collect', amountFen: BigInt(100 + i), department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-13')))
+  const results = await Promise.all(Array.from({ length: 20 }, (_, i) => recordFee(w.db, agent, { kind: 'collect', amountFen: BigInt(100 + i), department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-13', new Date())))
   const seqs = results.map((r) => Number(r.serial.split('-').pop())).sort((a, b) => a - b)
   t.same(seqs, Array.from({ length: 20 }, (_, i) => i + 1))
   t.equal(results[0].serial.length, formatSerial(w.org.villages[0].code, '2026-02-13', 1).length)
-  const next = await recordFee(w.db, agent, { kind: 'collect', amountFen: 1n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-14')
+  const next = await recordFee(w.db, agent, { kind: 'collect', amountFen: 1n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-14', new Date())
   t.match(next.serial, /-20260214-0001$/, 'a new day starts at 0001')
 })
 
@@ -42,19 +42,19 @@ t.test('reversal rules: same day, before settlement, at most once, never of a re
   const w = await setupCaseWorld(t)
   const agent = (await findActor(w.db, w.agent.id))!
   const other = (await findActor(w.db, w.otherAgent.id))!
-  const yesterday = await recordFee(w.db, agent, { kind: 'collect', amountFen: 500n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-12')
-  const entry = await recordFee(w.db, agent, { kind: 'collect', amountFen: 1234n, department: 'labour', payer: '张三', caseId: null, note: '' }, '2026-02-13')
-  await t.rejects(reverseFee(w.db, agent, yesterday.id, '录错', '2026-02-13'), rule('fees.reverseSameDay'), 'not a past day')
-  await t.rejects(reverseFee(w.db, other, entry.id, '录错', '2026-02-13'), { code: 'APP_ERR_NOT_FOUND' } as unknown as Error, 'not another station')
-  await t.rejects(reverseFee(w.db, agent, entry.id, '  ', '2026-02-13'), rule('validation.required'), 'a reason is needed')
-  const reversal = await reverseFee(w.db, agent, entry.id, '金额录错', '2026-02-13')
-  await t.rejects(reverseFee(w.db, agent, entry.id, '再撤一次', '2026-02-13'), rule('fees.alreadyReversed'), 'at most once')
-  await t.rejects(reverseFee(w.db, agent, reversal.id, '撤销撤销', '2026-02-13'), rule('fees.reverseReversal'))
+  const yesterday = await recordFee(w.db, agent, { kind: 'collect', amountFen: 500n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-12', new Date())
+  const entry = await recordFee(w.db, agent, { kind: 'collect', amountFen: 1234n, department: 'labour', payer: '张三', caseId: null, note: '' }, '2026-02-13', new Date())
+  await t.rejects(reverseFee(w.db, agent, yesterday.id, '录错', '2026-02-13', new Date()), rule('fees.reverseSameDay'), 'not a past day')
+  await t.rejects(reverseFee(w.db, other, entry.id, '录错', '2026-02-13', new Date()), { code: 'APP_ERR_NOT_FOUND' } as unknown as Error, 'not another station')
+  await t.rejects(reverseFee(w.db, agent, entry.id, '  ', '2026-02-13', new Date()), rule('validation.required'), 'a reason is needed')
+  const reversal = await reverseFee(w.db, agent, entry.id, '金额录错', '2026-02-13', new Date())
+  await t.rejects(reverseFee(w.db, agent, entry.id, '再撤一次', '2026-02-13', new Date()), rule('fees.alreadyReversed'), 'at most once')
+  await t.rejects(reverseFee(w.db, agent, reversal.id, '撤销撤销', '2026-02-13', new Date()), rule('fees.reverseReversal'))
   const rows = await w.db.selectFrom('feeEntries').select(['serial', 'kind', 'amountFen', 'reversesId', 'note']).where('day', '=', '2026-02-13').orderBy('id').execute()
   t.same(rows.map((r) => [r.kind, r.amountFen]), [['collect', '1234'], ['reversal', '-1234']])
   t.match(rows[1].note, entry.serial, 'the reversal names the original serial number')
-  const parallel = await recordFee(w.db, agent, { kind: 'collect', amountFen: 10n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-13')
-  const races = await Promise.allSettled(Array.from({ length: 5 }, () => reverseFee(w.db, agent, parallel.id, '并发', '2026-02-13')))
+  const parallel = await recordFee(w.db, agent, { kind: 'collect', amountFen: 10n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-13', new Date())
+  const races = await Promise.allSettled(Array.from({ length: 5 }, () => reverseFee(w.db, agent, parallel.id, '并发', '2026-02-13', new Date())))
   t.equal(races.filter((r) => r.status === 'fulfilled').length, 1, 'five racing reversals: one succeeds')
   await t.rejects(w.db.updateTable('feeEntries').set({ note: 'x' }).where('id', '=', entry.id).execute(), 'entries are immutable in the database')
 })
@@ -62,8 +62,8 @@ t.test('reversal rules: same day, before settlement, at most once, never of a re
 t.test('settlement closes the day to entries and reversals; a difference needs a note', async (t) => {
   const w = await setupCaseWorld(t)
   const agent = (await findActor(w.db, w.agent.id))!
-  const entry = await recordFee(w.db, agent, { kind: 'collect', amountFen: 2000n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-13')
-  await recordFee(w.db, agent, { kind: 'remit', amountFen: 500n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-13')
+  const entry = await recordFee(w.db, agent, { kind: 'collect', amountFen: 2000n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-13', new Date())
+  await recordFee(w.db, agent, { kind: 'remit', amountFen: 500n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-13', new Date())
   const mine = await settleAgent(w.db, agent, '2026-02-13')
   t.same(mine.totals, { labour: '1500' })
   await settleAgent(w.db, agent, '2026-02-13')
@@ -71,8 +71,8 @@ t.test('settlement closes the day to entries and reversals; a difference needs a
   await t.rejects(settleStation(w.db, agent, '2026-02-13', 1400n, ''), rule('fees.differenceNote'))
   const result = await settleStation(w.db, agent, '2026-02-13', 1400n, '少收 1 元，已追缴')
   t.equal(result.difference, -100n)
-  await t.rejects(recordFee(w.db, agent, { kind: 'collect', amountFen: 1n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-13'), rule('fees.daySettled'))
-  await t.rejects(reverseFee(w.db, agent, entry.id, '晚了', '2026-02-13'), rule('fees.daySettled'))
+  await t.rejects(recordFee(w.db, agent, { kind: 'collect', amountFen: 1n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-02-13', new Date()), rule('fees.daySettled'))
+  await t.rejects(reverseFee(w.db, agent, entry.id, '晚了', '2026-02-13', new Date()), rule('fees.daySettled'))
   await t.rejects(settleStation(w.db, agent, '2026-02-13', 1500n, ''), rule('fees.daySettled'), 'a day is settled once')
   // The database holds the rule too, whatever the code does.
   await t.rejects(

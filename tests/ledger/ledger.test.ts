@@ -98,7 +98,7 @@ t.test('the verifier walks the chains and names the first row edited with raw SQ
   const other = await loggedIn(w, w.otherAgent)
   await submitIntake(other, await w.matterId('MZ-01'), { ...APPLICANT, idNumber: '440524198001010013', materialsReceived: [] })
   const actor = (await findActor(w.db, w.agent.id))!
-  for (let i = 0; i < 3; i++) await recordFee(w.db, actor, { kind: 'collect', amountFen: 100n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-03-02')
+  for (let i = 0; i < 3; i++) await recordFee(w.db, actor, { kind: 'collect', amountFen: 100n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-03-02', new Date())
 
   const intact = await verifyChain(w.db, 'case_events')
   t.same({ rows: intact.rows, stations: intact.stations, firstBreak: intact.firstBreak }, { rows: 3, stations: 2, firstBreak: null })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { checkMatter, checkCatalogue, type MatterInput } from '../../server/matters/matter-rules.ts'
 import { demoCatalogue } from '../../server/demo/matters.ts'
-import { yuanToFen, fenToYuan } from '../../server/matters/matter-form.ts'
+import { yuanToFen, formatFen as fenToYuan } from '../../server/fees/money.ts'
 
 const base = (): MatterInput => structuredClone(demoCatalogue().matters.find((m) => m.code === 'MZ-03')!)
 

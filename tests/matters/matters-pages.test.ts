@@ -101,7 +101,7 @@ t.test('a promise longer than the law is refused, and the form keeps what was ty
 
 t.test('a bad catalogue file is refused whole, listing each error with its path', async (t) => {
   const ctx = await withCatalogue(t)
-  const before = await exportCatalogue(ctx.db, ctx.org.countyId)
+  const before = await exportCatalogue(ctx.db, ctx.org.countyId, new Date())
   const bad = structuredClone(before) as { matters: Record<string, unknown>[] }
   bad.matters[0].name = '改过的名称'
   bad.matters[3].promisedLimit = 400
@@ -113,7 +113,7 @@ t.test('a bad catalogue file is refused whole, listing each error with its path'
   t.match(res.body, '未导入任何内容')
   t.match(res.body, '<code>/matters/3/promisedLimit</code>')
   t.match(res.body, '<code>/matters/7/department</code>')
-  const after = await exportCatalogue(ctx.db, ctx.org.countyId)
+  const after = await exportCatalogue(ctx.db, ctx.org.countyId, new Date())
   t.same(after.matters, before.matters, 'the catalogue is unchanged, even the valid first item')
 
   const notJson = await ctx.browser.post('/admin/matters/import', { json: '{"format":' })

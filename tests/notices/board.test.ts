@@ -126,8 +126,8 @@ t.test('the monthly case list: prepared, approved by the town, or published on t
   const other = await loggedIn(w, w.otherAgent)
   await other.get('/notices')
   await other.post('/notices/monthly', { month: '2026-02' })
-  t.equal(await publishOverdueMonthlyLists(w.db, '2026-03-04'), 0, 'not before the 5th')
-  t.equal(await publishOverdueMonthlyLists(w.db, '2026-03-05'), 1)
+  t.equal(await publishOverdueMonthlyLists(w.db, '2026-03-04', new Date()), 0, 'not before the 5th')
+  t.equal(await publishOverdueMonthlyLists(w.db, '2026-03-05', new Date()), 1)
   t.match((await w.browser().get(`/board/${w.org.villages[2].code}`)).body, '2026-02 代办事项办理情况')
 })
 

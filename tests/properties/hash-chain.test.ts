@@ -102,13 +102,13 @@ t.test('hash chains of case events and fee entries', async (t) => {
 
   // Fees at station 1: one tied to a case (and so to its applicant), a refund, a remittance, a reversal.
   const fee = (kind: 'collect' | 'refund' | 'remit', fen: bigint, extra: { caseId?: string; payer?: string } = {}) =>
-    recordFee(db, agent, { kind, amountFen: fen, department: 'civil_affairs', payer: extra.payer ?? '', caseId: extra.caseId ?? null, note: '' }, '2026-03-02')
+    recordFee(db, agent, { kind, amountFen: fen, department: 'civil_affairs', payer: extra.payer ?? '', caseId: extra.caseId ?? null, note: '' }, '2026-03-02', new Date())
   await fee('collect', 1500n, { caseId: first, payer: '张小三' })
   const refund = await fee('refund', 200n)
   await fee('remit', 1000n)
-  await reverseFee(db, agent, refund.id, '退错了', '2026-03-02')
+  await reverseFee(db, agent, refund.id, '退错了', '2026-03-02', new Date())
   await fee('collect', 300n, { payer: '王五' })
-  await recordFee(db, otherAgent, { kind: 'collect', amountFen: 100n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-03-02')
+  await recordFee(db, otherAgent, { kind: 'collect', amountFen: 100n, department: 'labour', payer: '', caseId: null, note: '' }, '2026-03-02', new Date())
 
   const events = await db.selectFrom('caseEvents').selectAll().where('villageId', '=', station).orderBy('id').execute()
   const fees = await db.selectFrom('feeEntries').selectAll().where('villageId', '=', station).orderBy('id').execute()

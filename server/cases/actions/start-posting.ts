@@ -1,6 +1,6 @@
 import { addCalendarDays } from '../../calendar/working-days.ts'
 import { RuleViolation } from '../../errors/errors.ts'
-import { yuanToFen } from '../../matters/matter-form.ts'
+import { yuanToFen } from '../../fees/money.ts'
 import { maskName } from '../../privacy/mask.ts'
 import { requiredText, text } from '../../views/forms.ts'
 import { countPostings } from '../cases.repository.ts'
