@@ -1,21 +1,60 @@
 import type { Db } from '../db/connect.ts'
-import type { Calendar, CalendarOverride } from './working-days.ts'
+import { lastPublishedYear, withRegionalHolidays, type Calendar, type CalendarOverride } from './working-days.ts'
 
 // The calendar is small and read on every deadline; it is cached briefly and dropped on every edit here.
 // Another instance's edit is seen within CACHE_MS.
 const CACHE_MS = 30_000
 let cached: { at: number; calendar: Calendar; db: Db } | null = null
+const countyCache = new Map<number, { at: number; calendar: Calendar; national: Calendar; db: Db }>()
+// The last published year of the schedule most recently read: printed documents and the due badge
+// mark later dates 暂定 through a template helper, which cannot query. Undefined until first read.
+let knownLastYear: number | null | undefined
 
-export async function loadCalendar(db: Db): Promise<Calendar> {
-  if (cached && cached.db === db && Date.now() - cached.at < CACHE_MS) return cached.calendar
+async function readNational(db: Db): Promise<Calendar> {
   const rows = await db.selectFrom('calendarDays').select(['date', 'kind', 'name']).execute()
-  const calendar = new Map<string, CalendarOverride>(rows.map((r) => [r.date, { kind: r.kind, name: r.name }]))
-  cached = { at: Date.now(), calendar, db }
+  return new Map<string, CalendarOverride>(rows.map((r) => [r.date, { kind: r.kind, name: r.name }]))
+}
+
+/** A county's standing days off of its own (removed ones excluded), by date. */
+export function listRegionalHolidays(db: Db, countyId: number) {
+  return db.selectFrom('regionalHolidays').select(['id', 'date', 'name', 'addedBy', 'addedAt']).where('countyId', '=', countyId).where('removedAt', 'is', null).orderBy('date').execute()
+}
+
+/**
+ * The working-day calendar: the national schedule, and with a county its own statutory days off
+ * on top. Every computation for a county's cases passes its county.
+ */
+export async function loadCalendar(db: Db, countyId?: number): Promise<Calendar> {
+  let national: Calendar
+  if (cached && cached.db === db && Date.now() - cached.at < CACHE_MS) national = cached.calendar
+  else {
+    national = await readNational(db)
+    cached = { at: Date.now(), calendar: national, db }
+    knownLastYear = lastPublishedYear(national)
+  }
+  if (countyId === undefined) return national
+  const hit = countyCache.get(countyId)
+  if (hit && hit.db === db && hit.national === national && Date.now() - hit.at < CACHE_MS) return hit.calendar
+  const calendar = withRegionalHolidays(national, await listRegionalHolidays(db, countyId))
+  countyCache.set(countyId, { at: Date.now(), calendar, national, db })
   return calendar
+}
+
+/** The calendars of the given counties as this transaction sees them, uncached and unremembered (a change being made may roll back). */
+export async function readCountyCalendars(db: Db, countyIds: readonly number[]): Promise<Map<number, Calendar>> {
+  const national = await readNational(db)
+  const rows = countyIds.length === 0 ? [] : await db.selectFrom('regionalHolidays').select(['countyId', 'date', 'name']).where('countyId', 'in', countyIds).where('removedAt', 'is', null).execute()
+  return new Map(countyIds.map((id) => [id, withRegionalHolidays(national, rows.filter((r) => r.countyId === id))]))
 }
 
 export function forgetCachedCalendar(): void {
   cached = null
+  countyCache.clear()
+}
+
+/** The last year of the national schedule as last read here; undefined before any read. */
+export function knownLastPublishedYear(): number | null | undefined {
+  return knownLastYear
 }
 
 export function listDaysBetween(db: Db, from: string, to: string) {

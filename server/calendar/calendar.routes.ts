@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FromSchema } from 'json-schema-to-ts'
-import { loadCalendar, listDaysBetween } from './calendar.repository.ts'
+import { loadCalendar, listDaysBetween, listRegionalHolidays } from './calendar.repository.ts'
 import { computeDueDate, isValidDate, isWorkingDay, addCalendarDays, weekday, type Pause } from './working-days.ts'
 import { explanationView } from './explain.ts'
-import { setCalendarDay, importCalendarYear, CalendarImportRefused, calendarYearSchema } from './calendar.service.ts'
-import { submitForm, text, sentValues } from '../views/forms.ts'
+import { setCalendarDay, importCalendarYear, CalendarImportRefused, calendarYearSchema, addRegionalHoliday, removeRegionalHoliday } from './calendar.service.ts'
+import { submitForm, text, sentValues, idParams } from '../views/forms.ts'
+import { formatLocalDateTime } from './local-time.ts'
 import { fieldErrorsFromRule, type FieldErrors } from '../views/form-errors.ts'
 import { RuleViolation } from '../errors/errors.ts'
 
@@ -56,7 +57,8 @@ export default async function calendarRoutes(fastify: FastifyInstance) {
     if (Object.keys(parsed.errors).length > 0) {
       return reply.code(400).viewAsync('calendar/deadline.hbs', { title: request.t('calendar.calculatorTitle'), values, errors: parsed.errors })
     }
-    const calendar = await loadCalendar(app.db)
+    // Staff count on their county's calendar (its own days off included); the public on the national one.
+    const calendar = await loadCalendar(app.db, request.actor?.countyId)
     const result = computeDueDate(calendar, parsed.start, parsed.days, parsed.unit, parsed.pauses)
     return reply.viewAsync('calendar/deadline.hbs', {
       title: request.t('calendar.calculatorTitle'),
@@ -88,20 +90,25 @@ export default async function calendarRoutes(fastify: FastifyInstance) {
   const admin = { roles: ['admin'] as const }
   const monthQuery = {
     type: 'object',
-    properties: { year: { type: 'integer', minimum: 2000, maximum: 2100 }, month: { type: 'integer', minimum: 1, maximum: 12 } },
+    properties: { year: { type: 'integer', minimum: 2000, maximum: 2100 }, month: { type: 'integer', minimum: 1, maximum: 12 }, moved: { type: 'integer', minimum: 0, maximum: 10000000 } },
   } as const
 
-  async function renderMonth(request: FastifyRequest, reply: FastifyReply, year: number, month: number, status = 200, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
+  type Form = { values: Record<string, unknown>; errors: FieldErrors }
+  const noForm: Form = { values: {}, errors: {} }
+
+  async function renderMonth(request: FastifyRequest, reply: FastifyReply, year: number, month: number, status = 200, form: Form = noForm, regionalForm: Form = noForm, moved?: number) {
+    const actor = request.actor!
     const first = `${year}-${String(month).padStart(2, '0')}-01`
     const last = addCalendarDays(month === 12 ? `${year + 1}-01-01` : `${year}-${String(month + 1).padStart(2, '0')}-01`, -1)
-    const [calendar, overrides] = await Promise.all([loadCalendar(app.db), listDaysBetween(app.db, first, last)])
+    const [calendar, overrides, regional] = await Promise.all([loadCalendar(app.db, actor.countyId), listDaysBetween(app.db, first, last), regionalHolidayRows(actor.countyId)])
     const byDate = new Map(overrides.map((o) => [o.date, o]))
     // Weeks start on Monday, as on Chinese wall calendars.
     const lead = (weekday(first) + 6) % 7
-    const cells: ({ date: string; day: number; working: boolean; kind: string; name: string } | null)[] = Array(lead).fill(null)
+    const cells: ({ date: string; day: number; working: boolean; kind: string; name: string; regional: boolean } | null)[] = Array(lead).fill(null)
     for (let d = first; d <= last; d = addCalendarDays(d, 1)) {
       const o = byDate.get(d)
-      cells.push({ date: d, day: Number(d.slice(8)), working: isWorkingDay(calendar, d), kind: o?.kind ?? '', name: o?.name ?? '' })
+      const own = calendar.get(d)?.regional ? calendar.get(d) : undefined
+      cells.push({ date: d, day: Number(d.slice(8)), working: isWorkingDay(calendar, d), kind: own ? 'holiday regional' : (o?.kind ?? ''), name: own?.name ?? o?.name ?? '', regional: Boolean(own) })
     }
     while (cells.length % 7) cells.push(null)
     const weeks = []
@@ -118,13 +125,25 @@ export default async function calendarRoutes(fastify: FastifyInstance) {
       overrides,
       values: { date: first, setting: 'holiday', name: '', ...form.values },
       errors: form.errors,
+      regional,
+      regionalValues: { date: first, name: '', ...regionalForm.values },
+      regionalErrors: regionalForm.errors,
+      moved: moved === undefined ? null : moved > 0 ? request.t('calendar.casesMoved', { count: moved }) : request.t('calendar.noCasesMoved'),
     })
   }
+
+  async function regionalHolidayRows(countyId: number) {
+    const rows = await listRegionalHolidays(app.db, countyId)
+    const names = new Map((await app.db.selectFrom('users').select(['id', 'displayName']).where('id', 'in', [0, ...rows.map((r) => r.addedBy ?? 0)]).execute()).map((u) => [u.id, u.displayName]))
+    return rows.map((r) => ({ ...r, addedByName: names.get(r.addedBy ?? 0) ?? '—', addedAtText: formatLocalDateTime(r.addedAt, app.config.timeZone) }))
+  }
+
+  const monthUrl = (y: number, m: number, moved: number) => `/admin/calendar?year=${y}&month=${m}&moved=${moved}`
 
   app.get('/admin/calendar', { config: admin, schema: { querystring: monthQuery } }, async (request, reply) => {
     const q = request.query
     const [y, m] = today().split('-').map(Number)
-    return renderMonth(request, reply, q.year ?? y, q.month ?? m)
+    return renderMonth(request, reply, q.year ?? y, q.month ?? m, 200, noForm, noForm, q.moved)
   })
 
   const dayBody = {
@@ -139,8 +158,35 @@ export default async function calendarRoutes(fastify: FastifyInstance) {
     const [y, m] = isValidDate(sent.date) ? sent.date.split('-').map(Number) : today().split('-').map(Number)
     return submitForm(request, reply, {
       render: (status, errors) => renderMonth(request, reply, y, m, status, { values: sent, errors }),
-      action: () => setCalendarDay(app.db, request.actor!, request.body.date, request.body.setting, request.body.name ?? ''),
-      done: () => reply.redirect(`/admin/calendar?year=${y}&month=${m}`, 303),
+      action: () => setCalendarDay(app.db, request.actor!, request.body.date, request.body.setting, request.body.name ?? '', app.now()),
+      done: (moved) => reply.redirect(monthUrl(y, m, moved), 303),
+    })
+  })
+
+  // A county's own statutory days off: its administrator adds and removes them; removal is recorded.
+  const regionalBody = {
+    type: 'object',
+    required: ['date', 'name'],
+    properties: { date: { type: 'string', maxLength: 10 }, name: text(50) },
+  } as const
+
+  app.post('/admin/calendar/regional', { config: admin, schema: { body: regionalBody }, attachValidation: true }, async (request, reply) => {
+    const sent = sentValues(request.body)
+    const [y, m] = isValidDate(sent.date) ? sent.date.split('-').map(Number) : today().split('-').map(Number)
+    return submitForm(request, reply, {
+      render: (status, errors) => renderMonth(request, reply, y, m, status, noForm, { values: sent, errors }),
+      action: () => addRegionalHoliday(app.db, request.actor!, request.body.date.trim(), request.body.name, app.now()),
+      done: (moved) => reply.redirect(monthUrl(y, m, moved), 303),
+    })
+  })
+
+  app.post('/admin/calendar/regional/:id/remove', { config: admin, schema: { params: idParams }, attachValidation: true }, async (request, reply) => {
+    const [y, m] = today().split('-').map(Number)
+    const { id } = request.params
+    return submitForm(request, reply, {
+      render: (status, errors) => renderMonth(request, reply, y, m, status, noForm, { values: {}, errors: errors._form ? errors : { _form: request.t('calendar.regionalGone') } }),
+      action: () => removeRegionalHoliday(app.db, request.actor!, id, app.now()),
+      done: (moved) => reply.redirect(monthUrl(y, m, moved), 303),
     })
   })
 
@@ -168,7 +214,7 @@ export default async function calendarRoutes(fastify: FastifyInstance) {
     const years = (data as { years?: Record<string, unknown> })?.years
     if (years && typeof years === 'object') data = years[String(body.year)] ?? data
     try {
-      const count = await importCalendarYear(app.db, request.actor!, body.year, data)
+      const count = await importCalendarYear(app.db, request.actor!, body.year, data, app.now())
       return renderImport(request, reply, 200, body, {}, [], count)
     } catch (error) {
       if (error instanceof CalendarImportRefused) return renderImport(request, reply, 400, body, { json: request.t('calendar.importRefused') }, error.problems)

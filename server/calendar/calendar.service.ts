@@ -4,8 +4,12 @@ import type { Db } from '../db/connect.ts'
 import type { Actor } from '../accounts/actor.ts'
 import { RuleViolation } from '../errors/errors.ts'
 import { recordAudit } from '../audit/audit.ts'
-import { countDaysInYear, forgetCachedCalendar } from './calendar.repository.ts'
-import { isValidDate, isWeekend } from './working-days.ts'
+import { countDaysInYear, forgetCachedCalendar, readCountyCalendars } from './calendar.repository.ts'
+import { isValidDate, isWeekend, type Calendar } from './working-days.ts'
+import { dueKindOf, movedDueDates, type PendingDueDates } from '../cases/case-deadlines.ts'
+import { holderOf, isOnTheSpot, SWEPT_STAGES } from '../cases/case-rules.ts'
+import { appendEvent, systemActor, type EventActor } from '../cases/case-events.ts'
+import { notify } from '../notifications/notifications.service.ts'
 
 export type DaySetting = 'holiday' | 'workday' | 'default'
 
@@ -24,11 +28,12 @@ async function requireCalendarEditableBy(db: Db, actor: Actor | null): Promise<v
  * Sets one date: a holiday, a make-up working day, or back to the weekday rule.
  * Every change is kept in calendar_changes, since it moves due dates.
  */
-export async function setCalendarDay(db: Db, actor: Actor, date: string, setting: DaySetting, name: string): Promise<void> {
+export async function setCalendarDay(db: Db, actor: Actor, date: string, setting: DaySetting, name: string, now: Date = new Date()): Promise<number> {
   if (!isValidDate(date)) throw new RuleViolation('validation.date', 'date')
   if (setting !== 'default' && !name.trim()) throw new RuleViolation('calendar.nameRequired', 'name')
   await requireCalendarEditableBy(db, actor)
-  await db.transaction().execute(async (trx) => {
+  const moved = await db.transaction().execute(async (trx) => {
+    const before = await calendarsOfCounties(trx, null)
     const old = await trx.selectFrom('calendarDays').select('kind').where('date', '=', date).forUpdate().executeTakeFirst()
     if (setting === 'default') {
       await trx.deleteFrom('calendarDays').where('date', '=', date).execute()
@@ -40,8 +45,10 @@ export async function setCalendarDay(db: Db, actor: Actor, date: string, setting
         .execute()
     }
     await trx.insertInto('calendarChanges').values({ date, oldKind: old?.kind ?? null, newKind: setting === 'default' ? null : setting, name: name.trim(), actorId: actor.id }).execute()
+    return recomputeOpenCases(trx, actor, before, now)
   })
   forgetCachedCalendar()
+  return moved
 }
 
 /** The format of data/cn-calendar.json: one year's blocks of holidays and make-up working days. */
@@ -112,8 +119,11 @@ export function checkCalendarYear(year: number, data: unknown): ImportProblem[] 
   return problems
 }
 
-/** Replaces one year's schedule with the given one, all or nothing. `actor` null: the operator's command line. */
-export async function importCalendarYear(db: Db, actor: Actor | null, year: number, data: unknown): Promise<number> {
+/**
+ * Replaces one year's schedule with the given one, all or nothing, and moves the open cases' due
+ * dates with it in the same transaction. `actor` null: the operator's command line.
+ */
+export async function importCalendarYear(db: Db, actor: Actor | null, year: number, data: unknown, now: Date = new Date()): Promise<number> {
   const problems = checkCalendarYear(year, data)
   if (problems.length > 0) throw new CalendarImportRefused(problems)
   await requireCalendarEditableBy(db, actor)
@@ -123,6 +133,7 @@ export async function importCalendarYear(db: Db, actor: Actor | null, year: numb
     ...block.workdays.map((date) => ({ date, kind: 'workday' as const, name: `${block.name}调休上班` })),
   ])
   await db.transaction().execute(async (trx) => {
+    const before = await calendarsOfCounties(trx, null)
     const old = await trx.selectFrom('calendarDays').select(['date', 'kind']).where('date', '>=', `${year}-01-01`).where('date', '<=', `${year}-12-31`).execute()
     await trx.deleteFrom('calendarDays').where('date', '>=', `${year}-01-01`).where('date', '<=', `${year}-12-31`).execute()
     await trx
@@ -135,7 +146,8 @@ export async function importCalendarYear(db: Db, actor: Actor | null, year: numb
       .insertInto('calendarChanges')
       .values(rows.map((r) => ({ date: r.date, oldKind: oldKinds.get(r.date) ?? null, newKind: r.kind, name: r.name, actorId: actor?.id ?? null })))
       .execute()
-    if (actor) await recordAudit(trx, { countyId: actor.countyId, actorId: actor.id, action: 'calendar.imported', subjectType: 'calendar', subjectId: year, data: { days: rows.length, source: file.source ?? '' } })
+    const moved = await recomputeOpenCases(trx, actor, before, now)
+    if (actor) await recordAudit(trx, { countyId: actor.countyId, actorId: actor.id, action: 'calendar.imported', subjectType: 'calendar', subjectId: year, data: { days: rows.length, source: file.source ?? '', casesMoved: moved } })
   })
   forgetCachedCalendar()
   return rows.length
@@ -156,4 +168,101 @@ export async function nextYearScheduleMissing(db: Db, today: string): Promise<nu
   if (month < 11) return null
   const next = year + 1
   return (await countDaysInYear(db, next)) === 0 ? next : null
+}
+
+/** Every county's calendar (or one county's) as the transaction sees it now. */
+async function calendarsOfCounties(trx: Db, countyId: number | null): Promise<Map<number, Calendar>> {
+  const ids = countyId !== null ? [countyId] : (await trx.selectFrom('counties').select('id').execute()).map((c) => c.id)
+  return readCountyCalendars(trx, ids)
+}
+
+const DUE_KIND_OF_COLUMN = { forwardDue: 'forward', completeDue: 'complete', replyDue: 'reply' } as const
+
+/**
+ * After a calendar change inside `trx`: every open case of the counties in `before` whose pending
+ * due dates count differently now is rewritten (version + 1) with one 'due_recomputed' event by
+ * the acting administrator (or the system, from the command line), and whoever holds it is told.
+ * Cases whose dates do not move are not touched. Returns the number of cases moved.
+ */
+export async function recomputeOpenCases(trx: Db, actor: Pick<Actor, 'id' | 'role'> | null, before: Map<number, Calendar>, now: Date): Promise<number> {
+  const countyIds = [...before.keys()]
+  if (countyIds.length === 0) return 0
+  const after = await readCountyCalendars(trx, countyIds)
+  // Locked for the rest of the transaction: a step taken on a case meanwhile waits, then sees the new dates.
+  const cases = await trx
+    .selectFrom('cases')
+    .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
+    .select([
+      'cases.id', 'cases.countyId', 'cases.villageId', 'cases.windowId', 'cases.agentId', 'cases.caseNo', 'cases.stage', 'cases.version', 'cases.serviceForm',
+      'cases.registeredOn', 'cases.acceptedOn', 'cases.completedOn', 'cases.forwardDue', 'cases.completeDue', 'cases.replyDue', 'cases.dueOn', 'cases.pauses', 'cases.pausedSince',
+      'matterVersions.caseType', 'matterVersions.forwardLimit', 'matterVersions.replyLimit', 'matterVersions.promisedLimit', 'matterVersions.limitUnit',
+    ])
+    .select(({ exists, selectFrom }) => exists(selectFrom('caseExtensions').select('caseExtensions.id').whereRef('caseExtensions.caseId', '=', 'cases.id').where('caseExtensions.status', '=', 'approved')).as('extended'))
+    .where('cases.countyId', 'in', countyIds)
+    .where('cases.stage', 'in', SWEPT_STAGES)
+    .orderBy('cases.id')
+    .forUpdate('cases')
+    .execute()
+  const staffOf = new Map<number, number[]>()
+  const windowStaff = async (windowId: number | null) => {
+    if (windowId === null) return []
+    if (!staffOf.has(windowId)) staffOf.set(windowId, (await trx.selectFrom('users').select('id').where('windowId', '=', windowId).where('disabled', '=', false).execute()).map((u) => u.id))
+    return staffOf.get(windowId)!
+  }
+  let moved = 0
+  for (const c of cases) {
+    const onTheSpot = isOnTheSpot(c.caseType, c.serviceForm)
+    const changes = movedDueDates(before.get(c.countyId)!, after.get(c.countyId)!, c, c, onTheSpot, Boolean(c.extended))
+    const keys = Object.keys(changes) as (keyof PendingDueDates)[]
+    if (keys.length === 0) continue
+    const old = Object.fromEntries(keys.map((k) => [k, c[k]]))
+    await trx.updateTable('cases').set({ ...changes, version: c.version + 1, updatedAt: sql`${now}` }).where('id', '=', c.id).execute()
+    const who: EventActor = actor ? { id: actor.id, role: actor.role, countyId: c.countyId } : systemActor(c.countyId)
+    await appendEvent(trx, who, { id: c.id, villageId: c.villageId }, 'due_recomputed', c.stage, c.stage, '', { old, new: changes }, now)
+    // The holder hears of the deadline that runs now, or else of the one that moved (a stopped clock's completion).
+    const column = 'dueOn' in changes ? null : (keys[0] as keyof typeof DUE_KIND_OF_COLUMN)
+    const dueKind = column ? DUE_KIND_OF_COLUMN[column] : dueKindOf(c.stage, onTheSpot)
+    const [oldDue, newDue] = column ? [c[column], changes[column]] : [c.dueOn, changes.dueOn]
+    const holders = holderOf(c.stage) === 'window' ? await windowStaff(c.windowId) : [c.agentId]
+    await notify(trx, holders, { countyId: c.countyId, kind: 'deadline.recomputed', caseId: c.id, params: { caseNo: c.caseNo, dueKind, oldDue, newDue } })
+    moved++
+  }
+  return moved
+}
+
+const REGIONAL_NAME_MAX = 50
+
+/**
+ * A county administrator adds one of the county's own statutory days off (e.g. 三月三); the
+ * county's open cases count it from now on, in the same transaction.
+ */
+export async function addRegionalHoliday(db: Db, actor: Actor, date: string, name: string, now: Date = new Date()): Promise<number> {
+  const problems: RuleViolation[] = []
+  if (!isValidDate(date)) problems.push(new RuleViolation('validation.date', 'date'))
+  if (!name.trim()) problems.push(new RuleViolation('calendar.regionalNameRequired', 'name'))
+  else if (name.trim().length > REGIONAL_NAME_MAX) problems.push(new RuleViolation('validation.maxLength', 'name', { limit: REGIONAL_NAME_MAX }))
+  const refused = RuleViolation.all(problems)
+  if (refused) throw refused
+  return db.transaction().execute(async (trx) => {
+    const taken = await trx.selectFrom('regionalHolidays').select('id').where('countyId', '=', actor.countyId).where('date', '=', date).where('removedAt', 'is', null).forUpdate().executeTakeFirst()
+    if (taken) throw new RuleViolation('calendar.regionalTaken', 'date', { date })
+    const before = await calendarsOfCounties(trx, actor.countyId)
+    const { id } = await trx.insertInto('regionalHolidays').values({ countyId: actor.countyId, date, name: name.trim(), addedBy: actor.id, addedAt: now }).returning('id').executeTakeFirstOrThrow()
+    const moved = await recomputeOpenCases(trx, actor, before, now)
+    await recordAudit(trx, { countyId: actor.countyId, actorId: actor.id, action: 'calendar.regional_added', subjectType: 'regional_holiday', subjectId: id, data: { date, name: name.trim(), casesMoved: moved } })
+    return moved
+  }).finally(forgetCachedCalendar)
+}
+
+/** Removes a county's own day off: the row stays with who removed it and when; due dates move back. */
+export async function removeRegionalHoliday(db: Db, actor: Actor, id: number, now: Date = new Date()): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const day = await trx.selectFrom('regionalHolidays').select(['id', 'date', 'name']).where('id', '=', id).where('countyId', '=', actor.countyId).where('removedAt', 'is', null).forUpdate().executeTakeFirst()
+    if (!day) throw new RuleViolation('calendar.regionalGone')
+    const before = await calendarsOfCounties(trx, actor.countyId)
+    await trx.updateTable('regionalHolidays').set({ removedAt: now.toISOString(), removedBy: actor.id }).where('id', '=', id).execute()
+    const moved = await recomputeOpenCases(trx, actor, before, now)
+    await recordAudit(trx, { countyId: actor.countyId, actorId: actor.id, action: 'calendar.regional_removed', subjectType: 'regional_holiday', subjectId: id, data: { date: day.date, name: day.name, casesMoved: moved } })
+    return moved
+  }).finally(forgetCachedCalendar)
 }

@@ -16,6 +16,8 @@ export type DayKind = 'holiday' | 'workday'
 export interface CalendarOverride {
   kind: DayKind
   name: string
+  /** A county's own statutory day off, not part of the national schedule. */
+  regional?: boolean
 }
 
 export type Calendar = ReadonlyMap<string, CalendarOverride>
@@ -206,3 +208,45 @@ export function calendarDaysBetween(from: string, to: string): number {
   return Math.round((toUtc(to) - toUtc(from)) / 86400000)
 }
 
+
+/**
+ * A county's calendar: the national schedule with the county's own statutory days off on top.
+ * A county's day off wins over a national make-up working day (it is a day off by the county's
+ * regulations); on a national holiday the national name stays.
+ */
+export function withRegionalHolidays(national: Calendar, regional: readonly { date: string; name: string }[]): Calendar {
+  if (regional.length === 0) return national
+  const merged = new Map(national)
+  for (const day of regional) {
+    if (national.get(day.date)?.kind === 'holiday') continue
+    merged.set(day.date, { kind: 'holiday', name: day.name, regional: true })
+  }
+  return merged
+}
+
+const publishedYears = new WeakMap<Calendar, number | null>()
+
+/**
+ * The last year whose national schedule is in the calendar (a county's own days do not publish a
+ * year), or null when none is. Each year's notice lists New Year's Day, so its year is present.
+ */
+export function lastPublishedYear(calendar: Calendar): number | null {
+  if (publishedYears.has(calendar)) return publishedYears.get(calendar)!
+  let last: number | null = null
+  for (const [date, override] of calendar) {
+    if (override.regional) continue
+    const year = Number(date.slice(0, 4))
+    if (last === null || year > last) last = year
+  }
+  publishedYears.set(calendar, last)
+  return last
+}
+
+/**
+ * A due date is provisional (暂定) when it falls after the last year whose holidays are published:
+ * it was counted with weekends only there, and moves when that year's schedule is entered.
+ */
+export function isProvisional(date: string | null | undefined, lastYear: number | null): boolean {
+  if (!date || !DATE_PATTERN.test(date)) return false
+  return lastYear === null || Number(date.slice(0, 4)) > lastYear
+}

@@ -124,3 +124,61 @@ export function restartClock(c: Pick<Case, 'pausedSince' | 'completeDue' | 'paus
   const pauses = [...c.pauses, ...(pause.from <= today ? [pause] : [])]
   return { set: { pausedSince: null, pauses: JSON.stringify(pauses), completeDue: newDue, dueOn: newDue }, data: { pausedFrom: since, resumed: today, newDue } }
 }
+
+/** The stored due dates a calendar change may move. */
+export interface PendingDueDates {
+  forwardDue: string | null
+  completeDue: string | null
+  replyDue: string | null
+  dueOn: string | null
+}
+
+type RecomputedCase = Pick<Case, 'stage' | 'registeredOn' | 'acceptedOn' | 'completedOn' | 'forwardDue' | 'completeDue' | 'replyDue' | 'dueOn' | 'pauses' | 'pausedSince'>
+
+/**
+ * The pending due dates of an open case counted on `calendar`: only the stages still ahead are
+ * counted, each from its own start (registration from the registered date). A date a supervisor
+ * chose in an approved extension is kept; a stopped clock keeps due_on empty; recorded pauses count.
+ */
+function pendingDueDatesUnder(calendar: Calendar, c: RecomputedCase, mv: Limits, onTheSpot: boolean, extended: boolean): PendingDueDates {
+  const dates: PendingDueDates = { forwardDue: c.forwardDue, completeDue: c.completeDue, replyDue: c.replyDue, dueOn: c.dueOn }
+  const complete = () => (c.acceptedOn && c.completeDue && !extended ? completeDue(calendar, c.acceptedOn, mv, c.pauses) : c.completeDue)
+  switch (c.stage) {
+    case 'registered':
+      dates.dueOn = computeDueDate(calendar, c.registeredOn, REGISTRATION_LIMIT).due
+      break
+    case 'accepted':
+      if (c.acceptedOn && c.forwardDue) dates.forwardDue = forwardDue(calendar, c.acceptedOn, mv)
+      dates.completeDue = complete()
+      dates.dueOn = onTheSpot ? dates.completeDue : dates.forwardDue
+      break
+    case 'forwarded':
+    case 'in_progress':
+      dates.completeDue = complete()
+      dates.dueOn = c.pausedSince ? null : dates.completeDue
+      break
+    case 'completed':
+      if (c.completedOn && c.replyDue) dates.replyDue = replyDue(calendar, c.completedOn, mv)
+      dates.dueOn = dates.replyDue
+      break
+    default:
+      break
+  }
+  return dates
+}
+
+/**
+ * Which due dates of an open case a calendar change moves, with their new values: a date moves
+ * only where counting on `before` and on `after` disagree, so history the counting cannot see
+ * (a clock stopped while already late, a date set by hand) is never rewritten by an unrelated
+ * change. Empty when nothing moves; closed and final cases never move.
+ */
+export function movedDueDates(before: Calendar, after: Calendar, c: RecomputedCase, mv: Limits, onTheSpot: boolean, extended: boolean): Partial<PendingDueDates> {
+  const old = pendingDueDatesUnder(before, c, mv, onTheSpot, extended)
+  const now = pendingDueDatesUnder(after, c, mv, onTheSpot, extended)
+  const moved: Partial<PendingDueDates> = {}
+  for (const key of ['forwardDue', 'completeDue', 'replyDue', 'dueOn'] as const) {
+    if (old[key] !== now[key] && c[key] !== now[key]) moved[key] = now[key]
+  }
+  return moved
+}

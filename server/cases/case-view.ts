@@ -1,5 +1,5 @@
 import type { Actor } from '../accounts/actor.ts'
-import type { Calendar } from '../calendar/working-days.ts'
+import { isProvisional, lastPublishedYear, type Calendar } from '../calendar/working-days.ts'
 import { maskIdNumber } from '../privacy/mask.ts'
 import type { CaseFlags } from './case-rules.ts'
 import { allowedActions } from './actions/registry.ts'
@@ -22,6 +22,7 @@ export function caseViewModel(actor: Actor, c: CaseView, flags: CaseFlags, calen
   const limits = { forwardLimit: c.forwardLimit, replyLimit: c.replyLimit, promisedLimit: c.promisedLimit, limitUnit: c.limitUnit }
   const due = openDue(calendar, c, limits, flags.onTheSpot, today)
   const received = new Set(c.materialsReceived)
+  const provisional = (date: string | null) => isProvisional(date, lastPublishedYear(calendar))
   return {
     ...c,
     idNumberShown: mayseeFullId(actor, c) ? (c.applicantIdNumber ?? '') : maskIdNumber(c.applicantIdNumber),
@@ -31,11 +32,11 @@ export function caseViewModel(actor: Actor, c: CaseView, flags: CaseFlags, calen
     dates: [
       { key: 'registered', date: c.registeredOn },
       { key: 'accepted', date: c.acceptedOn },
-      { key: 'forwardDue', date: c.forwardDue, href: c.acceptedOn ? explanationHref(c.acceptedOn, c.forwardLimit) : null },
+      { key: 'forwardDue', date: c.forwardDue, provisional: provisional(c.forwardDue), href: c.acceptedOn ? explanationHref(c.acceptedOn, c.forwardLimit) : null },
       { key: 'forwarded', date: c.forwardedOn },
-      { key: 'completeDue', date: c.completeDue, href: c.acceptedOn ? explanationHref(c.acceptedOn, c.promisedLimit, c.limitUnit, c.pauses) : null },
+      { key: 'completeDue', date: c.completeDue, provisional: provisional(c.completeDue), href: c.acceptedOn ? explanationHref(c.acceptedOn, c.promisedLimit, c.limitUnit, c.pauses) : null },
       { key: 'completed', date: c.completedOn },
-      { key: 'replyDue', date: c.replyDue, href: c.completedOn ? explanationHref(c.completedOn, c.replyLimit) : null },
+      { key: 'replyDue', date: c.replyDue, provisional: provisional(c.replyDue), href: c.completedOn ? explanationHref(c.completedOn, c.replyLimit) : null },
       { key: 'replied', date: c.repliedOn },
     ].filter((d) => d.date),
     actions: allowedActions(c.stage, actor.role, flags),

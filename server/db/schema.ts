@@ -130,6 +130,17 @@ export interface CalendarChangesTable {
   at: CreatedAt
 }
 
+export interface RegionalHolidaysTable {
+  id: Generated<number>
+  countyId: number
+  date: string
+  name: string
+  addedBy: number | null
+  addedAt: CreatedAt
+  removedBy: number | null
+  removedAt: Timestamp | null
+}
+
 export const CASE_TYPES = ['on_the_spot', 'promised', 'joint', 'referred'] as const
 export type CaseType = (typeof CASE_TYPES)[number]
 export const SERVICE_FORMS = ['proxy', 'help', 'accompany'] as const
@@ -533,6 +544,7 @@ export interface Database {
   auditEvents: AuditEventsTable
   calendarDays: CalendarDaysTable
   calendarChanges: CalendarChangesTable
+  regionalHolidays: RegionalHolidaysTable
   matters: MattersTable
   matterVersions: MatterVersionsTable
   applicants: ApplicantsTable

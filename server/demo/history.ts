@@ -141,7 +141,7 @@ export async function seedDemoHistory(db: Db, countyId: number, options: History
   const { timeZone } = options
   const today = formatLocalDate(options.now, timeZone)
   const random = randomSource(options.seed ?? 20261126)
-  const calendar = await loadCalendar(db)
+  const calendar = await loadCalendar(db, countyId)
   const start = addCalendarDays(today, -(options.days ?? 91))
   const workdays: string[] = []
   for (let d = start; d <= today; d = addCalendarDays(d, 1)) if (isWorkingDay(calendar, d)) workdays.push(d)

@@ -39,7 +39,7 @@ export default async function homeRoutes(fastify: FastifyInstance) {
       const view: Record<string, unknown> = { title: request.t(`home.${actor.role}.title`), place }
       if (actor.role !== 'admin') {
         const today = app.today()
-        const calendar = await loadCalendar(app.db)
+        const calendar = await loadCalendar(app.db, actor.countyId)
         const scope = scopeOf(actor)
         const open = async (filter: Parameters<typeof listOpenCases>[2] = {}) => {
           const rows = await listOpenCases(app.db, scope, filter)

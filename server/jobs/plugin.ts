@@ -27,15 +27,22 @@ async function jobsPlugin(app: FastifyInstance, options: { enabled: boolean }) {
       },
       { timezone: app.config.timeZone, name },
     )
+  // A county's cases count on its own calendar (national schedule plus its own days off). The sweep
+  // and the deemed approvals read every county's cases with one calendar: with one county that is
+  // its calendar; with several, the national one until those jobs take a county to filter on.
+  const jobCalendar = async () => {
+    const counties = await app.db.selectFrom('counties').select('id').limit(2).execute()
+    return loadCalendar(app.db, counties.length === 1 ? counties[0].id : undefined)
+  }
   const tasks = [
     // Every 15 minutes, and just after midnight when dates turn.
-    job('deadline-sweep', '*/15 * * * *', async () => sweepDeadlines(app.db, await loadCalendar(app.db), app.today(), app.now())),
-    job('deadline-sweep-midnight', '2 0 * * *', async () => sweepDeadlines(app.db, await loadCalendar(app.db), app.today(), app.now())),
+    job('deadline-sweep', '*/15 * * * *', async () => sweepDeadlines(app.db, await jobCalendar(), app.today(), app.now())),
+    job('deadline-sweep-midnight', '2 0 * * *', async () => sweepDeadlines(app.db, await jobCalendar(), app.today(), app.now())),
     // Monthly case lists still waiting for approval go up on the 5th (and any day after, if missed).
     job('publish-monthly-lists', '10 0 * * *', () => publishOverdueMonthlyLists(app.db, app.today(), app.now())),
-    job('deemed-approvals', '20 0 * * *', async () => applyDeemedApprovals(app.db, await loadCalendar(app.db), app.today(), app.now())),
+    job('deemed-approvals', '20 0 * * *', async () => applyDeemedApprovals(app.db, await jobCalendar(), app.today(), app.now())),
     job('unrated-follow-up', '30 0 * * *', async () =>
-      followUpUnrated(app.db, await loadCalendar(app.db), app.today(), app.now(), { reminderDays: app.config.ratingReminderDays, closeDays: app.config.ratingCloseDays, defaultRating: app.config.defaultRating }),
+      followUpUnrated(app.db, await jobCalendar(), app.today(), app.now(), { reminderDays: app.config.ratingReminderDays, closeDays: app.config.ratingCloseDays, defaultRating: app.config.defaultRating }),
     ),
     // Monthly statistics on the 1st at 01:00 for the month before.
     job('monthly-stats', '0 1 1 * *', () => snapshotMonthlyStats(app.db, app.today(), app.config.timeZone)),

@@ -39,7 +39,7 @@ function findLookupCase(db: Db, caseNo: string) {
     .innerJoin('villages', 'villages.id', 'cases.villageId')
     .innerJoin('towns', 'towns.id', 'cases.townId')
     .select([
-      'cases.caseNo', 'cases.stage', 'cases.registeredOn', 'cases.acceptedOn', 'cases.forwardDue', 'cases.forwardedOn', 'cases.completeDue', 'cases.completedOn',
+      'cases.caseNo', 'cases.countyId', 'cases.stage', 'cases.registeredOn', 'cases.acceptedOn', 'cases.forwardDue', 'cases.forwardedOn', 'cases.completeDue', 'cases.completedOn',
       'cases.replyDue', 'cases.repliedOn', 'cases.pauses', 'cases.pausedSince', 'cases.serviceForm', 'cases.outcome',
       'applicants.phone', 'matterVersions.name as matterName', 'matterVersions.caseType', 'matterVersions.forwardLimit', 'matterVersions.replyLimit',
       'matterVersions.promisedLimit', 'matterVersions.limitUnit', 'villages.name as villageName', 'villages.stationPhone', 'villages.officeHours', 'towns.name as townName',
@@ -87,7 +87,7 @@ export default async function lookupRoutes(fastify: FastifyInstance) {
       if (found === 'too-many') return render(request, reply, 429, values, { _form: request.t('lookup.tooManyForCase') })
       if (!found) return render(request, reply, 404, values, { _form: request.t('lookup.notFound') })
       const row = found
-      const calendar = await loadCalendar(app.db)
+      const calendar = await loadCalendar(app.db, row.countyId)
       const onTheSpot = isOnTheSpot(row.caseType, row.serviceForm)
       const due = openDue(calendar, row, row, onTheSpot, app.today())
       const dates = (

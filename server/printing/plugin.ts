@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { findChromium, PdfRenderer, type PdfOptions } from './renderer.ts'
+import { loadCalendar } from '../calendar/calendar.repository.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,6 +27,15 @@ async function printingPlugin(app: FastifyInstance) {
     return this.type('application/pdf').header('content-disposition', `inline; filename="${encodeURIComponent(fileName)}.pdf"`).send(pdf)
   })
   app.addHook('onClose', async () => renderer.close())
+  // Printed due dates after the last published holiday year say 暂定: the template helper knows that
+  // year once the calendar has been read, so it is read at start (a later read refreshes it).
+  app.addHook('onReady', async () => {
+    try {
+      await loadCalendar(app.db)
+    } catch (error) {
+      app.log.warn({ err: error }, 'calendar not read at start; provisional dates are marked after its first read')
+    }
+  })
 }
 
-export default fp(printingPlugin, { name: 'printing' })
+export default fp(printingPlugin, { name: 'printing', dependencies: ['db'] })

@@ -37,7 +37,7 @@ export default async function statsRoutes(fastify: FastifyInstance) {
       byTown: scope.kind === 'county' ? group(current.detail, (r) => r.townName, visitsBy(current, 'town'), [...current.visitsByVillage.keys()].map((id) => label.get(id)!.town)) : [],
       byVillage: group(current.detail, (r) => `${r.townName} · ${r.villageName}`, visitsBy(current, 'village'), [...current.visitsByVillage.keys()].map((id) => label.get(id)!.village)),
       byDepartment: group(current.detail, (r) => r.department, () => []),
-      staff: await staffPerformance(app.db, actor.countyId, scope, month, await loadCalendar(app.db)),
+      staff: await staffPerformance(app.db, actor.countyId, scope, month, await loadCalendar(app.db, actor.countyId)),
     }
   }
 

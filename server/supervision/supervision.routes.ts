@@ -11,7 +11,7 @@ export default async function supervisionRoutes(app: FastifyInstance) {
   const supervisors = { roles: ['supervisor', 'admin'] as const }
 
   app.get('/overdue', { config: supervisors }, async (request, reply) => {
-    const board = await overdueBoard(app.db, scopeOf(request.actor!), await loadCalendar(app.db), app.today())
+    const board = await overdueBoard(app.db, scopeOf(request.actor!), await loadCalendar(app.db, request.actor!.countyId), app.today())
     return reply.viewAsync('supervision/overdue.hbs', {
       title: request.t('overdue.title'),
       ...board,
@@ -24,7 +24,7 @@ export default async function supervisionRoutes(app: FastifyInstance) {
   })
 
   app.get('/overdue.csv', { config: supervisors }, async (request, reply) => {
-    const board = await overdueBoard(app.db, scopeOf(request.actor!), await loadCalendar(app.db), app.today())
+    const board = await overdueBoard(app.db, scopeOf(request.actor!), await loadCalendar(app.db, request.actor!.countyId), app.today())
     const t = request.t
     let csv = BOM + csvLine([t('cases.caseNo'), t('cases.village'), t('cases.matter'), t('cases.stage'), t('overdue.holder'), t('cases.due'), t('overdue.late'), t('cases.due')])
     for (const c of board.late) csv += csvLine([c.caseNo, `${c.townName} · ${c.villageName}`, c.matterName, t(`stages.${c.stage}`), c.holder, c.dueOn, c.late, t(`due.status.${c.status}`)])

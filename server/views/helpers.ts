@@ -2,6 +2,8 @@ import type Handlebars from 'handlebars'
 import { translate, isLocale, DEFAULT_LOCALE, type Locale } from '../i18n/i18n.ts'
 import { formatLocalDate, formatLocalDateTime } from '../calendar/local-time.ts'
 import { formatFen } from '../fees/money.ts'
+import { isProvisional } from '../calendar/working-days.ts'
+import { knownLastPublishedYear } from '../calendar/calendar.repository.ts'
 
 type HelperOptions = Handlebars.HelperOptions
 
@@ -56,4 +58,10 @@ export function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''))
   hbs.registerHelper('pct', (value: unknown) => (value === null || value === undefined ? '—' : `${value}%`))
   hbs.registerHelper('add', (a: unknown, b: unknown) => Number(a) + Number(b))
+  // A due date after the last published holiday schedule is 暂定 (calendar/working-days.ts decides);
+  // before the schedule was ever read nothing is marked rather than everything.
+  hbs.registerHelper('provisional', (date: unknown) => {
+    const lastYear = knownLastPublishedYear()
+    return lastYear !== undefined && typeof date === 'string' && isProvisional(date, lastYear)
+  })
 }

@@ -97,6 +97,8 @@ const EXPECTED_POST: Record<string, { public?: boolean; roles?: Who[]; foreign40
   '/admin/org/villages/:id': { roles: ['admin'] },
   '/admin/org/windows/:id': { roles: ['admin'] },
   '/admin/calendar/days': { roles: ['admin'] },
+  '/admin/calendar/regional': { roles: ['admin'] },
+  '/admin/calendar/regional/:id/remove': { roles: ['admin'] },
   '/admin/calendar/import': { roles: ['admin'] },
   '/admin/matters': { roles: ['admin'] },
   '/admin/matters/:id': { roles: ['admin'] },
