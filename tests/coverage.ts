@@ -11,7 +11,7 @@
  * then per file for the folders with a floor (worst first, with the uncovered lines). On a full
  * run (no test files given) each floored folder must reach FLOOR % of its lines; the last line says
  * `# coverage floor: passed|failed …`, which .ci/run counts as one test when it fails.
- * coverage/index.html has the line-by-line view; the raw V8 data (coverage/tmp, about a gigabyte
+ * coverage/index.html has the line-by-line view; the raw V8 data (coverage/tmp, about 200 MB
  * after a full run) is removed unless KEEP_V8_COVERAGE=1.
  */
 import { spawn } from 'node:child_process'
