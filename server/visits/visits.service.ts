@@ -38,6 +38,6 @@ export async function recordVisit(db: Db, actor: Actor, input: VisitInput, today
   const visitedAt = input.time ? sql<Date>`(${today}::date + ${input.time}::time) at time zone ${timeZone}` : now
   await db
     .insertInto('visits')
-    .values({ countyId: actor.countyId, townId: village.townId, villageId: actor.villageId, visitedAt: visitedAt as never, visitDate: today, people: input.people, purpose: input.purpose, applicantId, told: input.told.trim(), caseId, recordedBy: actor.id })
+    .values({ countyId: actor.countyId, townId: village.townId, villageId: actor.villageId, visitedAt, visitDate: today, people: input.people, purpose: input.purpose, applicantId, told: input.told.trim(), caseId, recordedBy: actor.id })
     .execute()
 }
