@@ -1,15 +1,16 @@
 import { Ajv } from 'ajv'
-import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 import type { Actor } from '../accounts/actor.ts'
 import { RuleViolation } from '../errors/errors.ts'
 import { recordAudit } from '../audit/audit.ts'
 import { countDaysInYear, forgetCachedCalendar, readCountyCalendars } from './calendar.repository.ts'
 import { isValidDate, isWeekend, type Calendar } from './working-days.ts'
-import { dueKindOf, movedDueDates, type PendingDueDates } from '../cases/case-deadlines.ts'
-import { holderOf, isOnTheSpot, SWEPT_STAGES } from '../cases/case-rules.ts'
-import { appendEvent, systemActor, type EventActor } from '../cases/case-events.ts'
-import { notify } from '../notifications/notifications.service.ts'
+import { movedDueDates } from '../cases/case-deadlines.ts'
+import { isOnTheSpot, SWEPT_STAGES } from '../cases/case-rules.ts'
+import { DEFAULT_CASE_SETTINGS } from '../cases/actions/action.ts'
+import { recomputeDue } from '../cases/actions/recompute-due.ts'
+import { applyTransition, systemOf } from '../cases/transition.ts'
+import { DEFAULT_TIME_ZONE, formatLocalDate } from './local-time.ts'
 
 export type DaySetting = 'holiday' | 'workday' | 'default'
 
@@ -28,7 +29,7 @@ async function requireCalendarEditableBy(db: Db, actor: Actor | null): Promise<v
  * Sets one date: a holiday, a make-up working day, or back to the weekday rule.
  * Every change is kept in calendar_changes, since it moves due dates.
  */
-export async function setCalendarDay(db: Db, actor: Actor, date: string, setting: DaySetting, name: string, now: Date = new Date()): Promise<number> {
+export async function setCalendarDay(db: Db, actor: Actor, date: string, setting: DaySetting, name: string, now: Date): Promise<number> {
   if (!isValidDate(date)) throw new RuleViolation('validation.date', 'date')
   if (setting !== 'default' && !name.trim()) throw new RuleViolation('calendar.nameRequired', 'name')
   await requireCalendarEditableBy(db, actor)
@@ -41,7 +42,7 @@ export async function setCalendarDay(db: Db, actor: Actor, date: string, setting
       await trx
         .insertInto('calendarDays')
         .values({ date, kind: setting, name: name.trim(), updatedBy: actor.id })
-        .onConflict((oc) => oc.column('date').doUpdateSet({ kind: setting, name: name.trim(), updatedBy: actor.id, updatedAt: sql`now()` as never }))
+        .onConflict((oc) => oc.column('date').doUpdateSet({ kind: setting, name: name.trim(), updatedBy: actor.id, updatedAt: now }))
         .execute()
     }
     await trx.insertInto('calendarChanges').values({ date, oldKind: old?.kind ?? null, newKind: setting === 'default' ? null : setting, name: name.trim(), actorId: actor.id }).execute()
@@ -123,7 +124,7 @@ export function checkCalendarYear(year: number, data: unknown): ImportProblem[] 
  * Replaces one year's schedule with the given one, all or nothing, and moves the open cases' due
  * dates with it in the same transaction. `actor` null: the operator's command line.
  */
-export async function importCalendarYear(db: Db, actor: Actor | null, year: number, data: unknown, now: Date = new Date()): Promise<number> {
+export async function importCalendarYear(db: Db, actor: Actor | null, year: number, data: unknown, now: Date): Promise<number> {
   const problems = checkCalendarYear(year, data)
   if (problems.length > 0) throw new CalendarImportRefused(problems)
   await requireCalendarEditableBy(db, actor)
@@ -176,15 +177,13 @@ async function calendarsOfCounties(trx: Db, countyId: number | null): Promise<Ma
   return readCountyCalendars(trx, ids)
 }
 
-const DUE_KIND_OF_COLUMN = { forwardDue: 'forward', completeDue: 'complete', replyDue: 'reply' } as const
-
 /**
  * After a calendar change inside `trx`: every open case of the counties in `before` whose pending
  * due dates count differently now is rewritten (version + 1) with one 'due_recomputed' event by
  * the acting administrator (or the system, from the command line), and whoever holds it is told.
  * Cases whose dates do not move are not touched. Returns the number of cases moved.
  */
-export async function recomputeOpenCases(trx: Db, actor: Pick<Actor, 'id' | 'role'> | null, before: Map<number, Calendar>, now: Date): Promise<number> {
+export async function recomputeOpenCases(trx: Db, actor: Actor | null, before: Map<number, Calendar>, now: Date): Promise<number> {
   const countyIds = [...before.keys()]
   if (countyIds.length === 0) return 0
   const after = await readCountyCalendars(trx, countyIds)
@@ -203,28 +202,13 @@ export async function recomputeOpenCases(trx: Db, actor: Pick<Actor, 'id' | 'rol
     .orderBy('cases.id')
     .forUpdate('cases')
     .execute()
-  const staffOf = new Map<number, number[]>()
-  const windowStaff = async (windowId: number | null) => {
-    if (windowId === null) return []
-    if (!staffOf.has(windowId)) staffOf.set(windowId, (await trx.selectFrom('users').select('id').where('windowId', '=', windowId).where('disabled', '=', false).execute()).map((u) => u.id))
-    return staffOf.get(windowId)!
-  }
   let moved = 0
   for (const c of cases) {
-    const onTheSpot = isOnTheSpot(c.caseType, c.serviceForm)
-    const changes = movedDueDates(before.get(c.countyId)!, after.get(c.countyId)!, c, c, onTheSpot, Boolean(c.extended))
-    const keys = Object.keys(changes) as (keyof PendingDueDates)[]
-    if (keys.length === 0) continue
-    const old = Object.fromEntries(keys.map((k) => [k, c[k]]))
-    await trx.updateTable('cases').set({ ...changes, version: c.version + 1, updatedAt: sql`${now}` }).where('id', '=', c.id).execute()
-    const who: EventActor = actor ? { id: actor.id, role: actor.role, countyId: c.countyId } : systemActor(c.countyId)
-    await appendEvent(trx, who, { id: c.id, villageId: c.villageId }, 'due_recomputed', c.stage, c.stage, '', { old, new: changes }, now)
-    // The holder hears of the deadline that runs now, or else of the one that moved (a stopped clock's completion).
-    const column = 'dueOn' in changes ? null : (keys[0] as keyof typeof DUE_KIND_OF_COLUMN)
-    const dueKind = column ? DUE_KIND_OF_COLUMN[column] : dueKindOf(c.stage, onTheSpot)
-    const [oldDue, newDue] = column ? [c[column], changes[column]] : [c.dueOn, changes.dueOn]
-    const holders = holderOf(c.stage) === 'window' ? await windowStaff(c.windowId) : [c.agentId]
-    await notify(trx, holders, { countyId: c.countyId, kind: 'deadline.recomputed', caseId: c.id, params: { caseNo: c.caseNo, dueKind, oldDue, newDue } })
+    const changes = movedDueDates(before.get(c.countyId)!, after.get(c.countyId)!, c, c, isOnTheSpot(c.caseType, c.serviceForm), Boolean(c.extended))
+    if (Object.keys(changes).length === 0) continue
+    // The administrator of the case's county acts; the command line (or another county's admin) acts as the system.
+    const who = actor && actor.role === 'admin' && actor.countyId === c.countyId ? actor : systemOf(c.countyId)
+    await applyTransition(trx, who, c.id, c.version, recomputeDue, changes, { today: formatLocalDate(now, DEFAULT_TIME_ZONE), now, calendar: after.get(c.countyId)!, settings: DEFAULT_CASE_SETTINGS })
     moved++
   }
   return moved
@@ -236,7 +220,7 @@ const REGIONAL_NAME_MAX = 50
  * A county administrator adds one of the county's own statutory days off (e.g. 三月三); the
  * county's open cases count it from now on, in the same transaction.
  */
-export async function addRegionalHoliday(db: Db, actor: Actor, date: string, name: string, now: Date = new Date()): Promise<number> {
+export async function addRegionalHoliday(db: Db, actor: Actor, date: string, name: string, now: Date): Promise<number> {
   const problems: RuleViolation[] = []
   if (!isValidDate(date)) problems.push(new RuleViolation('validation.date', 'date'))
   if (!name.trim()) problems.push(new RuleViolation('calendar.regionalNameRequired', 'name'))
@@ -255,7 +239,7 @@ export async function addRegionalHoliday(db: Db, actor: Actor, date: string, nam
 }
 
 /** Removes a county's own day off: the row stays with who removed it and when; due dates move back. */
-export async function removeRegionalHoliday(db: Db, actor: Actor, id: number, now: Date = new Date()): Promise<number> {
+export async function removeRegionalHoliday(db: Db, actor: Actor, id: number, now: Date): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const day = await trx.selectFrom('regionalHolidays').select(['id', 'date', 'name']).where('id', '=', id).where('countyId', '=', actor.countyId).where('removedAt', 'is', null).forUpdate().executeTakeFirst()
     if (!day) throw new RuleViolation('calendar.regionalGone')

@@ -29,6 +29,9 @@ function parts(instant: Date, timeZone: string): Record<string, string> {
 }
 
 /** 'YYYY-MM-DD' of an instant in the given zone. */
+/** The zone of dates and deadlines unless APP_TIME_ZONE says otherwise. */
+export const DEFAULT_TIME_ZONE = 'Asia/Shanghai'
+
 export function formatLocalDate(instant: Date, timeZone: string): string {
   const p = parts(instant, timeZone)
   return `${p.year}-${p.month}-${p.day}`

@@ -167,7 +167,7 @@ export default async function caseRoutes(fastify: FastifyInstance) {
     const actor = request.actor!
     const c = await findCaseInScope(app.db, scopeOf(actor), caseId)
     if (!c) throw new NotFound()
-    const calendar = await loadCalendar(app.db)
+    const calendar = await loadCalendar(app.db, actor.countyId)
     const now = today()
     const flags = await caseFlags(app.db, c, now)
     const model = caseViewModel(actor, c, flags, calendar, now)

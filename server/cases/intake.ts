@@ -112,7 +112,7 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
     if (existing.villageId !== actor.villageId) throw new NotFound()
     return { caseId: existing.id, caseNo: existing.caseNo, stage: existing.stage, duplicate: true }
   }
-  const calendar = await loadCalendar(db)
+  const calendar = await loadCalendar(db, actor.countyId)
   try {
     return await db.transaction().execute(async (trx) => {
       const matter = await trx.selectFrom('matters').select(['id', 'currentVersion', 'active']).where('id', '=', input.matterId).where('countyId', '=', actor.countyId).executeTakeFirst()

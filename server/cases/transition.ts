@@ -90,7 +90,7 @@ export async function performAction(
   now: Date,
   settings: CaseSettings = DEFAULT_CASE_SETTINGS,
 ): Promise<{ stage: Stage }> {
-  const calendar = await loadCalendar(db)
+  const calendar = await loadCalendar(db, actor.countyId)
   return db.transaction().execute((trx) => applyTransition(trx, actor, caseId, expectedVersion, actionNamed(action), input, { today, now, calendar, settings }))
 }
 

@@ -89,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
       const year = Number(values.year)
       if (!Number.isInteger(year) || !values.file) throw new UsageError('import-calendar needs --year and --file')
       try {
-        const days = await importCalendarYear(database.db, null, year, JSON.parse(readFileSync(values.file, 'utf8')))
+        const days = await importCalendarYear(database.db, null, year, JSON.parse(readFileSync(values.file, 'utf8')), new Date())
         console.log(`${year}: ${days} days of holidays and make-up working days entered.`)
         return 0
       } catch (error) {

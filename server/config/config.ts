@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { DEFAULT_TIME_ZONE } from '../calendar/local-time.ts'
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import path from 'node:path'
 
@@ -97,7 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development'
   const dataDir = path.resolve(overrides.dataDir ?? env.DATA_DIR ?? './data')
   const port = readInt(env, 'PORT', 3000)
-  const timeZone = env.APP_TIME_ZONE ?? 'Asia/Shanghai'
+  const timeZone = env.APP_TIME_ZONE ?? DEFAULT_TIME_ZONE
   try {
     new Intl.DateTimeFormat('en', { timeZone })
   } catch {

@@ -186,6 +186,9 @@ t.test('a county’s own holiday moves its cases and not another county’s', as
   t.match(await caseRow(w, mine), { forwardDue: '2026-04-21', dueOn: '2026-04-21', completeDue: '2026-04-30' }, 'this county counts its own day off')
   t.match(await caseRow(w, theirs), { forwardDue: '2026-04-20', dueOn: '2026-04-20', completeDue: '2026-04-29', version: 1 }, 'the other county does not')
   t.equal((await recomputeEvents(w, theirs)).length, 0)
+  // Cases taken in after the change count the county's day off from the start, the other county's do not.
+  t.match(await caseRow(w, await accepted(agent, matterId, await materialsOf(w, matterId))), { forwardDue: '2026-04-21', completeDue: '2026-04-30' }, 'a new case of this county counts it')
+  t.match(await caseRow(w, await accepted(agent2, otherMatterId, await materialsOf(w, otherMatterId))), { forwardDue: '2026-04-20', completeDue: '2026-04-29' }, 'a new case of the other county does not')
   t.equal((await toldAbout(w, w.agent.id, mine)).length, 1)
   t.notMatch((await admin2Browser.get('/admin/calendar?year=2026&month=4')).body, /regional-days|<span class="badge">本县/, 'another county’s admin does not see it')
   t.match((await agent.get('/deadline?start=2026-04-15&days=3')).body, '<strong class="due-date">2026-04-21</strong>', 'the county’s staff calculator counts it')

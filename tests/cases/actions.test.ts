@@ -8,7 +8,8 @@ import type { Calendar } from '../../server/calendar/working-days.ts'
 import type { Material, MatterVersion, Stage } from '../../server/db/schema.ts'
 import { RuleViolation } from '../../server/errors/errors.ts'
 import { DEFAULT_CASE_SETTINGS, StepInputInvalid, type ActorRole, type CaseAction, type Plan, type PlanContext } from '../../server/cases/actions/action.ts'
-import { SYSTEM_ACTIONS, USER_ACTIONS, actionNamed, STEP_FORM_FIELDS } from '../../server/cases/actions/registry.ts'
+import { ACTIONS, SYSTEM_ACTIONS, USER_ACTIONS, actionNamed, STEP_FORM_FIELDS, type Action } from '../../server/cases/actions/registry.ts'
+import { recomputeDue } from '../../server/cases/actions/recompute-due.ts'
 import { accept } from '../../server/cases/actions/accept.ts'
 import { supplement } from '../../server/cases/actions/supplement.ts'
 import { reject } from '../../server/cases/actions/reject.ts'
@@ -107,7 +108,12 @@ t.test('the registry: one file and one form partial per action, names unique, sy
     t.ok(existsSync(path.resolve(import.meta.dirname, `../../views/cases/actions/${file}.hbs`)), `${a.name}: its form`)
     t.notOk(a.roles.includes('system'), `${a.name}: a user's step`)
   }
-  for (const a of SYSTEM_ACTIONS) t.same(a.roles, ['system'], `${a.name}: the system's only`)
+  // Not offered on any page; only the jobs (and a calendar change by the county's administrator) take them.
+  for (const a of SYSTEM_ACTIONS) {
+    t.ok(a.roles.includes('system'), `${a.name}: the system's`)
+    t.notOk(a.roles.some((r) => r === 'agent' || r === 'clerk' || r === 'supervisor'), `${a.name}: no case worker's`)
+    t.notOk(ACTIONS.includes(a.name as Action), `${a.name}: no form posts it`)
+  }
   t.equal(actionNamed('forward'), forward)
   t.throws(() => actionNamed('no_such' as 'forward'))
   // The one case route receives every field some step declares, as text or a list of texts.
@@ -355,6 +361,21 @@ t.test('deadline alerts: recorded without touching the case; who is told at each
     t.same([plan.to, plan.set, plan.touchesCase, plan.event], [stage, {}, false, level], `${level} at ${stage}: the event is the level`)
     t.same(plan.effects?.[1], { kind: 'notify', to, message: `deadline.${level}`, params: { caseNo: 'JP01-20260302-001', dueOn: '2026-02-27', dueKind: 'complete' } })
   }
+})
+
+t.test('a calendar change: the moved dates written, the holder told of the deadline that runs now', async (t) => {
+  t.ok(recomputeDue.allows('in_progress', 'admin', NO_FLAGS))
+  t.notOk(recomputeDue.allows('closed', 'system', NO_FLAGS), 'finished cases keep their dates')
+  const c = caseOf({ stage: 'in_progress', windowId: 4, completeDue: '2026-03-23', dueOn: '2026-03-23' })
+  const plan = await recomputeDue.prepare(offline, c, { completeDue: '2026-03-24', dueOn: '2026-03-24' }, ctx({}, 'admin'))
+  t.same([plan.to, plan.set, plan.data], ['in_progress', { completeDue: '2026-03-24', dueOn: '2026-03-24' }, { old: { completeDue: '2026-03-23', dueOn: '2026-03-23' }, new: { completeDue: '2026-03-24', dueOn: '2026-03-24' } }])
+  t.same(plan.effects, [{ kind: 'notify', to: ['window'], message: 'deadline.recomputed', params: { caseNo: c.caseNo, dueKind: 'complete', oldDue: '2026-03-23', newDue: '2026-03-24' } }])
+  // A stopped clock: due_on stays empty, the completion date moves and is what the window hears of.
+  const paused = recomputeDue.plan(caseOf({ stage: 'in_progress', pausedSince: '2026-03-01', completeDue: '2026-03-23' }), { completeDue: '2026-03-24' }, ctx({}, 'system'), undefined)
+  t.same(paused.set, { completeDue: '2026-03-24' })
+  t.match(paused.effects?.[0], { params: { dueKind: 'complete', oldDue: '2026-03-23', newDue: '2026-03-24' } })
+  const registered = recomputeDue.plan(caseOf({ stage: 'registered', dueOn: '2026-03-09' }), { dueOn: '2026-03-10' }, ctx({}, 'system'), undefined)
+  t.match(registered.effects?.[0], { to: ['agent'], params: { dueKind: 'registration', oldDue: '2026-03-09', newDue: '2026-03-10' } })
 })
 
 t.teardown(() => offline.destroy())

@@ -18,6 +18,7 @@ import { receive } from './receive.ts'
 import { rate } from './rate.ts'
 import { recordDeemed } from './record-deemed.ts'
 import { recordObjection } from './record-objection.ts'
+import { recomputeDue } from './recompute-due.ts'
 import { reject } from './reject.ts'
 import { reply } from './reply.ts'
 import { requestExtension } from './request-extension.ts'
@@ -38,7 +39,7 @@ export const USER_ACTIONS = [
   accept, supplement, reject, forward, receive, transfer, askAssist, answerAssist, requestExtension, decideExtension, tellExtension,
   pause, resume, complete, recordDeemed, reply, rate, followUp, withdraw, startPosting, recordObjection, resolveObjection, closePosting,
 ] as const
-export const SYSTEM_ACTIONS = [deemedApproval, closeUnrated, deadlineAlert] as const
+export const SYSTEM_ACTIONS = [deemedApproval, closeUnrated, deadlineAlert, recomputeDue] as const
 
 export type Action = (typeof USER_ACTIONS)[number]['name']
 export type SystemAction = (typeof SYSTEM_ACTIONS)[number]['name']
