@@ -7,6 +7,8 @@ export const FINAL_STAGES: readonly Stage[] = ['rejected', 'closed', 'withdrawn'
 export const SWEPT_STAGES: readonly Stage[] = OPEN_STAGES.filter((s) => s !== 'awaiting_materials')
 /** The stages in which the town's window holds the case (its handling clock is running). */
 export const WINDOW_STAGES: readonly Stage[] = ['forwarded', 'in_progress']
+/** Working days a window gives the station to answer a request for help, unless it sets its own. */
+export const ASSIST_DAYS = 2
 
 /** 即办: the matter is on-the-spot, or this case is served on the spot; the agent completes it, never forwards it. */
 export function isOnTheSpot(caseType: string, serviceForm: string): boolean {

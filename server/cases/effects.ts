@@ -16,15 +16,15 @@ export class AlreadyRecorded extends Error {
 /** Looked-up recipients, kept for a whole run of a job so each window and town is read once. */
 export type RecipientMemo = Map<string, Promise<number[]>>
 
-function recipientsOf(trx: Db, c: CaseView, who: Recipients, memo: RecipientMemo): Promise<number[]> {
+function recipientsOf(trx: Db, c: CaseView, who: Recipients, memo: RecipientMemo, windowId = c.windowId): Promise<number[]> {
   const once = (key: string, load: () => Promise<number[]>) => memo.get(key) ?? memo.set(key, load()).get(key)!
   switch (who) {
     case 'agent':
       return Promise.resolve([c.agentId])
     case 'window':
-      if (c.windowId === null) return Promise.resolve([])
-      return once(`window:${c.windowId}`, async () =>
-        (await trx.selectFrom('users').select('id').where('windowId', '=', c.windowId).where('disabled', '=', false).execute()).map((u) => u.id),
+      if (windowId === null) return Promise.resolve([])
+      return once(`window:${windowId}`, async () =>
+        (await trx.selectFrom('users').select('id').where('windowId', '=', windowId).where('disabled', '=', false).execute()).map((u) => u.id),
       )
     case 'supervisors':
       // The town's supervisors and the county's (a supervisor without a town).
@@ -51,7 +51,10 @@ export async function runEffect(trx: Db, c: CaseView, effect: Effect, ctx: PlanC
       await trx.insertInto('caseAssists').values({ caseId: c.id, question: effect.question, dueOn: effect.dueOn, askedBy: actor.id! }).execute()
       return
     case 'answerAssist':
-      await trx.updateTable('caseAssists').set({ answer: effect.answer, answeredBy: actor.id, answeredAt: now }).where('caseId', '=', c.id).where('answer', 'is', null).execute()
+      await trx.updateTable('caseAssists').set({ answer: effect.answer, answeredBy: actor.id, answeredAt: now }).where('caseId', '=', c.id).where('answer', 'is', null).where('withdrawnAt', 'is', null).execute()
+      return
+    case 'withdrawAssist':
+      await trx.updateTable('caseAssists').set({ withdrawnAt: now }).where('caseId', '=', c.id).where('answer', 'is', null).where('withdrawnAt', 'is', null).execute()
       return
     case 'requestExtension':
       await trx.insertInto('caseExtensions').values({ caseId: c.id, reason: effect.reason, oldDue: effect.oldDue, newDue: effect.newDue, requestedBy: actor.id! }).execute()
@@ -97,7 +100,7 @@ export async function runEffect(trx: Db, c: CaseView, effect: Effect, ctx: PlanC
       await enqueueCaseSms(trx, c.id, effect.template, effect.params, now)
       return
     case 'notify': {
-      const ids = new Set((await Promise.all(effect.to.map((who) => recipientsOf(trx, c, who, memo)))).flat())
+      const ids = new Set((await Promise.all(effect.to.map((who) => recipientsOf(trx, c, who, memo, effect.windowId)))).flat())
       await notify(trx, [...ids], { countyId: c.countyId, kind: effect.message, caseId: c.id, params: effect.params })
       return
     }

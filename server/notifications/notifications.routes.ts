@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { messageLink } from './notifications.service.ts'
 
 /** The in-app inbox: newest first; opening it marks everything read. */
 export default async function notificationRoutes(app: FastifyInstance) {
@@ -12,7 +13,7 @@ export default async function notificationRoutes(app: FastifyInstance) {
       .orderBy('notifications.id', 'desc')
       .limit(200)
       .execute()
-    const view = items.map((n) => ({ ...n, text: request.t(`notifications.kinds.${n.kind}`, { ...n.params, dueKind: request.t(`due.kind.${(n.params as { dueKind?: string }).dueKind ?? ''}`) }) }))
+    const view = items.map((n) => ({ ...n, href: messageLink(n), text: request.t(`notifications.kinds.${n.kind}`, { ...n.params, dueKind: request.t(`due.kind.${(n.params as { dueKind?: string }).dueKind ?? ''}`) }) }))
     const response = await reply.viewAsync('notifications/inbox.hbs', { title: request.t('notifications.title'), items: view })
     await app.db.updateTable('notifications').set({ readAt: app.now() }).where('userId', '=', actor.id).where('readAt', 'is', null).execute()
     return response

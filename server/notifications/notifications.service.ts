@@ -21,3 +21,15 @@ export async function unreadCount(db: Db, userId: number): Promise<number> {
   const row = await db.selectFrom('notifications').select((eb) => eb.fn.countAll<string>().as('n')).where('userId', '=', userId).where('readAt', 'is', null).executeTakeFirstOrThrow()
   return Number(row.n)
 }
+
+/**
+ * Where a message leads: its case, the rectification it is about, or the page that fixes what it
+ * reports. Every message of the collaboration loop names something to do; this is where to do it.
+ */
+export function messageLink(n: { kind: string; caseId: string | null; params: unknown }): string | null {
+  if (n.caseId) return `/cases/${n.caseId}`
+  const params = (n.params ?? {}) as { id?: unknown }
+  if (n.kind.startsWith('rectification.') && params.id !== undefined) return `/rectifications/${Number(params.id)}`
+  if (n.kind === 'calendar.missing') return '/admin/calendar'
+  return null
+}

@@ -29,18 +29,46 @@ export async function openRectification(
     .returning('id')
     .executeTakeFirstOrThrow()
   await trx.insertInto('rectificationEvents').values({ rectificationId: id, actorId: null, action: 'open', fromStatus: null, toStatus: 'open' }).execute()
-  const staff = await trx
+  const staff = [...(await unitStaffIds(trx, { ...unit, countyId: c.countyId })), ...(await supervisorIds(trx, c))]
+  await notify(trx, staff, { countyId: c.countyId, kind: 'rectification.opened', caseId: null, params: { id, dueOn } })
+}
+
+/** The unit's own staff: the window's clerks, or the station's agents. */
+async function unitStaffIds(trx: Db, unit: { countyId: number; windowId: number | null; villageId: number | null }): Promise<number[]> {
+  const rows = await trx
     .selectFrom('users')
     .select('id')
     .where('disabled', '=', false)
-    .where((eb) =>
-      eb.or([
-        unit.windowId ? eb('windowId', '=', unit.windowId) : eb('villageId', '=', unit.villageId!),
-        eb.and([eb('role', '=', 'supervisor'), eb.or([eb('townId', '=', c.townId), eb('townId', 'is', null)]), eb('countyId', '=', c.countyId)]),
-      ]),
-    )
+    .where('countyId', '=', unit.countyId)
+    .where((eb) => (unit.windowId ? eb('windowId', '=', unit.windowId) : eb('villageId', '=', unit.villageId)))
     .execute()
-  await notify(trx, staff.map((u) => u.id), { countyId: c.countyId, kind: 'rectification.opened', caseId: null, params: { id, dueOn } })
+  return rows.map((u) => u.id)
+}
+
+/** The supervisors who review the unit's rectifications: the town's, and the county's (no town). */
+async function supervisorIds(trx: Db, r: { countyId: number; townId: number }): Promise<number[]> {
+  const rows = await trx
+    .selectFrom('users')
+    .select('id')
+    .where('disabled', '=', false)
+    .where('role', '=', 'supervisor')
+    .where('countyId', '=', r.countyId)
+    .where((eb) => eb.or([eb('townId', '=', r.townId), eb('townId', 'is', null)]))
+    .execute()
+  return rows.map((u) => u.id)
+}
+
+/**
+ * Who hears of a rectification's step, and what: the supervisors review what the unit sends; the
+ * unit hears each ruling, with what is still expected of it and by when.
+ */
+const STEP_MESSAGES: Partial<Record<RectificationStatus, { to: 'unit' | 'supervisors'; kind: string }>> = {
+  submitted: { to: 'supervisors', kind: 'rectification.submitted' },
+  appealed: { to: 'supervisors', kind: 'rectification.appealed' },
+  accepted: { to: 'unit', kind: 'rectification.accepted' },
+  returned: { to: 'unit', kind: 'rectification.returned' },
+  appeal_upheld: { to: 'unit', kind: 'rectification.appealUpheld' },
+  open: { to: 'unit', kind: 'rectification.appealRefused' },
 }
 
 /** Is the actor one of the unit's staff? They see the rectification, never who rated. */
@@ -104,6 +132,11 @@ export async function stepRectification(db: Db, actor: Actor, id: number, step: 
     }
     await trx.updateTable('rectifications').set({ ...set, status: to, updatedAt: now }).where('id', '=', id).execute()
     await trx.insertInto('rectificationEvents').values({ rectificationId: id, actorId: actor.id, action: step.action, fromStatus: r.status, toStatus: to, note, at: now }).execute()
+    const message = STEP_MESSAGES[to]
+    if (message) {
+      const recipients = message.to === 'unit' ? await unitStaffIds(trx, r) : await supervisorIds(trx, r)
+      await notify(trx, recipients, { countyId: r.countyId, kind: message.kind, caseId: null, params: { id, dueOn: r.dueOn, note } })
+    }
     return to
   })
 }

@@ -93,7 +93,7 @@ async function refusal(action: CaseAction, c: CaseView, input: Record<string, un
       for (const e of error.errors) first[e.instancePath.slice(1) || String(e.params.missingProperty)] ??= e.keyword
       return first
     }
-    if (error instanceof RuleViolation) return { [error.field ?? '_form']: error.key }
+    if (error instanceof RuleViolation) return Object.fromEntries([error, ...error.others].map((v) => [v.field ?? '_form', v.key]))
     throw error
   }
 }
@@ -241,28 +241,48 @@ t.test('forward and transfer: the chosen window, the clock handed over', async (
   t.same(plan, {
     to: 'forwarded', set: { windowId: 4, forwardedOn: TODAY, dueOn: '2026-03-23', dueLimit: 15 }, note: '原件已核',
     data: { windowId: 4, windowName: '民政窗口', method: 'paper', materialsSent: ['身份证'] },
+    // The chosen window hears of it with the date the case is due (the row still names no window when the message is written).
+    effects: [{ kind: 'notify', to: ['window'], windowId: 4, message: 'case.forwarded', params: { caseNo: c.caseNo, matter: '低保申请', dueOn: '2026-03-23' } }],
   })
-  const moved = transfer.plan(caseOf({ stage: 'in_progress', windowId: 4 }), { windowId: 6, reason: '属人社' }, ctx({}, 'clerk'), { id: 6, name: '人社窗口', townId: 2 })
-  t.same(moved, { to: 'forwarded', set: { windowId: 6 }, note: '属人社', data: { fromWindowId: 4, toWindowId: 6, windowName: '人社窗口' } })
+  const moved = transfer.plan(caseOf({ stage: 'in_progress', windowId: 4, windowName: '民政窗口', completeDue: '2026-03-23' }), { windowId: 6, reason: '属人社' }, ctx({}, 'clerk'), { id: 6, name: '人社窗口', townId: 2 })
+  t.same(moved, {
+    to: 'forwarded', set: { windowId: 6 }, note: '属人社', data: { fromWindowId: 4, toWindowId: 6, windowName: '人社窗口' },
+    effects: [
+      { kind: 'notify', to: ['window'], windowId: 6, message: 'case.transferred', params: { caseNo: c.caseNo, matter: '低保申请', from: '民政窗口', reason: '属人社', dueOn: '2026-03-23' } },
+      { kind: 'notify', to: ['agent'], message: 'case.transferredAgent', params: { caseNo: c.caseNo, window: '人社窗口' } },
+    ],
+  }, 'the new window is told what arrives and by when; the agent where the case went')
   t.same(await refusal(transfer, caseOf({ stage: 'in_progress', windowId: 4 }), { windowId: '4', reason: '重复' }, ctx({}, 'clerk')), { windowId: 'cases.transferSameWindow' }, 'not to the same window')
   t.same(receive.plan(caseOf({ stage: 'forwarded' }), {}, ctx({}, 'clerk'), undefined), { to: 'in_progress', set: { receivedOn: TODAY } })
   t.same(receive.plan(caseOf({ stage: 'forwarded', receivedOn: '2026-02-27' }), {}, ctx({}, 'clerk'), undefined).set, { receivedOn: '2026-02-27' }, 'received again after a transfer: the first day stays')
 })
 
 t.test('assistance: asked with a due date in working days, answered', async (t) => {
-  const asked = await askAssist.prepare(offline, caseOf({ stage: 'in_progress' }), { question: '请补户口簿复印件', dueDays: '' }, ctx({}, 'clerk'))
-  t.same(asked, { to: 'in_progress', set: {}, note: '请补户口簿复印件', data: { dueOn: '2026-03-04' }, effects: [{ kind: 'askAssist', question: '请补户口簿复印件', dueOn: '2026-03-04' }] }, 'blank: 2 working days')
+  const asked = await askAssist.prepare(offline, caseOf({ stage: 'in_progress', windowName: '民政窗口' }), { question: '请补户口簿复印件', dueDays: '' }, ctx({}, 'clerk'))
+  t.same(asked, {
+    to: 'in_progress', set: {}, note: '请补户口簿复印件', data: { dueOn: '2026-03-04' },
+    effects: [
+      { kind: 'askAssist', question: '请补户口簿复印件', dueOn: '2026-03-04' },
+      { kind: 'notify', to: ['agent'], message: 'assist.asked', params: { caseNo: 'JP01-20260302-001', window: '民政窗口', question: '请补户口簿复印件', dueOn: '2026-03-04' } },
+    ],
+  }, 'blank: 2 working days; the agent is asked, with the date the answer is due')
   const five = askAssist.plan(caseOf({ stage: 'in_progress' }), { question: 'q', dueDays: 5 }, ctx({}, 'clerk'), undefined)
   t.equal(five.data?.dueOn, '2026-03-09', 'five working days over a weekend')
-  t.same(answerAssist.plan(caseOf({ stage: 'in_progress' }), { answer: ' 已送 ' }, ctx(), undefined), { to: 'in_progress', set: {}, note: '已送', effects: [{ kind: 'answerAssist', answer: '已送' }] })
+  t.same(answerAssist.plan(caseOf({ stage: 'in_progress', completeDue: '2026-03-23' }), { answer: ' 已送 ' }, ctx(), undefined), {
+    to: 'in_progress', set: {}, note: '已送',
+    effects: [{ kind: 'answerAssist', answer: '已送' }, { kind: 'notify', to: ['window'], message: 'assist.answered', params: { caseNo: 'JP01-20260302-001', dueOn: '2026-03-23' } }],
+  }, 'the window hears the answer came, and when the case is due')
 })
 
 t.test('extensions: asked for a later date, decided, told', async (t) => {
-  const c = caseOf({ stage: 'in_progress', completeDue: '2026-03-23' })
+  const c = caseOf({ stage: 'in_progress', completeDue: '2026-03-23', windowName: '民政窗口' })
   t.same(requestExtension.plan(c, { newDue: '2026-04-03', reason: '需实地核查' }, ctx({}, 'clerk'), undefined), {
     to: 'in_progress', set: {}, note: '需实地核查', data: { oldDue: '2026-03-23', newDue: '2026-04-03' },
-    effects: [{ kind: 'requestExtension', reason: '需实地核查', oldDue: '2026-03-23', newDue: '2026-04-03' }],
-  })
+    effects: [
+      { kind: 'requestExtension', reason: '需实地核查', oldDue: '2026-03-23', newDue: '2026-04-03' },
+      { kind: 'notify', to: ['supervisors'], message: 'extension.requested', params: { caseNo: c.caseNo, window: '民政窗口', oldDue: '2026-03-23', newDue: '2026-04-03', reason: '需实地核查' } },
+    ],
+  }, 'the supervisors are asked to decide before the old date')
   t.same(await refusal(requestExtension, c, { newDue: '2026-03-20', reason: 'r' }, ctx({}, 'clerk')), { newDue: 'cases.extensionLater' })
   t.same(await refusal(requestExtension, c, { newDue: '2026-02-30', reason: 'r' }, ctx({}, 'clerk')), { newDue: 'validation.date' })
   const pending = { id: 8, caseId: '42', reason: 'r', oldDue: '2026-03-23', newDue: '2026-04-03', status: 'pending' as const, requestedBy: 9, requestedAt: NOW, decidedBy: null, decidedAt: null, decisionNote: '' }
@@ -271,10 +291,15 @@ t.test('extensions: asked for a later date, decided, told', async (t) => {
   t.same(approved.effects, [
     { kind: 'decideExtension', extensionId: 8, status: 'approved', note: '同意' },
     { kind: 'text', template: 'extension', params: { newDue: '2026-04-03' } },
-  ])
+    { kind: 'notify', to: ['window'], message: 'extension.approved', params: { caseNo: c.caseNo, newDue: '2026-04-03' } },
+    { kind: 'notify', to: ['agent'], message: 'extension.tellApplicant', params: { caseNo: c.caseNo, newDue: '2026-04-03' } },
+  ], 'approved: the window has its new date; the agent must tell the applicant')
   t.same(decideExtension.plan(caseOf({ stage: 'in_progress', completeDue: '2026-03-23', pausedSince: '2026-03-01' }), { decision: 'approved' }, ctx({}, 'supervisor'), pending).set.dueOn, null, 'a stopped clock stays stopped')
   const refused = decideExtension.plan(c, { decision: 'refused' }, ctx({}, 'supervisor'), pending)
-  t.same([refused.set, refused.effects], [{}, [{ kind: 'decideExtension', extensionId: 8, status: 'refused', note: '' }]], 'refused: no new date, no text')
+  t.same([refused.set, refused.effects], [{}, [
+    { kind: 'decideExtension', extensionId: 8, status: 'refused', note: '' },
+    { kind: 'notify', to: ['window'], message: 'extension.refused', params: { caseNo: c.caseNo, oldDue: '2026-03-23', note: '' } },
+  ]], 'refused: no new date, no text; the window is told the old date holds')
   t.same(tellExtension.plan(caseOf({ stage: 'completed', extensionToTell: true }), { how: 'phone' }, ctx(), undefined), { to: 'completed', set: { extensionToTell: false }, note: '', data: { how: 'phone' } })
 })
 
@@ -296,6 +321,19 @@ t.test('completion: by the window, on the spot, deemed by the agent or by the jo
   })
   t.same(await refusal(complete, c, { outcome: 'refused', reason: '' }, ctx({}, 'clerk')), { reason: 'cases.outcomeReasonRequired' }, 'a refusal says why')
   t.equal(complete.plan(c, { outcome: 'approved' }, ctx({}, 'clerk'), undefined).note, '', 'an approval needs no reason')
+  // An unanswered request for help: completing is refused until the clerk confirms, with every problem at once; then the request is withdrawn and the agent told.
+  t.same(
+    await refusal(complete, c, { outcome: 'refused', reason: '' }, ctx({ openAssist: true }, 'clerk')),
+    { confirmOpenAssist: 'cases.completeOpenAssist', reason: 'cases.outcomeReasonRequired' },
+    'an open request for help must be confirmed away, and the refusal still says why',
+  )
+  const confirmed = complete.plan(c, { outcome: 'approved', confirmOpenAssist: 'on' }, ctx({ openAssist: true }, 'clerk'), undefined)
+  t.same(confirmed.effects, [
+    { kind: 'text', template: 'result-ready', params: {} },
+    { kind: 'withdrawAssist' },
+    { kind: 'notify', to: ['agent'], message: 'assist.withdrawn', params: { caseNo: c.caseNo } },
+  ])
+  t.equal(confirmed.data?.assistWithdrawn, true, 'the event records that the request was withdrawn')
   const deemed = recordDeemed.plan(c, { handback: '批复' }, ctx({ deemedApprovalDue: true }), undefined)
   t.match(deemed.set, { outcome: 'approved', deemedApproved: true, handback: JSON.stringify(['批复']), replyDue: '2026-03-04' })
   t.same(deemed.data, { outcome: 'approved', handback: ['批复'], deemed: true })

@@ -53,6 +53,7 @@ export type Recipients = 'agent' | 'window' | 'supervisors'
 export type Effect =
   | { kind: 'askAssist'; question: string; dueOn: string }
   | { kind: 'answerAssist'; answer: string }
+  | { kind: 'withdrawAssist' }
   | { kind: 'requestExtension'; reason: string; oldDue: string; newDue: string }
   | { kind: 'decideExtension'; extensionId: number; status: 'approved' | 'refused'; note: string }
   | { kind: 'publishPosting'; title: string; content: Record<string, unknown>; round: number; shownFrom: string; shownTo: string }
@@ -63,7 +64,8 @@ export type Effect =
   | { kind: 'openRectification'; rating: Rating; comment: string }
   | { kind: 'recordAlert'; dueKind: string; dueOn: string; level: 'due_soon' | 'overdue' | 'very_overdue' }
   | { kind: 'text'; template: 'extension' | 'result-ready' | 'posting'; params: Record<string, unknown> }
-  | { kind: 'notify'; to: readonly Recipients[]; message: string; params: Record<string, unknown> }
+  /** An in-app message; `windowId` names the window a step sends the case to (the row still holds the old one). */
+  | { kind: 'notify'; to: readonly Recipients[]; message: string; params: Record<string, unknown>; windowId?: number }
 
 export interface Plan {
   /** The stage after the step (the same stage for steps that do not move the case). */

@@ -10,6 +10,14 @@ export const answerAssist = defineAction({
   guard: (flags) => flags.openAssist,
   plan: (c, input) => {
     const answer = input.answer.trim()
-    return { to: c.stage, set: {}, note: answer, effects: [{ kind: 'answerAssist', answer }] }
+    return {
+      to: c.stage,
+      set: {},
+      note: answer,
+      effects: [
+        { kind: 'answerAssist', answer },
+        { kind: 'notify', to: ['window'], message: 'assist.answered', params: { caseNo: c.caseNo, dueOn: c.completeDue } },
+      ],
+    }
   },
 })

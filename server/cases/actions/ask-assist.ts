@@ -1,5 +1,6 @@
 import { computeDueDate } from '../../calendar/working-days.ts'
 import { defineAction } from './action.ts'
+import { ASSIST_DAYS } from '../case-rules.ts'
 import { requiredNote } from './fields.ts'
 
 /** 请求协办: the window asks the station for help (a document, a visit), answered within a few working days. */
@@ -8,7 +9,7 @@ export const askAssist = defineAction({
   body: {
     type: 'object',
     required: ['question'],
-    properties: { question: requiredNote, dueDays: { type: 'integer', minimum: 1, maximum: 20, default: 2, hint: 'cases.assistDays' } },
+    properties: { question: requiredNote, dueDays: { type: 'integer', minimum: 1, maximum: 20, default: ASSIST_DAYS, hint: 'cases.assistDays' } },
   },
   roles: ['clerk'],
   from: ['in_progress'],
@@ -16,6 +17,10 @@ export const askAssist = defineAction({
   plan: (c, input, { calendar, today }) => {
     const question = input.question.trim()
     const dueOn = computeDueDate(calendar, today, input.dueDays).due
-    return { to: c.stage, set: {}, note: question, data: { dueOn }, effects: [{ kind: 'askAssist', question, dueOn }] }
+    return { to: c.stage, set: {}, note: question, data: { dueOn }, effects: [
+        { kind: 'askAssist', question, dueOn },
+        { kind: 'notify', to: ['agent'], message: 'assist.asked', params: { caseNo: c.caseNo, window: c.windowName, question, dueOn } },
+      ],
+    }
   },
 })

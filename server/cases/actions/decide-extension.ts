@@ -24,7 +24,13 @@ export const decideExtension = defineAction({
       data: { decision: input.decision, oldDue: pending.oldDue, newDue: pending.newDue },
       effects: [
         { kind: 'decideExtension', extensionId: pending.id, status: input.decision, note: decisionNote },
-        ...(approved ? [{ kind: 'text', template: 'extension', params: { newDue: pending.newDue } } as const] : []),
+        ...(approved
+          ? ([
+              { kind: 'text', template: 'extension', params: { newDue: pending.newDue } },
+              { kind: 'notify', to: ['window'], message: 'extension.approved', params: { caseNo: c.caseNo, newDue: pending.newDue } },
+              { kind: 'notify', to: ['agent'], message: 'extension.tellApplicant', params: { caseNo: c.caseNo, newDue: pending.newDue } },
+            ] as const)
+          : ([{ kind: 'notify', to: ['window'], message: 'extension.refused', params: { caseNo: c.caseNo, oldDue: pending.oldDue, note: decisionNote } }] as const)),
       ],
     }
   },

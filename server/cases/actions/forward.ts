@@ -23,6 +23,7 @@ export const forward = defineAction({
       set: { windowId: window.id, forwardedOn: today, dueOn: c.completeDue, dueLimit: mv.promisedLimit },
       note: (input.note ?? '').trim(),
       data: { windowId: window.id, windowName: window.name, method: input.method, materialsSent: sent },
+      effects: [{ kind: 'notify', to: ['window'], windowId: window.id, message: 'case.forwarded', params: { caseNo: c.caseNo, matter: c.matterName, dueOn: c.completeDue } }],
     }
   },
 })

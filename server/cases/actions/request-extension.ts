@@ -19,6 +19,10 @@ export const requestExtension = defineAction({
     if (!isValidDate(newDue)) throw new RuleViolation('validation.date', 'newDue')
     if (!c.completeDue || newDue <= c.completeDue) throw new RuleViolation('cases.extensionLater', 'newDue', { due: c.completeDue })
     const why = input.reason.trim()
-    return { to: c.stage, set: {}, note: why, data: { oldDue: c.completeDue, newDue }, effects: [{ kind: 'requestExtension', reason: why, oldDue: c.completeDue, newDue }] }
+    return { to: c.stage, set: {}, note: why, data: { oldDue: c.completeDue, newDue }, effects: [
+        { kind: 'requestExtension', reason: why, oldDue: c.completeDue, newDue },
+        { kind: 'notify', to: ['supervisors'], message: 'extension.requested', params: { caseNo: c.caseNo, window: c.windowName, oldDue: c.completeDue, newDue, reason: why } },
+      ],
+    }
   },
 })

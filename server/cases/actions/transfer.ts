@@ -19,5 +19,9 @@ export const transfer = defineAction({
     set: { windowId: window.id },
     note: input.reason.trim(),
     data: { fromWindowId: c.windowId, toWindowId: window.id, windowName: window.name },
+    effects: [
+      { kind: 'notify', to: ['window'], windowId: window.id, message: 'case.transferred', params: { caseNo: c.caseNo, matter: c.matterName, from: c.windowName, reason: input.reason.trim(), dueOn: c.completeDue } },
+      { kind: 'notify', to: ['agent'], message: 'case.transferredAgent', params: { caseNo: c.caseNo, window: window.name } },
+    ],
   }),
 })
