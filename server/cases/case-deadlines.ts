@@ -1,7 +1,7 @@
 import type { Case, MatterVersion, PauseRecord, Stage } from '../db/schema.ts'
 import { addCalendarDays, calendarDaysBetween, computeDueDate, workingDaysBefore, workingDaysBetween, type Calendar, type LimitUnit } from '../calendar/working-days.ts'
 import { explanationHref } from '../calendar/explain.ts'
-import { WINDOW_STAGES } from './case-rules.ts'
+import { ASSIST_DAYS, WINDOW_STAGES } from './case-rules.ts'
 
 /** The law deems a request accepted when no decision is taken within 5 working days. */
 export const REGISTRATION_LIMIT = 5
@@ -71,7 +71,7 @@ export function dueKindOf(stage: Stage, onTheSpot: boolean): DueKind | null {
 }
 
 export interface OpenDue {
-  kind: DueKind
+  kind: DueKind | 'assist'
   due: string
   limit: number
   status: StageStatus
@@ -98,6 +98,14 @@ export function openDue(calendar: Calendar, c: Pick<Case, 'stage' | 'registeredO
     case null:
       return null
   }
+}
+
+/**
+ * The station's answer to a window's request for help: due on the date the window set. It is what
+ * the agent must do next, so their list counts down to it rather than to completion.
+ */
+export function assistDue(calendar: Calendar, caseId: string, dueOn: string, today: string): OpenDue {
+  return { kind: 'assist', due: dueOn, limit: ASSIST_DAYS, status: stageStatus(calendar, dueOn, ASSIST_DAYS, today), explainHref: `/cases/${caseId}#assists` }
 }
 
 /** Dates and due of a case that has just been accepted on `today`. */

@@ -26,7 +26,7 @@ export async function postingState(db: Db, c: Pick<CaseView, 'id' | 'postingRoun
 /** Facts of a loaded case that the state machine's guards read. */
 export async function caseFlags(db: Db, c: CaseView, today: string): Promise<CaseFlags> {
   const [assist, extension, posting] = await Promise.all([
-    db.selectFrom('caseAssists').select('id').where('caseId', '=', c.id).where('answer', 'is', null).executeTakeFirst(),
+    db.selectFrom('caseAssists').select('id').where('caseId', '=', c.id).where('answer', 'is', null).where('withdrawnAt', 'is', null).executeTakeFirst(),
     db.selectFrom('caseExtensions').select('id').where('caseId', '=', c.id).where('status', '=', 'pending').executeTakeFirst(),
     postingState(db, c, today),
   ])

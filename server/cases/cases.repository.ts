@@ -74,6 +74,15 @@ export function listAssists(db: Db, caseId: string) {
   return db.selectFrom('caseAssists').selectAll().where('caseId', '=', caseId).orderBy('id').execute()
 }
 
+/** The case's rating with its four indicators and comment: shown to the agent and supervisors, never to the window rated. */
+export function findRating(db: Db, caseId: string) {
+  return db
+    .selectFrom('caseRatings')
+    .select(['overall', 'efficiency', 'competence', 'attitude', 'satisfaction', 'comment', 'byDefault', 'recordedAt'])
+    .where('caseId', '=', caseId)
+    .executeTakeFirst()
+}
+
 export function listExtensions(db: Db, caseId: string) {
   return db.selectFrom('caseExtensions').selectAll().where('caseId', '=', caseId).orderBy('id').execute()
 }
@@ -94,7 +103,9 @@ export function listOpenCases(db: Db, scope: Scope, filter: { stage?: Stage; vil
       'cases.replyDue', 'cases.pauses', 'cases.pausedSince', 'cases.serviceForm', 'cases.extensionToTell', 'cases.dueOn', 'cases.windowId', 'cases.villageId',
       'applicants.name as applicantName', 'matterVersions.name as matterName', 'matterVersions.caseType', 'matterVersions.forwardLimit', 'matterVersions.replyLimit',
       'matterVersions.promisedLimit', 'matterVersions.limitUnit', 'matterVersions.silenceConsent', 'villages.name as villageName', 'windows.name as windowName',
-      sql<boolean>`exists (select 1 from case_assists a where a.case_id = cases.id and a.answer is null)`.as('openAssist'),
+      sql<boolean>`exists (select 1 from case_assists a where a.case_id = cases.id and a.answer is null and a.withdrawn_at is null)`.as('openAssist'),
+      // The open request's own deadline: the agent's "help asked" list counts down to the answer, not to completion.
+      sql<string | null>`(select a.due_on::text from case_assists a where a.case_id = cases.id and a.answer is null and a.withdrawn_at is null order by a.id desc limit 1)`.as('assistDueOn'),
       sql<boolean>`exists (select 1 from case_extensions e where e.case_id = cases.id and e.status = 'pending')`.as('pendingExtension'),
     ])
     .where('cases.stage', 'in', OPEN_STAGES)

@@ -1,5 +1,5 @@
 import type { Calendar } from '../calendar/working-days.ts'
-import { openDue } from './case-deadlines.ts'
+import { assistDue, openDue } from './case-deadlines.ts'
 import { flagsOf } from './case-flags.ts'
 import type { OpenCaseRow } from './cases.repository.ts'
 
@@ -34,6 +34,9 @@ export function withDue(rows: OpenCaseRow[], calendar: Calendar, today: string) 
 }
 
 export function groupForAgent(rows: OpenCaseRow[], calendar: Calendar, today: string) {
-  const withDues = withDue(rows, calendar, today)
-  return STEP_ORDER.map((step) => ({ step, cases: withDues.filter((r) => nextStepForAgent(r, today) === step) })).filter((g) => g.cases.length > 0)
+  const withDues = withDue(rows, calendar, today).map((r) => {
+    const step = nextStepForAgent(r, today)
+    return { ...r, step, due: step === 'assist' && r.assistDueOn ? assistDue(calendar, r.id, r.assistDueOn, today) : r.due }
+  })
+  return STEP_ORDER.map((step) => ({ step, cases: withDues.filter((r) => r.step === step) })).filter((g) => g.cases.length > 0)
 }

@@ -305,6 +305,8 @@ export interface CaseAssistsTable {
   answer: string | null
   answeredBy: number | null
   answeredAt: Timestamp | null
+  /** Set when the window completed the case without waiting for the answer. */
+  withdrawnAt: Timestamp | null
 }
 
 export interface CaseExtensionsTable {

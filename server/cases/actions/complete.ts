@@ -11,23 +11,38 @@ import { handback, linesOf, outcomeChoice } from './fields.ts'
  */
 export const complete = defineAction({
   name: 'complete',
-  body: { type: 'object', required: ['outcome'], properties: { outcome: outcomeChoice, reason: text(500), handback } },
+  body: {
+    type: 'object',
+    required: ['outcome'],
+    properties: { outcome: outcomeChoice, reason: text(500), handback, confirmOpenAssist: { type: 'string', maxLength: 5 } },
+  },
   roles: ['agent', 'clerk'],
   from: ['accepted', 'in_progress'],
   guard: (flags, role, stage) =>
     stage === 'accepted'
       ? role === 'agent' && flags.onTheSpot
       : role === 'clerk' && !flags.paused && !flags.pendingExtension && !flags.postingOpen && !flags.objectionOpen,
-  plan: (_c, input, ctx) => {
+  plan: (c, input, ctx) => {
     const why = (input.reason ?? '').trim()
-    if (input.outcome !== 'approved' && !why) throw new RuleViolation('cases.outcomeReasonRequired', 'reason')
+    // The station may still be fetching what the window asked for: completing anyway is a choice the clerk confirms.
+    const withdrawsAssist = ctx.flags.openAssist
+    const refused = RuleViolation.all([
+      ...(withdrawsAssist && input.confirmOpenAssist !== 'on' ? [new RuleViolation('cases.completeOpenAssist', 'confirmOpenAssist')] : []),
+      ...(input.outcome !== 'approved' && !why ? [new RuleViolation('cases.outcomeReasonRequired', 'reason')] : []),
+    ])
+    if (refused) throw refused
     const items = linesOf(input.handback)
     return {
       to: 'completed',
       set: { outcome: input.outcome, outcomeReason: why, handback: JSON.stringify(items), deemedApproved: false, pausedSince: null, ...completionColumns(ctx) },
       note: why,
-      data: { outcome: input.outcome, handback: items, deemed: false },
-      effects: [RESULT_READY_TEXT],
+      data: { outcome: input.outcome, handback: items, deemed: false, ...(withdrawsAssist ? { assistWithdrawn: true } : {}) },
+      effects: [
+        RESULT_READY_TEXT,
+        ...(withdrawsAssist
+          ? ([{ kind: 'withdrawAssist' }, { kind: 'notify', to: ['agent'], message: 'assist.withdrawn', params: { caseNo: c.caseNo } }] as const)
+          : []),
+      ],
     }
   },
 })
