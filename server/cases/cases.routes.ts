@@ -14,11 +14,11 @@ import { listMatters, findMatter } from '../matters/matters.repository.ts'
 import { CASE_NO_PATTERN } from './case-rules.ts'
 import { ACTIONS, STEP_FORM_FIELDS, type Action } from './actions/registry.ts'
 import { StepInputInvalid } from './actions/action.ts'
-import { CASE_COLUMNS, findCaseInScope, listAssists, listCaseEvents, listExtensions } from './cases.repository.ts'
+import { CASE_COLUMNS, findCaseInScope, findRating, listAssists, listCaseEvents, listExtensions } from './cases.repository.ts'
 import { caseFlags } from './case-flags.ts'
 import { intakeCase, intakeInputProblems, type IntakeInput } from './intake.ts'
 import { performAction } from './transition.ts'
-import { caseViewModel } from './case-view.ts'
+import { caseViewModel, isEndingStep, outstandingHandback, stepErrorList } from './case-view.ts'
 import { documentsFor } from './case-documents.ts'
 
 const caseParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } } } as const
@@ -173,10 +173,11 @@ export default async function caseRoutes(fastify: FastifyInstance) {
     const model = caseViewModel(actor, c, flags, calendar, now)
     // The county's windows are only needed by the forms that send the case to one.
     const choosesWindow = model.actions.includes('forward') || model.actions.includes('transfer')
-    const [events, assists, extensions, windows] = await Promise.all([
+    const [events, assists, extensions, rating, windows] = await Promise.all([
       listCaseEvents(app.db, caseId),
       listAssists(app.db, caseId),
       listExtensions(app.db, caseId),
+      model.showRating && c.rating ? findRating(app.db, caseId) : undefined,
       choosesWindow
         ? app.db.selectFrom('windows').leftJoin('towns', 'towns.id', 'windows.townId').select(['windows.id', 'windows.name', 'windows.department', 'windows.townId', 'towns.name as townName']).where('windows.countyId', '=', actor.countyId).where('windows.active', '=', true).orderBy('windows.townId').orderBy('windows.department').execute()
         : [],
@@ -191,8 +192,17 @@ export default async function caseRoutes(fastify: FastifyInstance) {
       topError: failed && !model.actions.includes(failed.action) ? Object.values(failed.errors)[0] : null,
       forms: model.actions.map((action) => {
         const mine = failed?.action === action
-        return { action, open: mine, values: mine ? failed.values : {}, errors: mine ? failed.errors : {} }
+        return {
+          action,
+          ending: isEndingStep(action),
+          open: mine,
+          values: mine ? failed.values : {},
+          errors: mine ? failed.errors : {},
+          errorList: mine ? stepErrorList(action, failed.errors, request.t) : [],
+        }
       }),
+      handbackOutstanding: outstandingHandback(c.handback, events),
+      rating,
       events,
       assists,
       extensions,
@@ -226,7 +236,8 @@ export default async function caseRoutes(fastify: FastifyInstance) {
       }
       try {
         await performAction(app.db, request.actor!, id, action, request.body.version, body, today(), app.now(), { rectificationDays: app.config.rectificationDays })
-        return reply.redirect(`/cases/${id}`, 303)
+        // The form's address carries #step-<action> so a failed step reopens at its form; a done one lands on the case's head.
+        return reply.redirect(`/cases/${id}#case`, 303)
       } catch (error) {
         if (error instanceof StepInputInvalid) {
           return renderCase(request, reply, id, 400, { action, errors: fieldErrorsFromValidation(error.errors, request.t), values: body })

@@ -213,6 +213,7 @@ export async function seedDemoHistory(db: Db, countyId: number, options: History
     const householdSize = String(random.int(1, 5))
     const amount = formatFen(random.int(20, 60) * 1000)
     const how = random.weighted([['phone', 50], ['station', 35], ['visit', 15]] as const)
+    const resultPaper = `${matter.version.name.replace(/(申报|办理)+$/, '')}审批结果`
     const replyRating = plan.rating ? ratingInput(plan.rating, random) : {}
     const laterRating = ratingInput(random.weighted(RATINGS), random)
     at(village.id, intakeDay, minute, async (d, now) => {
@@ -327,13 +328,14 @@ export async function seedDemoHistory(db: Db, countyId: number, options: History
       if (plan.complete !== undefined) {
         const s = next(plan.complete)
         const refused = plan.outcome === 'refused'
-        step(c, K, 'complete', () => ({ outcome: refused ? 'refused' : 'approved', reason: refused ? '经核实家庭收入超过当地标准。' : '', handback: refused ? '' : `${matter.version.name.replace(/(申报|办理)+$/, '')}审批结果` }), s.day, s.minute)
+        step(c, K, 'complete', () => ({ outcome: refused ? 'refused' : 'approved', reason: refused ? '经核实家庭收入超过当地标准。' : '', handback: refused ? '' : resultPaper }), s.day, s.minute)
       }
     }
     if (plan.reply !== undefined) {
       const s = next(plan.reply)
       const rating = plan.rating ?? null
-      step(c, A, 'reply', () => ({ how, note: '已告知办理结果。', returned: [], ...replyRating }), s.day, s.minute)
+      // The agent hands back what the window listed, as the reply form ticks it by default.
+      step(c, A, 'reply', () => ({ how, note: '已告知办理结果。', returned: plan.outcome === 'refused' ? [] : [resultPaper], ...replyRating }), s.day, s.minute)
       if (!rating && plan.rateLater !== undefined) {
         const r = next(plan.rateLater)
         step(c, A, 'rate', () => laterRating, r.day, r.minute)

@@ -19,9 +19,9 @@ t.test('in a browser, agent, clerk and supervisor take a case from intake to clo
     return page
   }
   async function step(page: Page, action: string, fill?: (page: Page) => Promise<void>) {
-    await page.click(`details:has(form[action$="/${action}"]) > summary`)
+    await page.click(`#step-${action} > summary`)
     await fill?.(page)
-    await Promise.all([page.waitForNavigation(), page.click(`form[action$="/${action}"] button[type=submit]`)])
+    await Promise.all([page.waitForNavigation(), page.click(`#step-${action} button[type=submit]`)])
   }
   const text = (page: Page) => page.evaluate(() => document.body.innerText)
 
@@ -62,7 +62,7 @@ t.test('in a browser, agent, clerk and supervisor take a case from intake to clo
   await step(clerk, 'receive')
   t.match(await text(clerk), '办理中')
   await step(clerk, 'complete', async (p) => {
-    await p.select('form[action$="/complete"] select[name=outcome]', 'approved')
+    await p.select('#step-complete select[name=outcome]', 'approved')
     await p.type('form[action$="/complete"] textarea[name=handback]', '低保证')
   })
   body = await text(clerk)
@@ -75,8 +75,8 @@ t.test('in a browser, agent, clerk and supervisor take a case from intake to clo
 
   await agent.goto(caseUrl)
   await step(agent, 'reply', async (p) => {
-    await p.select('form[action$="/reply"] select[name=how]', 'station')
-    await p.select('form[action$="/reply"] select[name=overall]', 'satisfied')
+    await p.select('#step-reply select[name=how]', 'station')
+    await p.select('#step-reply select[name=overall]', 'satisfied')
   })
   body = await text(agent)
   t.match(body, '已归档')

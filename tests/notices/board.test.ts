@@ -47,10 +47,10 @@ t.test('a posting runs on the board, stops the clock and blocks completion until
   for (const p of PERSONAL) t.notMatch(board.body, p, `the board never shows ${p}`)
 
   page = await clerk.get(`/cases/${caseId}`)
-  t.notMatch(page.body, `/cases/${caseId}/complete"`, 'no completion while posted')
+  t.notMatch(page.body, 'id="step-complete"', 'no completion while posted')
   const forced = await clerk.post(`/cases/${caseId}/complete`, { version: versionOn(page.body), outcome: 'approved' })
   t.equal(forced.statusCode, 400, 'a completion posted by hand is refused')
-  t.notMatch(page.body, `/cases/${caseId}/resume"`, 'the clerk cannot restart the clock during the posting')
+  t.notMatch(page.body, 'id="step-resume"', 'the clerk cannot restart the clock during the posting')
 
   // An objection on 5 March; the period ends on the 9th.
   w.clock.set('2026-03-05 10:00')
@@ -58,7 +58,7 @@ t.test('a posting runs on the board, stops the clock and blocks completion until
   await agent.post(`/cases/${caseId}/record_objection`, { version: versionOn(page.body), objection: '村民反映其子女有稳定收入' })
   w.clock.set('2026-03-10 09:00')
   page = await agent.get(`/cases/${caseId}`)
-  t.notMatch(page.body, `/cases/${caseId}/close_posting"`, 'not closed while the objection is open')
+  t.notMatch(page.body, 'id="step-close_posting"', 'not closed while the objection is open')
   await agent.post(`/cases/${caseId}/resolve_objection`, { version: versionOn(page.body), objectionOutcome: '经入户核实，子女在外务工收入不稳定，维持原意见' })
   page = await agent.get(`/cases/${caseId}`)
   t.equal((await agent.post(`/cases/${caseId}/close_posting`, { version: versionOn(page.body) })).statusCode, 303)

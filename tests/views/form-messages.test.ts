@@ -106,7 +106,7 @@ t.test('a form refused as out of date keeps the text the user typed', async (t) 
   t.equal(stale.statusCode, 409)
   t.match(stale.body, '此办件在您打开后已被他人修改')
   t.match(stale.body, '申请人外出务工，暂不办理', 'the reason typed is still in the form')
-  t.match(stale.body, /<details open>\s*<summary>[^<]*撤回/, 'the withdraw form is open')
+  t.match(stale.body, /<details class="step ending" id="step-withdraw" open>\s*<summary>[^<]*撤回/, 'the withdraw form is open')
   t.not(versionOn(stale.body), oldVersion, 'and it now carries the current version')
 })
 
