@@ -101,7 +101,7 @@ export async function runEffect(trx: Db, c: CaseView, effect: Effect, ctx: PlanC
       return
     case 'notify': {
       const ids = new Set((await Promise.all(effect.to.map((who) => recipientsOf(trx, c, who, memo, effect.windowId)))).flat())
-      await notify(trx, [...ids], { countyId: c.countyId, kind: effect.message, caseId: c.id, params: effect.params })
+      await notify(trx, [...ids], { countyId: c.countyId, kind: effect.message, caseId: c.id, params: effect.params, at: now })
       return
     }
   }

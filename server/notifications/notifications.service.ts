@@ -6,6 +6,8 @@ export interface NotificationInput {
   kind: string
   caseId: string | null
   params: Record<string, unknown>
+  /** When it was written: the step's own time (the demo's history replays steps of past days). */
+  at?: Date
 }
 
 /** Puts one message in each recipient's inbox; call it inside the transaction that caused it. */
@@ -13,7 +15,7 @@ export async function notify(db: Db, userIds: number[], input: NotificationInput
   if (userIds.length === 0) return
   await db
     .insertInto('notifications')
-    .values(userIds.map((userId) => ({ userId, countyId: input.countyId, kind: input.kind, caseId: input.caseId, params: JSON.stringify(input.params) })))
+    .values(userIds.map((userId) => ({ userId, countyId: input.countyId, kind: input.kind, caseId: input.caseId, params: JSON.stringify(input.params), ...(input.at ? { createdAt: input.at } : {}) })))
     .execute()
 }
 
