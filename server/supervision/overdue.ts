@@ -7,6 +7,7 @@ import type { Calendar } from '../calendar/working-days.ts'
 import { computeDueDate, workingDaysBetween } from '../calendar/working-days.ts'
 import { stageStatus, type StageStatus } from '../cases/case-deadlines.ts'
 import { holderOf, SWEPT_STAGES } from '../cases/case-rules.ts'
+import type { WindowName } from '../org/window-label.ts'
 
 export const AGE_BUCKETS = [
   { key: '1-2', min: 1, max: 2 },
@@ -21,8 +22,9 @@ export const AGE_BUCKETS = [
  * A case due after the next working day is on time whatever else is true of it, so those are only
  * counted (in SQL, per group); rows come back only for the cases due by then — the ones the
  * board lists — which keeps a county with tens of thousands of open cases to a few thousand rows.
+ * `nameWindow` names a window for the viewer (org/window-label.ts): with its town at county level.
  */
-export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, today: string) {
+export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, today: string, nameWindow: (window: WindowName) => string) {
   const horizon = computeDueDate(calendar, today, 1).due
   const base = () =>
     db
@@ -31,6 +33,8 @@ export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, tod
       .innerJoin('towns', 'towns.id', 'cases.townId')
       .innerJoin('users as agent', 'agent.id', 'cases.agentId')
       .leftJoin('windows', 'windows.id', 'cases.windowId')
+      // The window's own town: a case of a village may be forwarded to the county centre.
+      .leftJoin('towns as windowTowns', 'windowTowns.id', 'windows.townId')
       .where('cases.stage', 'in', SWEPT_STAGES)
       .where('cases.dueOn', 'is not', null)
       .where((eb) => inScope(eb, scope, CASE_COLUMNS))
@@ -39,23 +43,26 @@ export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, tod
       .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
       .select([
         'cases.id', 'cases.caseNo', 'cases.stage', 'cases.dueOn', 'cases.dueLimit', 'villages.name as villageName', 'towns.name as townName',
-        'windows.name as windowName', 'agent.displayName as agentName', 'matterVersions.name as matterName',
+        'windows.name as windowName', 'windows.townId as windowTownId', 'windowTowns.name as windowTownName', 'agent.displayName as agentName', 'matterVersions.name as matterName',
       ])
       .where('cases.dueOn', '<=', horizon)
       .execute(),
     base()
-      .select(['cases.stage', 'villages.name as villageName', 'towns.name as townName', 'windows.name as windowName', 'agent.displayName as agentName', (eb) => eb.fn.countAll<string>().as('n')])
+      .select(['cases.stage', 'villages.name as villageName', 'towns.name as townName', 'windows.name as windowName', 'windows.townId as windowTownId', 'windowTowns.name as windowTownName', 'agent.displayName as agentName', (eb) => eb.fn.countAll<string>().as('n')])
       .where('cases.dueOn', '>', horizon)
-      .groupBy(['cases.stage', 'villages.name', 'towns.name', 'windows.name', 'agent.displayName'])
+      .groupBy(['cases.stage', 'villages.name', 'towns.name', 'windows.id', 'windows.name', 'windows.townId', 'windowTowns.name', 'agent.displayName'])
       .execute(),
   ])
-  const holderName = (r: { stage: Stage; windowName: string | null; agentName: string }) => (holderOf(r.stage) === 'window' ? (r.windowName ?? '') : r.agentName)
+  type WindowColumns = { windowName: string | null; windowTownId: number | null; windowTownName: string | null }
+  const windowOf = (r: WindowColumns) => (r.windowName === null ? null : nameWindow({ name: r.windowName, townId: r.windowTownId, townName: r.windowTownName }))
+  const holderName = (r: { stage: Stage; agentName: string }, window: string | null) => (holderOf(r.stage) === 'window' ? (window ?? '') : r.agentName)
   const cases = rows.map((r) => {
     const status = stageStatus(calendar, r.dueOn!, r.dueLimit ?? 0, today)
     const late = status === 'overdue' || status === 'very_overdue' ? workingDaysBetween(calendar, r.dueOn!, today) : 0
-    return { ...r, status, late, holder: holderName(r), n: 1 }
+    const window = windowOf(r)
+    return { ...r, window, status, late, holder: holderName(r, window), n: 1 }
   })
-  const counted = [...cases, ...onTime.map((g) => ({ ...g, status: 'on_time' as StageStatus, n: Number(g.n) }))]
+  const counted = [...cases, ...onTime.map((g) => ({ ...g, window: windowOf(g), status: 'on_time' as StageStatus, n: Number(g.n) }))]
   const countBy = (key: (c: (typeof counted)[number]) => string) => {
     const groups = new Map<string, Record<StageStatus, number>>()
     for (const c of counted) {
@@ -71,7 +78,7 @@ export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, tod
     late,
     byTown: countBy((c) => c.townName),
     byVillage: countBy((c) => `${c.townName} · ${c.villageName}`),
-    byWindow: countBy((c) => c.windowName ?? '—'),
+    byWindow: countBy((c) => c.window ?? '—'),
     byAgent: countBy((c) => `${c.villageName} · ${c.agentName}`),
     aging: AGE_BUCKETS.map((b) => ({ key: b.key, count: late.filter((c) => c.late >= b.min && c.late <= b.max).length })),
   }

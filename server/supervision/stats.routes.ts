@@ -6,6 +6,7 @@ import { BOM, csvLine } from '../ledger/csv.ts'
 import { MONTH_PATTERN } from '../calendar/working-days.ts'
 import { monthlyStats, staffPerformance, totalsOf, type StatRow } from './stats.ts'
 import { monthBounds, monthOf } from './months.ts'
+import { windowLabelFor } from '../org/window-label.ts'
 
 const monthQuery = { type: 'object', properties: { month: { type: 'string', maxLength: 7, pattern: `^$|${MONTH_PATTERN}`, hint: 'stats.monthFormat' } } } as const
 
@@ -37,7 +38,7 @@ export default async function statsRoutes(fastify: FastifyInstance) {
       byTown: scope.kind === 'county' ? group(current.detail, (r) => r.townName, visitsBy(current, 'town'), [...current.visitsByVillage.keys()].map((id) => label.get(id)!.town)) : [],
       byVillage: group(current.detail, (r) => `${r.townName} · ${r.villageName}`, visitsBy(current, 'village'), [...current.visitsByVillage.keys()].map((id) => label.get(id)!.village)),
       byDepartment: group(current.detail, (r) => r.department, () => []),
-      staff: await staffPerformance(app.db, actor.countyId, scope, month, await loadCalendar(app.db, actor.countyId)),
+      staff: await staffPerformance(app.db, actor.countyId, scope, month, await loadCalendar(app.db, actor.countyId), (w) => windowLabelFor(scope, request.t, w)),
     }
   }
 
