@@ -85,23 +85,36 @@ export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, tod
 }
 
 /**
- * A bar chart drawn on the server as SVG: no script, prints as it looks. Each label sits above its
- * bar, so a label of any length in any language never runs under the bar (English ones did).
+ * A bar chart drawn on the server as SVG: no script, prints as it looks. It is drawn 320 units wide,
+ * the width of a 360 px phone less the page's margins, so its 14-unit text shows at about 14 px there
+ * (never below 12 px on the narrowest phones) and grows with the chart on wider screens (the
+ * `supervision & print` rules of app.css). Each label sits above its bar, so a label of any length in
+ * any language never runs under the bar; each bar ends in its count, so no axis needs reading.
  */
+export const AGING_CHART_WIDTH = 320
+export const AGING_CHART_FONT = 14
+
 export function agingChartSvg(buckets: { key: string; count: number }[], label: (key: string) => string, title: string): string {
-  const width = 480
-  const labelHeight = 16
-  const barHeight = 18
-  const rowHeight = labelHeight + barHeight + 10
+  const width = AGING_CHART_WIDTH
+  const font = AGING_CHART_FONT
+  const labelHeight = font + 6
+  const barHeight = 20
+  const rowHeight = labelHeight + barHeight + 12
+  // Room after the longest bar for a count of four digits.
+  const longest = width - 4 * font
   const max = Math.max(1, ...buckets.map((b) => b.count))
   const rows = buckets
     .map((b, i) => {
-      const w = Math.round((b.count / max) * 400)
+      const w = Math.round((b.count / max) * longest)
       const y = i * rowHeight
-      return `<text x="0" y="${y + 12}" font-size="13">${escapeXml(label(b.key))}</text><rect x="0" y="${y + labelHeight}" width="${w}" height="${barHeight}" fill="#c62828"/><text x="${w + 6}" y="${y + labelHeight + 14}" font-size="13">${b.count}</text>`
+      return (
+        `<text x="0" y="${y + font}" font-size="${font}" fill="#222">${escapeXml(label(b.key))}</text>` +
+        `<rect x="0" y="${y + labelHeight}" width="${w}" height="${barHeight}" fill="#c62828"/>` +
+        `<text x="${w + 6}" y="${y + labelHeight + barHeight / 2 + font / 2 - 2}" font-size="${font}" font-weight="bold" fill="#222">${b.count}</text>`
+      )
     })
     .join('')
-  const height = buckets.length * rowHeight
+  const height = buckets.length * rowHeight - 12
   // An image needs a text alternative (WCAG 1.1.1): the title names the chart and repeats its numbers.
   const alternative = `${title}: ${buckets.map((b) => `${label(b.key)} ${b.count}`).join('; ')}`
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}"><title>${escapeXml(alternative)}</title>${rows}</svg>`
