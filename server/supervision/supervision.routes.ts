@@ -29,7 +29,7 @@ export default async function supervisionRoutes(app: FastifyInstance) {
     const scope = scopeOf(request.actor!)
     const t = request.t
     const board = await overdueBoard(app.db, scope, await loadCalendar(app.db, request.actor!.countyId), app.today(), (w) => windowLabelFor(scope, t, w))
-    let csv = BOM + csvLine([t('cases.caseNo'), t('cases.village'), t('cases.matter'), t('cases.stage'), t('overdue.holder'), t('cases.due'), t('overdue.late'), t('cases.due')])
+    let csv = BOM + csvLine([t('cases.caseNo'), t('cases.village'), t('cases.matter'), t('cases.stage'), t('overdue.holder'), t('cases.due'), t('overdue.late'), t('overdue.dueStatus')])
     for (const c of board.late) csv += csvLine([c.caseNo, `${c.townName} · ${c.villageName}`, c.matterName, t(`stages.${c.stage}`), c.holder, c.dueOn, c.late, t(`due.status.${c.status}`)])
     reply.header('content-disposition', `attachment; filename="overdue-${app.today()}.csv"`)
     return reply.type('text/csv; charset=utf-8').send(csv)

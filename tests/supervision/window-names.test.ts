@@ -49,7 +49,9 @@ t.test('county supervisors see windows with their town on /overdue, its CSV and 
   const countyBoard = (await county.get('/overdue')).body
   t.match(countyBoard, `<td>${long}</td><td class="num">`, 'the county: the window row names its town')
   t.match(countyBoard, new RegExp(`<td>${long}</td><td><span class="badge`), 'the county: who holds the late case names the town')
-  t.match((await county.get('/overdue.csv')).body, `,${long},`, 'the county CSV names the town')
+  const csv = (await county.get('/overdue.csv')).body
+  t.match(csv, `,${long},`, 'the county CSV names the town')
+  t.match(csv.split('\n')[0], /超期工作日,时限状态\r?$/, 'the last column is the due status (its header repeated 时限)')
   const townBoard = (await town.get('/overdue')).body
   t.match(townBoard, '<td>民政窗口</td><td class="num">', 'the town supervisor keeps the short name')
   t.notMatch(townBoard, long)
