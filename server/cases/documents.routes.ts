@@ -39,7 +39,7 @@ export default async function documentRoutes(fastify: FastifyInstance) {
         lookupUrl: `${app.config.publicBaseUrl}/lookup?no=${encodeURIComponent(c.caseNo)}`,
         generatedAt: formatLocalDateTime(app.now(), app.config.timeZone),
       },
-      await documentModel(app.db, c, doc, app.today()),
+      await documentModel(app.db, c, doc, app.today(), t),
       target,
       printBar,
     )

@@ -35,7 +35,10 @@ export interface AppConfig {
   lookupRateLimitPerMinute: number
   /** Serve /bench/floor/* — a bare route and a one-row query — for `npm run bench` only. */
   benchFloors: boolean
+  /** The address villagers reach the app at: printed QR codes and board posters point there. */
   publicBaseUrl: string
+  /** Whether PUBLIC_BASE_URL was given; without it the address is a guess (this machine). */
+  publicBaseUrlSet: boolean
   /** Chromium for PDFs: PUPPETEER_EXECUTABLE_PATH, else found on the machine. */
   chromiumPath: string | null
   pdfConcurrency: number
@@ -88,6 +91,48 @@ function readTrustProxy(raw: string | undefined): boolean | string {
   throw new ConfigError(`TRUST_PROXY must be false, true or a list of proxy addresses, got "${raw}"`)
 }
 
+/** An http(s) address without a trailing slash (addresses are built as `${base}/lookup`). */
+function readBaseUrl(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return null
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(`PUBLIC_BASE_URL must be an address such as https://bianmin.example.gov.cn, got "${raw}"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`PUBLIC_BASE_URL must start with http:// or https://, got "${raw}"`)
+  return raw.replace(/\/+$/, '')
+}
+
+/**
+ * Why the QR codes on printed documents and board posters would lead nowhere, or null: the base
+ * address was not given (so it is a guess, this machine), or it names this machine, which no
+ * villager's phone can reach. The administrator is told at start (printing plugin) and on the home page.
+ */
+export function publicBaseUrlProblem(config: Pick<AppConfig, 'publicBaseUrl' | 'publicBaseUrlSet'>): 'unset' | 'local' | null {
+  if (!config.publicBaseUrlSet) return 'unset'
+  let host: string
+  try {
+    host = new URL(config.publicBaseUrl).hostname
+  } catch {
+    return 'local'
+  }
+  const local = host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '0.0.0.0' || host === '[::1]' || host === '[::]'
+  return local ? 'local' : null
+}
+
+/** The log line for an operator (not translated: logs are read by whoever runs the server). */
+export function publicBaseUrlWarning(config: Pick<AppConfig, 'publicBaseUrl' | 'publicBaseUrlSet'>): string | null {
+  switch (publicBaseUrlProblem(config)) {
+    case 'unset':
+      return `PUBLIC_BASE_URL is not set: the QR codes on printed documents and board posters point at ${config.publicBaseUrl}, which villagers cannot open. Set it to the address people reach this server at.`
+    case 'local':
+      return `PUBLIC_BASE_URL is ${config.publicBaseUrl}, this machine: the QR codes on printed documents and board posters lead nowhere from a villager's phone. Set it to the address people reach this server at.`
+    default:
+      return null
+  }
+}
+
 function readDefaultRating(raw: string | undefined): 'satisfied' | 'basic' | null {
   if (raw === undefined || raw === '' || raw === 'none') return null
   if (raw === 'satisfied' || raw === 'basic') return raw
@@ -125,7 +170,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     lookupRateLimitPerMinute: readInt(env, 'LOOKUP_RATE_LIMIT_PER_MINUTE', 10),
     trustProxy: readTrustProxy(env.TRUST_PROXY),
     benchFloors: readBool(env, 'BENCH_FLOORS', false),
-    publicBaseUrl: env.PUBLIC_BASE_URL ?? `http://localhost:${port}`,
+    publicBaseUrl: readBaseUrl(env.PUBLIC_BASE_URL) ?? `http://localhost:${port}`,
+    publicBaseUrlSet: Boolean(env.PUBLIC_BASE_URL) || overrides.publicBaseUrl !== undefined,
     chromiumPath: env.PUPPETEER_EXECUTABLE_PATH || null,
     pdfConcurrency: Math.max(1, readInt(env, 'PDF_CONCURRENCY', 2)),
     exportConcurrency: Math.max(1, readInt(env, 'EXPORT_CONCURRENCY', 3)),

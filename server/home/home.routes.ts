@@ -9,6 +9,7 @@ import { groupForAgent, withDue } from '../cases/worklist.ts'
 import { listVillagesInScope, listWindows } from '../org/org.repository.ts'
 import { listMatters } from '../matters/matters.repository.ts'
 import { idFilter, toId } from '../views/forms.ts'
+import { publicBaseUrlProblem } from '../config/config.ts'
 
 const DUE_STATUSES = ['on_time', 'due_soon', 'overdue', 'very_overdue'] as const
 
@@ -37,6 +38,8 @@ export default async function homeRoutes(fastify: FastifyInstance) {
         .where('users.id', '=', actor.id)
         .executeTakeFirstOrThrow()
       const view: Record<string, unknown> = { title: request.t(`home.${actor.role}.title`), place }
+      // Only an administrator can fix the address printed QR codes lead to.
+      if (actor.role === 'admin') Object.assign(view, { publicBaseUrlProblem: publicBaseUrlProblem(app.config), publicBaseUrl: app.config.publicBaseUrl })
       if (actor.role !== 'admin') {
         const today = app.today()
         const calendar = await loadCalendar(app.db, actor.countyId)

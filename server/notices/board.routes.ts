@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import QRCode from 'qrcode'
 import { NotFound, RuleViolation } from '../errors/errors.ts'
 import { text, phone, idFilter, bigintId, optionalBigintId, toId, sentValues } from '../views/forms.ts'
 import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
@@ -13,6 +12,7 @@ import { publishAnnouncement, withdrawNotice, prepareMonthlyList, approveMonthly
 import { recordAudit } from '../audit/audit.ts'
 import { monthBounds, monthOf } from '../supervision/months.ts'
 import { boardSatisfaction, satisfactionRate } from '../ratings/satisfaction.ts'
+import { qrCodeSvg } from '../printing/qr.ts'
 
 const codeParams = { type: 'object', required: ['code'], properties: { code: { type: 'string', maxLength: 12, pattern: '^[0-9A-Za-z]{2,12}$' } } } as const
 const noticeParams = { type: 'object', required: ['id'], properties: { id: bigintId } } as const
@@ -92,7 +92,7 @@ export default async function boardRoutes(fastify: FastifyInstance) {
       if (!(await findVillageInScope(app.db, scopeOf(request.actor!), model.village.id))) throw new NotFound()
       const size = request.query.size ?? 'A4'
       if (!app.printing.available) return reply.redirect(`/board/${model.village.code}`, 303)
-      const qrSvg = await QRCode.toString(model.boardUrl, { type: 'svg', margin: 0 })
+      const qrSvg = await qrCodeSvg(model.boardUrl)
       const html = await renderReportHtml('board-poster', { locale: request.locale, title: `${model.village.name}${request.t('board.suffix')}`, subtitle: model.village.townName, generatedAt: app.now() }, { ...model, qrSvg, size }, app.config.timeZone)
       return reply.sendPdf(html, `${model.village.code}-poster-${size}`, { format: size, footerText: model.boardUrl })
     },

@@ -1,6 +1,6 @@
-import QRCode from 'qrcode'
 import { printTemplate as template } from './templates.ts'
 import { PRINT_ORIGIN } from './renderer.ts'
+import { qrCodeSvg } from './qr.ts'
 
 export interface DocumentFrame {
   locale: string
@@ -20,6 +20,6 @@ export interface DocumentFrame {
 export async function renderDocumentHtml(name: string, frame: DocumentFrame, model: object, target: 'pdf' | 'browser', printBar = ''): Promise<string> {
   const data = { ...model, ...frame, fontBase: target === 'pdf' ? `${PRINT_ORIGIN}/fonts` : '/assets/fonts', assetBase: target === 'pdf' ? `${PRINT_ORIGIN}/assets` : '/assets' }
   const body = template(`documents/${name}`)(data)
-  const qrSvg = await QRCode.toString(frame.lookupUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' })
+  const qrSvg = await qrCodeSvg(frame.lookupUrl)
   return template('document-layout')({ ...data, body, qrSvg, printBar })
 }

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { findChromium, PdfRenderer, type PdfOptions } from './renderer.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
+import { publicBaseUrlWarning } from '../config/config.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,6 +21,8 @@ async function printingPlugin(app: FastifyInstance) {
     queueTimeoutMs: app.config.pdfQueueTimeoutMs,
     renderTimeoutMs: 30000,
   })
+  const baseUrlWarning = publicBaseUrlWarning(app.config)
+  if (baseUrlWarning) app.log.warn(baseUrlWarning)
   if (!renderer.available) app.log.warn('No Chromium found: documents are offered as HTML print views only. Install it with: apt-get install -y chromium fonts-noto-cjk')
   app.decorate('printing', renderer)
   app.decorateReply('sendPdf', async function (this: FastifyReply, html: string, fileName: string, options: PdfOptions = {}) {

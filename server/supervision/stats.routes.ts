@@ -6,8 +6,26 @@ import { BOM, csvLine } from '../ledger/csv.ts'
 import { MONTH_PATTERN } from '../calendar/working-days.ts'
 import { monthlyStats, staffPerformance, totalsOf, type StatRow } from './stats.ts'
 import { monthBounds, monthOf } from './months.ts'
+import { windowLabelFor } from '../org/window-label.ts'
+import type { Translate } from '../i18n/i18n.ts'
+
+const STAT_COLUMNS = ['visitBatches', 'visitPeople', 'received', 'accepted', 'completed', 'completedOnTime', 'onTimeRate', 'overdue', 'rejected', 'withdrawn', 'satisfaction'] as const
 
 const monthQuery = { type: 'object', properties: { month: { type: 'string', maxLength: 7, pattern: `^$|${MONTH_PATTERN}`, hint: 'stats.monthFormat' } } } as const
+
+/**
+ * How the two months are named on the page: the current month is counted to date, so it says so
+ * ("本月（截至 11月29日）" beside "上月（10月）"); a month asked for by name is named by year and month.
+ */
+export function periodLabels(t: Translate, month: string, previous: string, today: string): { current: string; previous: string } {
+  const monthName = (m: string) => t(`stats.period.monthNames.${Number(m.slice(5, 7))}`)
+  const full = (m: string) => t('stats.period.month', { year: m.slice(0, 4), month: monthName(m) })
+  if (month !== monthOf(today)) return { current: full(month), previous: full(previous) }
+  return {
+    current: t('stats.period.thisMonth', { date: t('stats.period.day', { month: monthName(today), day: Number(today.slice(8, 10)) }) }),
+    previous: t('stats.period.lastMonth', { month: monthName(previous) }),
+  }
+}
 
 /** 便民服务办理情况统计表 and staff performance, for the actor's area, with the previous month beside. */
 export default async function statsRoutes(fastify: FastifyInstance) {
@@ -17,7 +35,9 @@ export default async function statsRoutes(fastify: FastifyInstance) {
   async function model(request: FastifyRequest, asked: string | undefined) {
     const actor = request.actor!
     const scope = scopeOf(actor)
-    const month = asked || monthBounds(monthOf(app.today())).previous
+    // Supervisors open it to see how the month is going: the current month to date, last month beside.
+    const today = app.today()
+    const month = asked || monthOf(today)
     const previous = monthBounds(month).previous
     const [current, before] = await Promise.all([monthlyStats(app.db, actor.countyId, scope, month, app.config.timeZone), monthlyStats(app.db, actor.countyId, scope, previous, app.config.timeZone)])
     const group = (rows: StatRow[], key: (r: StatRow) => string, visitsOf: (k: string) => { batches: number; people: number }[], extraKeys: string[] = []) => {
@@ -29,15 +49,21 @@ export default async function statsRoutes(fastify: FastifyInstance) {
     // Visits are counted per station, whether or not any case came of them.
     const visitsBy = (stats: typeof current, level: 'village' | 'town') => (name: string) =>
       [...stats.visitsByVillage].filter(([id]) => label.get(id)?.[level] === name).map(([, v]) => v)
+    const total = totalsOf(current.detail, [...current.visitsByVillage.values()])
+    const totalBefore = totalsOf(before.detail, [...before.visitsByVillage.values()])
     return {
       month,
       previous,
-      total: totalsOf(current.detail, [...current.visitsByVillage.values()]),
-      totalBefore: totalsOf(before.detail, [...before.visitsByVillage.values()]),
+      isCurrent: month === monthOf(today),
+      labels: periodLabels(request.t, month, previous, today),
+      // One row per measure, this month beside last: three columns fit a phone.
+      comparison: STAT_COLUMNS.map((key) => ({ key, current: total[key], previous: totalBefore[key], percent: key === 'onTimeRate' || key === 'satisfaction' })),
+      total,
+      totalBefore,
       byTown: scope.kind === 'county' ? group(current.detail, (r) => r.townName, visitsBy(current, 'town'), [...current.visitsByVillage.keys()].map((id) => label.get(id)!.town)) : [],
       byVillage: group(current.detail, (r) => `${r.townName} · ${r.villageName}`, visitsBy(current, 'village'), [...current.visitsByVillage.keys()].map((id) => label.get(id)!.village)),
       byDepartment: group(current.detail, (r) => r.department, () => []),
-      staff: await staffPerformance(app.db, actor.countyId, scope, month, await loadCalendar(app.db, actor.countyId)),
+      staff: await staffPerformance(app.db, actor.countyId, scope, month, await loadCalendar(app.db, actor.countyId), (w) => windowLabelFor(scope, request.t, w)),
     }
   }
 
@@ -48,9 +74,9 @@ export default async function statsRoutes(fastify: FastifyInstance) {
   app.get('/stats.csv', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
     const m = await model(request, request.query.month)
     const t = request.t
-    const columns = ['visitBatches', 'visitPeople', 'received', 'accepted', 'completed', 'completedOnTime', 'onTimeRate', 'overdue', 'rejected', 'withdrawn', 'satisfaction'] as const
+    const columns = STAT_COLUMNS
     let csv = BOM + csvLine([t('stats.unit'), ...columns.map((c) => t(`stats.columns.${c}`))])
-    for (const row of [{ ...m.total, name: t('stats.total') }, ...m.byVillage]) csv += csvLine([row.name, ...columns.map((c) => row[c] ?? '')])
+    for (const row of [{ ...m.total, name: t('stats.total') }, { ...m.totalBefore, name: `${t('stats.total')} ${m.labels.previous}` }, ...m.byVillage]) csv += csvLine([row.name, ...columns.map((c) => row[c] ?? '')])
     for (const row of m.byDepartment) csv += csvLine([t(`departments.${row.name}`), ...columns.map((c) => row[c] ?? '')])
     reply.header('content-disposition', `attachment; filename="stats-${m.month}.csv"`)
     return reply.type('text/csv; charset=utf-8').send(csv)

@@ -6,6 +6,7 @@ import type { Scope } from '../accounts/actor.ts'
 import type { Calendar } from '../calendar/working-days.ts'
 import { workingDaysBetween } from '../calendar/working-days.ts'
 import { monthBounds } from './months.ts'
+import type { WindowName } from '../org/window-label.ts'
 import { countSatisfied, isBadRating, ratingCounts, satisfactionRate } from '../ratings/satisfaction.ts'
 
 // Re-exported, not restated: jobs/case-rules-jobs.ts (being rewritten by another change) still
@@ -150,13 +151,17 @@ export function totalsOf(rows: StatRow[], visits: { batches: number; people: num
   }
 }
 
-/** Staff performance (考核) for a month: per agent and per window. */
-export async function staffPerformance(db: Db, countyId: number, scope: Scope, month: string, calendar: Calendar) {
+/**
+ * Staff performance (考核) for a month: per agent and per window. Windows are counted by window,
+ * never by name (every town has a 民政窗口), and named by `nameWindow` (org/window-label.ts).
+ */
+export async function staffPerformance(db: Db, countyId: number, scope: Scope, month: string, calendar: Calendar, nameWindow: (window: WindowName) => string) {
   const { first, next } = monthBounds(month)
   const caseInScope = casesInScope(scope)
-  const { rows } = await sql<{ agentName: string; windowName: string | null; acceptedOn: string; forwardedOn: string | null; completedOn: string; repliedOn: string | null; completeDue: string; rating: string | null; caseId: string }>`
-    select a.display_name as agent_name, w.name as window_name, c.accepted_on, c.forwarded_on, c.completed_on, c.replied_on, c.complete_due, c.rating, c.id as case_id
-    from cases c join users a on a.id = c.agent_id left join windows w on w.id = c.window_id
+  const { rows } = await sql<{ agentName: string; windowId: number | null; windowName: string | null; windowTownId: number | null; windowTownName: string | null; acceptedOn: string; forwardedOn: string | null; completedOn: string; repliedOn: string | null; completeDue: string; rating: string | null; caseId: string }>`
+    select a.display_name as agent_name, w.id as window_id, w.name as window_name, w.town_id as window_town_id, wt.name as window_town_name,
+      c.accepted_on, c.forwarded_on, c.completed_on, c.replied_on, c.complete_due, c.rating, c.id as case_id
+    from cases c join users a on a.id = c.agent_id left join windows w on w.id = c.window_id left join towns wt on wt.id = w.town_id
     where c.county_id = ${countyId} and ${caseInScope} and c.completed_on >= ${first} and c.completed_on < ${next}`.execute(db)
   const late = await sql<{ caseId: string }>`
     select distinct a.case_id from case_alerts a join cases c on c.id = a.case_id
@@ -164,8 +169,8 @@ export async function staffPerformance(db: Db, countyId: number, scope: Scope, m
   const lateCases = new Set(late.rows.map((r) => String(r.caseId)))
   type Acc = { name: string; handled: number; onTime: number; forwardDays: number[]; completeDays: number[]; replyDays: number[]; overdue: number; badRatings: number }
   const groups = { agents: new Map<string, Acc>(), windows: new Map<string, Acc>() }
-  const add = (map: Map<string, Acc>, name: string, r: (typeof rows)[number]) => {
-    const acc = map.get(name) ?? { name, handled: 0, onTime: 0, forwardDays: [], completeDays: [], replyDays: [], overdue: 0, badRatings: 0 }
+  const add = (map: Map<string, Acc>, key: string, name: string, r: (typeof rows)[number]) => {
+    const acc = map.get(key) ?? { name, handled: 0, onTime: 0, forwardDays: [], completeDays: [], replyDays: [], overdue: 0, badRatings: 0 }
     acc.handled++
     if (r.completedOn <= r.completeDue) acc.onTime++
     if (r.forwardedOn) acc.forwardDays.push(workingDaysBetween(calendar, r.acceptedOn, r.forwardedOn))
@@ -173,11 +178,11 @@ export async function staffPerformance(db: Db, countyId: number, scope: Scope, m
     if (r.repliedOn) acc.replyDays.push(workingDaysBetween(calendar, r.completedOn, r.repliedOn))
     if (lateCases.has(String(r.caseId))) acc.overdue++
     if (isBadRating(r.rating)) acc.badRatings++
-    map.set(name, acc)
+    map.set(key, acc)
   }
   for (const r of rows) {
-    add(groups.agents, r.agentName, r)
-    if (r.windowName) add(groups.windows, r.windowName, r)
+    add(groups.agents, r.agentName, r.agentName, r)
+    if (r.windowId !== null && r.windowName !== null) add(groups.windows, String(r.windowId), nameWindow({ name: r.windowName, townId: r.windowTownId, townName: r.windowTownName }), r)
   }
   const avg = (xs: number[]) => (xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : null)
   const view = (map: Map<string, Acc>) =>

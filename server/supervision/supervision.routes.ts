@@ -3,6 +3,7 @@ import { scopeOf } from '../accounts/actor.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { BOM, csvLine } from '../ledger/csv.ts'
 import { agingChartSvg, overdueBoard } from './overdue.ts'
+import { windowLabelFor } from '../org/window-label.ts'
 
 /** The overdue board for supervisors, and the job runs for administrators. */
 const LATE_ON_PAGE = 100
@@ -11,7 +12,8 @@ export default async function supervisionRoutes(app: FastifyInstance) {
   const supervisors = { roles: ['supervisor', 'admin'] as const }
 
   app.get('/overdue', { config: supervisors }, async (request, reply) => {
-    const board = await overdueBoard(app.db, scopeOf(request.actor!), await loadCalendar(app.db, request.actor!.countyId), app.today())
+    const scope = scopeOf(request.actor!)
+    const board = await overdueBoard(app.db, scope, await loadCalendar(app.db, request.actor!.countyId), app.today(), (w) => windowLabelFor(scope, request.t, w))
     return reply.viewAsync('supervision/overdue.hbs', {
       title: request.t('overdue.title'),
       ...board,
@@ -24,9 +26,10 @@ export default async function supervisionRoutes(app: FastifyInstance) {
   })
 
   app.get('/overdue.csv', { config: supervisors }, async (request, reply) => {
-    const board = await overdueBoard(app.db, scopeOf(request.actor!), await loadCalendar(app.db, request.actor!.countyId), app.today())
+    const scope = scopeOf(request.actor!)
     const t = request.t
-    let csv = BOM + csvLine([t('cases.caseNo'), t('cases.village'), t('cases.matter'), t('cases.stage'), t('overdue.holder'), t('cases.due'), t('overdue.late'), t('cases.due')])
+    const board = await overdueBoard(app.db, scope, await loadCalendar(app.db, request.actor!.countyId), app.today(), (w) => windowLabelFor(scope, t, w))
+    let csv = BOM + csvLine([t('cases.caseNo'), t('cases.village'), t('cases.matter'), t('cases.stage'), t('overdue.holder'), t('cases.due'), t('overdue.late'), t('overdue.dueStatus')])
     for (const c of board.late) csv += csvLine([c.caseNo, `${c.townName} · ${c.villageName}`, c.matterName, t(`stages.${c.stage}`), c.holder, c.dueOn, c.late, t(`due.status.${c.status}`)])
     reply.header('content-disposition', `attachment; filename="overdue-${app.today()}.csv"`)
     return reply.type('text/csv; charset=utf-8').send(csv)

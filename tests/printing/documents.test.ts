@@ -92,8 +92,15 @@ t.test('the HTML print view is the same document, with the QR code of the public
   t.match(res.body, '张*三')
   const lookupUrl = `${w.config.publicBaseUrl}/lookup?no=${caseNo}`
   t.match(res.body, lookupUrl.replaceAll('=', '&#x3D;'), 'the lookup address is printed')
-  const qr = await QRCode.toString(lookupUrl, { type: 'svg', margin: 0, errorCorrectionLevel: 'M' })
+  // With the 4-module quiet zone the QR standard asks for (it was printed with none).
+  const qr = await QRCode.toString(lookupUrl, { type: 'svg', margin: 4, errorCorrectionLevel: 'M' })
   t.ok(res.body.includes(qr), 'the QR code encodes the lookup address of this case')
+  const size = QRCode.create(lookupUrl, { errorCorrectionLevel: 'M' }).modules.size
+  const svg = /<svg[^>]*viewBox="0 0 (\d+) \1"[^>]*><path fill="#ffffff" d="M0 0h\1v\1H0z"\/><path stroke="#000000" d="([^"]+)"/.exec(res.body)
+  t.ok(svg, 'the code is drawn on a white square')
+  t.equal(Number(svg![1]), size + 8, 'the white square is 4 modules wider than the code on each side')
+  const starts = [...svg![2].matchAll(/M(\d+) (\d+(?:\.\d+)?)/g)].map((m) => [Number(m[1]), Number(m[2])])
+  t.ok(starts.every(([x, y]) => x >= 4 && y >= 4 && y <= size + 4), 'no dark module in the quiet zone')
   const lookup = await w.browser().get(`/lookup?no=${caseNo}`)
   t.match(lookup.body, `value="${caseNo}"`, 'the QR code opens the lookup with the number filled in')
   t.notMatch(res.body, /<script/, 'no script in documents')
