@@ -8,7 +8,7 @@ t.test('the header link switches to large text, remembered in a cookie, and back
   const browser = ctx.browser()
   const normal = await browser.get('/lookup')
   t.match(normal.body, '<html lang="zh-CN">', 'no size class until one is chosen')
-  t.match(normal.body, 'href="/text-size/large?next=%2Flookup">大字</a>', 'the switch leads back to the page it was on')
+  t.match(normal.body, 'href="/text-size/large?next=%2Flookup" class="text-size">大字</a>', 'the switch leads back to the page it was on')
 
   const large = await browser.get('/text-size/large?next=%2Flookup')
   t.equal(large.statusCode, 303)
@@ -21,7 +21,7 @@ t.test('the header link switches to large text, remembered in a cookie, and back
 
   const page = await browser.get('/lookup')
   t.match(page.body, '<html lang="zh-CN" class="text-large">')
-  t.match(page.body, 'href="/text-size/normal?next=%2Flookup">标准字</a>', 'the same place now offers the way back')
+  t.match(page.body, 'href="/text-size/normal?next=%2Flookup" class="text-size">标准字</a>', 'the same place now offers the way back')
   await browser.get('/lang/en')
   t.match((await browser.get('/deadline')).body, '<html lang="en" class="text-large">', 'the size and the language are independent')
 
