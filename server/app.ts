@@ -17,6 +17,7 @@ import viewsPlugin, { viewsDir } from './views/plugin.ts'
 import authPlugin, { cookieName, CSRF_COOKIE } from './accounts/auth.plugin.ts'
 import errorHandler from './errors/handler.ts'
 import layoutLocals, { isAssetUrl } from './views/layout-locals.ts'
+import textSizeRoutes from './views/text-size.ts'
 import { AJV_OPTIONS } from './views/forms.ts'
 import exportSlots from './ledger/export-slots.ts'
 import healthRoutes, { benchFloorRoutes } from './health/health.routes.ts'
@@ -169,6 +170,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   // Our shared plugins.
   await app.register(dbPlugin, { db: options.db })
   await app.register(i18nPlugin)
+  await app.register(textSizeRoutes)
   await app.register(viewsPlugin, { cache: config.env === 'production' })
   await app.register(printingPlugin)
   await app.register(jobsPlugin, { enabled: config.env !== 'test' })

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { navigationFor } from './navigation.ts'
+import { textSizeOf } from './text-size.ts'
 import { nextYearScheduleMissing } from '../calendar/calendar.service.ts'
 import { unreadCount } from '../notifications/notifications.service.ts'
 
@@ -22,6 +23,7 @@ async function layoutLocals(app: FastifyInstance) {
     reply.locals = {
       locale: request.locale,
       otherLocale: request.locale === 'zh-CN' ? 'en' : 'zh-CN',
+      largeText: textSizeOf(request) === 'large',
       timeZone: app.config.timeZone,
       actor: request.actor,
       nav: navigationFor(request.actor).map((item) => ({ ...item, current: item.href === request.url })),

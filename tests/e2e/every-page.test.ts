@@ -15,6 +15,7 @@ import { CASE_DOCUMENTS, documentsFor, type CaseDocument } from '../../server/ca
 import { STAGES, type Stage } from '../../server/db/schema.ts'
 import type { Db } from '../../server/db/connect.ts'
 import zhCN from '../../server/i18n/zh-CN.json' with { type: 'json' }
+import { translate } from '../../server/i18n/i18n.ts'
 import { createTestDatabase } from '../fixtures/database.ts'
 import { launchChromium, signIn } from '../fixtures/chromium.ts'
 import { DEMO_LOGINS, DEMO_PASSWORD, type DemoLogin } from '../fixtures/demo-logins.ts'
@@ -23,8 +24,10 @@ import { DEMO_LOGINS, DEMO_PASSWORD, type DemoLogin } from '../fixtures/demo-log
  * A real browser judges every HTML page of the demo county: for each route of the app's own route
  * table, each identity that may open it, both languages and a phone and a desktop width, the page
  * must load with all its parts, fit the screen, show no error, no locale key or `undefined`, log
- * no script error, and pass axe-core's serious and critical WCAG 2.1 A/AA checks. Each page is loaded
- * once per identity and language and judged at each width in turn (a resize, as a person turning a tablet).
+ * no script error, pass axe-core's serious and critical WCAG 2.1 A/AA checks, break no label or cell into one
+ * character per line, and keep body text at 16 px or more with a line height of 1.5. Each page is loaded once
+ * per identity and language and judged at each width in turn (a resize, as a person turning a tablet), then
+ * switched to large text (适老化) and judged at both widths once more.
  * E2E_SCREENSHOTS=<dir> keeps a full-page picture of each; E2E_TABS sets how many tabs work at once.
  */
 t.setTimeout(15 * 60_000)
@@ -35,18 +38,26 @@ const VIEWPORTS = [
   { width: 360, height: 740 },
   { width: 1280, height: 900 },
 ] as const
+const TEXT_SIZES = ['normal', 'large'] as const
+type TextSize = (typeof TEXT_SIZES)[number]
+// Body text on every page, and in large-text mode (the root raised to 20 px).
+const MIN_BODY_PX: Record<TextSize, number> = { normal: 16, large: 20 }
 const TABS = Number(process.env.E2E_TABS) || 3
 const SCREENSHOTS = process.env.E2E_SCREENSHOTS || null
-// E2E_ONLY=<regex> judges only the combinations whose "role lang width url" matches (to look again at a few pages).
+// E2E_ONLY=<regex> judges only the combinations whose "role lang width size url" matches (to look again at a few
+// pages), e.g. 'agent en 360 large /ledger'; size is normal or large.
 const ONLY = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null
 const JOB_TIMEOUT_MS = 180_000
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']
 
 // Machine answers and files, not pages: recognised by their address before any request is made.
-const NOT_A_PAGE = /\.(csv|pdf|json)$|\/pdf$|\/poster$|^\/(healthz|logout)$|^\/(api|bench|lang|assets|schemas)\//
+const NOT_A_PAGE = /\.(csv|pdf|json)$|\/pdf$|\/poster$|^\/(healthz|logout)$|^\/(api|bench|lang|text-size|assets|schemas)\//
 // A dotted key of the locale files shown as it is: a message nobody wrote.
 const LOCALE_KEY = new RegExp(`(?<![\\w./@-])(?:${Object.keys(zhCN).join('|')})\\.[a-zA-Z_][\\w]*(?:\\.[\\w]+)*`)
 const BAD_TEXT = /\b(?:undefined|null|NaN)\b|\[object Object\]|Invalid Date/
+// A paper document's preview keeps the sizes of the A4 sheet it prints (pt, in templates/ and document.css) and
+// has no header, so no text-size switch: its type is judged on paper, not against the screen's 适老化 sizes.
+const PAPER_ROUTES = new Set(['/cases/:id/documents/:doc'])
 
 /** The stages a role's cases pass through: a window only ever holds forwarded cases. */
 const STAGES_SEEN: Record<DemoLogin['name'], readonly Stage[]> = {
@@ -81,14 +92,15 @@ interface Filled {
 interface Job {
   who: Who
   lang: Lang
+  size: TextSize
   viewport: (typeof VIEWPORTS)[number]
   route: string
   url: string
 }
 
-/** One page load for one identity and language, judged at each width in turn (a resize, not a reload). */
-interface Visit extends Omit<Job, 'viewport'> {
-  viewports: (typeof VIEWPORTS)[number][]
+/** One page load for one identity and language, judged at each width and text size in turn (a resize, not a reload). */
+interface Visit extends Omit<Job, 'viewport' | 'size'> {
+  looks: Pick<Job, 'size' | 'viewport'>[]
 }
 
 interface Outcome {
@@ -257,7 +269,7 @@ function makeFillers(db: Db) {
 type Timed = <T>(step: string, work: () => Promise<T>) => Promise<T>
 
 /** What the page in the tab shows, judged in the browser. */
-async function judgePage(page: Page, timed: Timed): Promise<string[]> {
+async function judgePage(page: Page, timed: Timed, size: TextSize, paper: boolean): Promise<string[]> {
   const problems: string[] = []
   const layout = () =>
     page.evaluate(() => {
@@ -314,6 +326,73 @@ async function judgePage(page: Page, timed: Timed): Promise<string[]> {
   const badLines = [...new Set(lines.filter((l) => BAD_TEXT.test(l)).map((l) => l.trim().slice(0, 120)))]
   if (badLines.length) problems.push(`broken value shown: ${badLines.slice(0, 5).map((l) => `“${l}”`).join(', ')}`)
 
+  // A header or a cell squeezed to one character per line (申/请/人) cannot be read: the lines of each label, cell,
+  // button, badge and link, counted from the boxes of its text, against its characters.
+  const stacked = await timed('stacked', () => page.evaluate(() => {
+    const name = (el: Element) => el.tagName.toLowerCase() + [...el.classList].map((c) => `.${c}`).join('')
+    const linesOf = (el: Element) => {
+      const tops: number[] = []
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT)
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (!node.textContent?.trim()) continue
+        const range = document.createRange()
+        range.selectNodeContents(node)
+        for (const r of range.getClientRects()) if (r.width > 0 && r.height > 0) tops.push(r.top + r.height / 2)
+      }
+      tops.sort((a, b) => a - b)
+      // Boxes whose middles lie within half a line of each other sit on one line (a badge beside its text).
+      const lineHeight = parseFloat(getComputedStyle(el).fontSize) * 0.6
+      let lines = 0
+      let last = -Infinity
+      for (const top of tops) if (top - last > lineHeight) { lines++; last = top }
+      return lines
+    }
+    const offenders: Element[] = []
+    for (const el of document.body.querySelectorAll('th, td, label, button, summary, a, .badge')) {
+      if (!(el as HTMLElement).getClientRects().length) continue
+      const chars = [...((el as HTMLElement).textContent ?? '').replace(/\s+/g, '')].length
+      if (chars < 2) continue
+      const lines = linesOf(el)
+      if (lines >= 3 && lines >= chars - 1) offenders.push(el)
+    }
+    // The innermost: a cell that stacks because its link does is one problem.
+    return offenders
+      .filter((el) => !offenders.some((other) => other !== el && el.contains(other)))
+      .slice(0, 6)
+      .map((el) => `${el.parentElement ? name(el.parentElement) + ' > ' : ''}${name(el)} “${(el.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 30)}” (${linesOf(el)} lines)`)
+  }))
+  if (stacked.length) problems.push(`text stacked one character per line: ${stacked.join('; ')}`)
+
+  // 适老化: body text of 16 px (20 px in large-text mode) and more, lines 1.5 apart; no smaller print anywhere.
+  const type = paper ? null : await timed('type', () => page.evaluate((minBody) => {
+    const style = getComputedStyle(document.body)
+    const px = (v: string) => parseFloat(v)
+    const body = { size: px(style.fontSize), ratio: style.lineHeight === 'normal' ? 1.2 : px(style.lineHeight) / px(style.fontSize) }
+    const name = (el: Element) => el.tagName.toLowerCase() + [...el.classList].map((c) => `.${c}`).join('')
+    const small: string[] = []
+    const tight: string[] = []
+    for (const el of document.body.querySelectorAll('*')) {
+      if (!(el as HTMLElement).getClientRects().length) continue
+      // A chart's SVG text is sized in the drawing's own units and scaled with it: its computed size is not what shows.
+      if (el.closest('svg')) continue
+      if (![...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim())) continue
+      const s = getComputedStyle(el)
+      if (px(s.fontSize) < 16 - 0.01) small.push(`${name(el)} ${px(s.fontSize)}px “${(el.textContent ?? '').trim().slice(0, 20)}”`)
+      // Running text only: headings and controls set their own, tighter lines on purpose.
+      if (el.matches('p, li, td, dd, dt, label') && s.lineHeight !== 'normal' && px(s.lineHeight) / px(s.fontSize) < 1.5 - 0.01) tight.push(`${name(el)} ${(px(s.lineHeight) / px(s.fontSize)).toFixed(2)}`)
+    }
+    return { body, minBody, small: [...new Set(small)], tight: [...new Set(tight)] }
+  }, MIN_BODY_PX[size]))
+  if (type) {
+    if (type.body.size < type.minBody - 0.01) problems.push(`body text is ${type.body.size}px, under ${type.minBody}px`)
+    if (type.body.ratio < 1.5 - 0.01) problems.push(`body line height is ${type.body.ratio.toFixed(2)}, under 1.5`)
+    if (type.small.length) problems.push(`text under 16px: ${type.small.length} × ${type.small.slice(0, 4).join('; ')}`)
+    if (type.tight.length) problems.push(`running text with line height under 1.5: ${type.tight.slice(0, 4).join('; ')}`)
+  }
+
+  // Large text changes sizes only: colours, names, labels and roles are those judged at normal size, and a larger
+  // font can only lower the contrast a text needs (WCAG's large-text threshold), so axe's verdict would repeat.
+  if (size === 'large') return problems
   // axe-core is evaluated through the DevTools protocol, so the page keeps its own CSP (a violation would show as a console error).
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axe.source)
   const violations = await timed('axe', () => page.evaluate(
@@ -338,7 +417,7 @@ async function judgePage(page: Page, timed: Timed): Promise<string[]> {
   return problems
 }
 
-t.test('every HTML page, for every role, in both languages, on a phone and a desktop', async (t) => {
+t.test('every HTML page, for every role, in both languages, on a phone and a desktop, in normal and large text', async (t) => {
   const started = Date.now()
   const database = await createTestDatabase(t)
   const seeded = await seedDemoIfEmpty(database.db)
@@ -394,11 +473,13 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
       }
     }
     for (const lang of LANGS) for (const u of urls) {
-      const viewports = VIEWPORTS.filter((v) => !ONLY || ONLY.test(`${who.login.name} ${lang} ${v.width} ${u.url}`))
-      if (viewports.length) visits.push({ who, lang, viewports, ...u })
+      // Paper looks the same whatever the switch says (see PAPER_ROUTES).
+      const sizes = PAPER_ROUTES.has(u.route) ? (['normal'] as const) : TEXT_SIZES
+      const looks = sizes.flatMap((size) => VIEWPORTS.map((viewport) => ({ size, viewport }))).filter((l) => !ONLY || ONLY.test(`${who.login.name} ${lang} ${l.viewport.width} ${l.size} ${u.url}`))
+      if (looks.length) visits.push({ who, lang, looks, ...u })
     }
   }
-  t.comment(`${visits.reduce((n, v) => n + v.viewports.length, 0)} combinations of page × role × language × width to check with ${TABS} tabs`)
+  t.comment(`${visits.reduce((n, v) => n + v.looks.length, 0)} combinations of page × role × language × width to check with ${TABS} tabs`)
 
   // ---- The browser: one context per identity and language, a few tabs each ----
   const browser: Browser = await launchChromium()
@@ -451,8 +532,8 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
         spent.set(step, (spent.get(step) ?? 0) + Date.now() - start)
       }
     }
-    const { viewports, ...common } = visit
-    const jobs: Job[] = viewports.map((viewport) => ({ ...common, viewport }))
+    const { looks, ...common } = visit
+    const jobs: Job[] = looks.map((look) => ({ ...common, ...look }))
     const loadProblems: string[] = []
     await page.setViewport(jobs[0].viewport)
     let response
@@ -469,12 +550,23 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
     if (landed.pathname === '/login' && visit.who.login.username) loadProblems.push('sent to the login page')
     await timed('fonts', () => page.evaluate(() => document.fonts.ready.then(() => undefined)))
     const outcomes: Outcome[] = []
+    let largeText = false
     for (const job of jobs) {
       const problems = [...loadProblems]
       // Reading the layout forces it, so no frame needs to pass (a background tab may not get one for seconds).
       if (job !== jobs[0]) await timed('resize', () => page.setViewport(job.viewport))
+      // Large text without a second load (a load is the judge's largest cost): the server's whole part in it is the
+      // class on <html> and the switch's label, both set here as it would set them (tests/views/text-size.test.ts
+      // checks the server's side: cookie, class, label).
+      if (job.size === 'large' && !largeText) {
+        largeText = true
+        await timed('large', () => page.evaluate((label) => {
+          document.documentElement.classList.add('text-large')
+          for (const a of document.querySelectorAll('a.text-size')) a.textContent = label
+        }, translate(job.lang, 'layout.textNormal')))
+      }
       try {
-        problems.push(...(await judgePage(page, timed)))
+        problems.push(...(await judgePage(page, timed, job.size, PAPER_ROUTES.has(job.route))))
       } catch (error) {
         problems.push(`could not be judged: ${(error as Error).message}`)
       }
@@ -482,7 +574,7 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
       for (const f of record.failed) problems.push(`resource failed: ${f}`)
       for (const c of record.console) problems.push(`console: ${c}`)
       if (SCREENSHOTS) {
-        const file = `${job.who.login.name}-${job.lang}-${job.viewport.width}-${job.url.replace(/^\//, '').replace(/[^\w.-]+/g, '_') || 'home'}.png`
+        const file = `${job.who.login.name}-${job.lang}-${job.viewport.width}${job.size === 'large' ? '-large' : ''}-${job.url.replace(/^\//, '').replace(/[^\w.-]+/g, '_') || 'home'}.png`
         // One picture at a time, of the tab in front: Chromium may never paint a background tab, and the capture then waits for ever.
         const turn = screenshotTurn.then(() =>
           timed('screenshot', async () => {
@@ -521,8 +613,8 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
             if (judged) outcomes.push(...judged.map((o) => ({ ...o, ms: (Date.now() - start) / judged.length })))
             else {
               // A tab that stopped answering is replaced, so one page cannot hold up the rest.
-              const { viewports, ...common } = visit
-              for (const viewport of viewports) outcomes.push({ job: { ...common, viewport }, problems: [`not judged within ${JOB_TIMEOUT_MS / 1000} s (stuck at ${tab.record.step})`] })
+              const { looks, ...common } = visit
+              for (const look of looks) outcomes.push({ job: { ...common, ...look }, problems: [`not judged within ${JOB_TIMEOUT_MS / 1000} s (stuck at ${tab.record.step})`] })
               tab.page.close().catch(() => {})
               tab = await openTab(context)
             }
@@ -539,10 +631,10 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
   if (notPages.length) t.comment(`not pages (skipped by content type): ${notPages.join(' ')}`)
   const judged = outcomes.filter((o) => !o.skipped)
   const failing = judged.filter((o) => o.problems.length)
-  failing.sort((a, b) => a.job.url.localeCompare(b.job.url) || a.job.who.login.name.localeCompare(b.job.who.login.name) || a.job.lang.localeCompare(b.job.lang) || a.job.viewport.width - b.job.viewport.width)
+  failing.sort((a, b) => a.job.url.localeCompare(b.job.url) || a.job.who.login.name.localeCompare(b.job.who.login.name) || a.job.lang.localeCompare(b.job.lang) || a.job.size.localeCompare(b.job.size) || a.job.viewport.width - b.job.viewport.width)
   for (const o of failing) {
     const { job } = o
-    t.fail(`${job.url} as ${job.who.login.name}${job.who.login.username ? ` (${job.who.login.username})` : ''}, ${job.lang}, ${job.viewport.width}px`, { problems: o.problems, stack: '' })
+    t.fail(`${job.url} as ${job.who.login.name}${job.who.login.username ? ` (${job.who.login.username})` : ''}, ${job.lang}, ${job.viewport.width}px${job.size === 'large' ? ', large text' : ''}`, { problems: o.problems, stack: '' })
   }
   // The same problem on many pages is usually one fix: count them.
   const tally = new Map<string, number>()
@@ -552,7 +644,7 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
   }
   if (tally.size) t.comment(`problems by kind:\n${[...tally].sort((a, b) => b[1] - a[1]).map(([k, n]) => `  ${n} × ${k}`).join('\n')}`)
   const slowest = [...judged].sort((a, b) => (b.ms ?? 0) - (a.ms ?? 0)).slice(0, 5)
-  t.comment(`slowest: ${slowest.map((o) => `${o.job.url} (${o.job.who.login.name}, ${o.job.viewport.width}px) ${((o.ms ?? 0) / 1000).toFixed(1)} s`).join(', ')}`)
+  t.comment(`slowest: ${slowest.map((o) => `${o.job.url} (${o.job.who.login.name}, ${o.job.viewport.width}px, ${o.job.size}) ${((o.ms ?? 0) / 1000).toFixed(1)} s`).join(', ')}`)
   t.comment(`time spent: ${[...spent].map(([step, ms]) => `${step} ${(ms / 1000).toFixed(0)} s`).join(', ')} (summed over ${TABS} tabs)`)
   t.comment(`${judged.length} combinations of page × role × language × width checked, ${failing.length} failing, in ${((Date.now() - started) / 1000).toFixed(0)} s`)
   t.ok(judged.length > 0, 'pages were judged')

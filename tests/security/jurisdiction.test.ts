@@ -219,6 +219,7 @@ const ID_ROUTES: Record<string, IdRoute> = {
 // Parameters that name no record of a place.
 const NOT_RECORDS: Record<string, string> = {
   '/lang/:locale': 'the language to switch to',
+  '/text-size/:size': 'the text size to switch to',
   '/assets/*': 'a stylesheet or image file',
   '/assets/fonts/*': 'a font file',
 }

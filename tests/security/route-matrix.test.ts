@@ -12,12 +12,13 @@ type Who = 'anonymous' | 'agent' | 'foreignAgent' | 'clerk' | 'supervisor' | 'co
 const STAFF: Who[] = ['agent', 'foreignAgent', 'clerk', 'supervisor', 'countySupervisor', 'admin']
 
 // Who may GET each route (others: 403 for a signed-in role, 303 to login for anonymous; 404 where scope hides the record).
-// (/login sends a signed-in user home; /lang/:locale always redirects back.)
+// (/login sends a signed-in user home; /lang/:locale and /text-size/:size always redirect back.)
 const EXPECTED: Record<string, { public?: boolean; roles?: Who[]; foreign404?: boolean; skip?: string }> = {
   '/': { roles: STAFF },
   '/healthz': { public: true },
   '/login': { public: true },
   '/lang/:locale': { public: true },
+  '/text-size/:size': { public: true },
   '/account/password': { roles: STAFF },
   '/admin/users': { roles: ['admin'] },
   '/admin/users/new': { roles: ['admin'] },
@@ -155,6 +156,7 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
       .replace('/board/:code', `/board/${w.org.villages[0].code}`)
       .replace('/guides/:code', '/guides/MZ-01')
       .replace('/lang/:locale', '/lang/zh-CN')
+      .replace('/text-size/:size', '/text-size/large')
       .replace('/admin/users/:id', `/admin/users/${admin.id}`)
       .replace('/admin/matters/:id', `/admin/matters/${matter.id}`)
       .replace('/admin/org/towns/:id', `/admin/org/towns/${w.org.towns[0].id}`)
@@ -177,7 +179,7 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
       const res = await browsers[who].get(fill(url))
       checked++
       let expected: number[]
-      if (rule.public) expected = url === '/lang/:locale' || (url === '/login' && who !== 'anonymous') ? [303] : [200]
+      if (rule.public) expected = url === '/lang/:locale' || url === '/text-size/:size' || (url === '/login' && who !== 'anonymous') ? [303] : [200]
       else if (who === 'anonymous') expected = [303]
       else if (rule.roles?.includes(who)) expected = who === 'foreignAgent' && rule.foreign404 ? [404] : [200]
       else expected = [403, ...(rule.foreign404 ? [404] : [])]
