@@ -108,6 +108,16 @@ export function assistDue(calendar: Calendar, caseId: string, dueOn: string, tod
   return { kind: 'assist', due: dueOn, limit: ASSIST_DAYS, status: stageStatus(calendar, dueOn, ASSIST_DAYS, today), explainHref: `/cases/${caseId}#assists` }
 }
 
+/**
+ * The deadline running now, from the case row's own due date and limit (cases.due_on, due_limit):
+ * for a list of found cases, where each case's full dates are not read. The badge leads to the case.
+ */
+export function runningDue(calendar: Calendar, c: { id: string; stage: Stage; caseType: string; dueOn: string | null; dueLimit: number | null }, today: string): OpenDue | null {
+  const kind = dueKindOf(c.stage, c.caseType === 'on_the_spot')
+  if (!kind || !c.dueOn || c.dueLimit === null) return null
+  return { kind, due: c.dueOn, limit: c.dueLimit, status: stageStatus(calendar, c.dueOn, c.dueLimit, today), explainHref: `/cases/${c.id}#case` }
+}
+
 /** Dates and due of a case that has just been accepted on `today`. */
 export function acceptanceColumns(calendar: Calendar, mv: Limits, today: string, onTheSpot: boolean) {
   const complete = completeDue(calendar, today, mv)

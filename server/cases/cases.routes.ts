@@ -10,6 +10,7 @@ import { scopeOf } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { isValidDate } from '../calendar/working-days.ts'
+import { runningDue } from './case-deadlines.ts'
 import { listMatters, findMatter } from '../matters/matters.repository.ts'
 import { CASE_NO_PATTERN } from './case-rules.ts'
 import { ACTIONS, STEP_FORM_FIELDS, type Action } from './actions/registry.ts'
@@ -272,7 +273,7 @@ export default async function caseRoutes(fastify: FastifyInstance) {
         .innerJoin('applicants', 'applicants.id', 'cases.applicantId')
         .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
         .innerJoin('villages', 'villages.id', 'cases.villageId')
-        .select(['cases.id', 'cases.caseNo', 'cases.stage', 'cases.registeredOn', 'cases.dueOn', 'applicants.name as applicantName', 'applicants.phone', 'matterVersions.name as matterName', 'villages.name as villageName'])
+        .select(['cases.id', 'cases.caseNo', 'cases.stage', 'cases.registeredOn', 'cases.dueOn', 'cases.dueLimit', 'matterVersions.caseType', 'applicants.name as applicantName', 'applicants.phone', 'matterVersions.name as matterName', 'villages.name as villageName'])
         .where((eb) => inScope(eb, scopeOf(actor), CASE_COLUMNS))
       if (kind === 'caseNo') q = q.where('cases.caseNo', '=', text.toUpperCase())
       else if (kind === 'idNumber') q = q.where('applicants.idNumber', '=', text.toUpperCase())
@@ -291,7 +292,8 @@ export default async function caseRoutes(fastify: FastifyInstance) {
     let rows = await search(false)
     if (rows.length === 0 && kind === 'name' && !query.before) rows = await search(true)
     const more = rows.length > PAGE_SIZE
-    const page = rows.slice(0, PAGE_SIZE)
+    const calendar = await loadCalendar(app.db, actor.countyId)
+    const page = rows.slice(0, PAGE_SIZE).map((row) => ({ ...row, due: runningDue(calendar, row, today()) }))
     const next = more ? new URLSearchParams({ ...Object.fromEntries(Object.entries(query).filter(([k, v]) => v && k !== 'before')), before: page[page.length - 1].id }).toString() : null
     return reply.viewAsync('cases/search.hbs', { title: request.t('search.title'), query, errors, rows: page, next, matters, stages: STAGES })
   })

@@ -114,6 +114,10 @@ t.test('search by case number, name, ID or phone, in scope, 50 a page', async (t
     const res = await agent.get(`/cases?q=${encodeURIComponent(q)}`)
     t.match(res.body, caseNo, `found by ${q}`)
   }
+  // Each open case found shows its running deadline, as on the worklists; the badge leads to the case.
+  const found = (await agent.get(`/cases?q=${encodeURIComponent(caseNo)}`)).body
+  const due = (await w.db.selectFrom('cases').select('dueOn').where('id', '=', caseId!).executeTakeFirstOrThrow()).dueOn
+  t.match(found, new RegExp(`<a href="/cases/${caseId}#case" class="badge (on_time|due_soon|overdue|very_overdue)" title="[^"]+">[^<]+ · ${due}</a>`), 'the due badge of a found case')
   const page1 = await agent.get('/cases?q=' + encodeURIComponent('批量村民'))
   t.equal((page1.body.match(/href="\/cases\/\d+"/g) ?? []).length, 50)
   const next = /href="\/cases\?([^"]+)" rel="next"/.exec(page1.body)![1].replaceAll('&amp;', '&').replaceAll('&#x3D;', '=')
