@@ -63,7 +63,7 @@ t.test('in a browser, agent, clerk and supervisor take a case from intake to clo
   t.match(await text(clerk), '办理中')
   await step(clerk, 'complete', async (p) => {
     await p.select('#step-complete select[name=outcome]', 'approved')
-    await p.type('form[action$="/complete"] textarea[name=handback]', '低保证')
+    await p.type('#step-complete textarea[name=handback]', '低保证')
   })
   body = await text(clerk)
   t.match(body, '已办结')
