@@ -75,7 +75,9 @@ function seesRectification(who: Identity, r: RectificationRec): boolean {
 
 /** Who is told: the overdue case's holder (the window's clerks) and its supervisors; a rectification's unit and its supervisors. */
 const supervises = (who: Identity, p: { county: number; town: number }) => who.role === 'supervisor' && who.county === p.county && (who.town === null || who.town === p.town)
-const toldOfCase = (who: Identity, c: CaseRec) => c.late && ((who.role === 'clerk' && who.windowId === c.windowId) || supervises(who, c))
+// A window's clerks hear of each case forwarded to it (the collaboration loop); a late case also tells its supervisors.
+const toldOfCase = (who: Identity, c: CaseRec) =>
+  (who.role === 'clerk' && c.windowId !== null && who.windowId === c.windowId) || (c.late && supervises(who, c))
 const toldOfRectification = (who: Identity, r: RectificationRec) => (seesRectification(who, r) && who.role !== 'supervisor') || supervises(who, r)
 
 // ---- What a response shows ----
@@ -151,7 +153,7 @@ type Format = 'html' | 'csv' | 'pdf' | 'json'
 async function textOf(res: LightMyRequestResponse, format: Format): Promise<{ text: string; flat: string }> {
   if (format !== 'pdf' || res.statusCode !== 200) {
     // What the user typed comes back in the search box and in the language link's return address: not a record shown.
-    const text = res.body.replace(/href="\/lang\/[^"]*"/g, '').replace(/<input\b[^>]*\bname="q"[^>]*>/g, '')
+    const text = res.body.replace(/href="\/(?:lang|text-size)\/[^"]*"/g, '').replace(/<input\b[^>]*\bname="q"[^>]*>/g, '')
     return { text, flat: text }
   }
   if (!String(res.headers['content-type']).startsWith('application/pdf') || !res.rawPayload.subarray(0, 5).equals(Buffer.from('%PDF-'))) throw new Error(`not a PDF: ${res.headers['content-type']}`)
