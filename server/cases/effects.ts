@@ -1,5 +1,5 @@
 import type { Db } from '../db/connect.ts'
-import { notify } from '../notifications/notifications.service.ts'
+import { notify, supervisorIdsOf } from '../notifications/notifications.service.ts'
 import { openRectification } from '../ratings/rectifications.service.ts'
 import { enqueueCaseSms } from '../sms/outbox.ts'
 import type { Effect, PlanContext, Recipients } from './actions/action.ts'
@@ -28,18 +28,7 @@ function recipientsOf(trx: Db, c: CaseView, who: Recipients, memo: RecipientMemo
       )
     case 'supervisors':
       // The town's supervisors and the county's (a supervisor without a town).
-      return once(`town:${c.countyId}:${c.townId}`, async () =>
-        (
-          await trx
-            .selectFrom('users')
-            .select('id')
-            .where('role', '=', 'supervisor')
-            .where('countyId', '=', c.countyId)
-            .where((eb) => eb.or([eb('townId', '=', c.townId), eb('townId', 'is', null)]))
-            .where('disabled', '=', false)
-            .execute()
-        ).map((u) => u.id),
-      )
+      return once(`town:${c.countyId}:${c.townId}`, () => supervisorIdsOf(trx, c.countyId, c.townId))
   }
 }
 

@@ -19,6 +19,19 @@ export async function notify(db: Db, userIds: number[], input: NotificationInput
     .execute()
 }
 
+/** Who supervises a town's work: its own supervisors and the county's (a supervisor without a town). */
+export async function supervisorIdsOf(db: Db, countyId: number, townId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('users')
+    .select('id')
+    .where('disabled', '=', false)
+    .where('role', '=', 'supervisor')
+    .where('countyId', '=', countyId)
+    .where((eb) => eb.or([eb('townId', '=', townId), eb('townId', 'is', null)]))
+    .execute()
+  return rows.map((u) => u.id)
+}
+
 export async function unreadCount(db: Db, userId: number): Promise<number> {
   const row = await db.selectFrom('notifications').select((eb) => eb.fn.countAll<string>().as('n')).where('userId', '=', userId).where('readAt', 'is', null).executeTakeFirstOrThrow()
   return Number(row.n)

@@ -4,7 +4,7 @@ import type { Rating, RectificationStatus } from '../db/schema.ts'
 import { NotFound, RuleViolation, Forbidden } from '../errors/errors.ts'
 import type { Calendar } from '../calendar/working-days.ts'
 import { computeDueDate } from '../calendar/working-days.ts'
-import { notify } from '../notifications/notifications.service.ts'
+import { notify, supervisorIdsOf } from '../notifications/notifications.service.ts'
 import { isBadRating } from './satisfaction.ts'
 
 /**
@@ -29,7 +29,7 @@ export async function openRectification(
     .returning('id')
     .executeTakeFirstOrThrow()
   await trx.insertInto('rectificationEvents').values({ rectificationId: id, actorId: null, action: 'open', fromStatus: null, toStatus: 'open' }).execute()
-  const staff = [...(await unitStaffIds(trx, { ...unit, countyId: c.countyId })), ...(await supervisorIds(trx, c))]
+  const staff = [...(await unitStaffIds(trx, { ...unit, countyId: c.countyId })), ...(await supervisorIdsOf(trx, c.countyId, c.townId))]
   await notify(trx, staff, { countyId: c.countyId, kind: 'rectification.opened', caseId: null, params: { id, dueOn } })
 }
 
@@ -41,19 +41,6 @@ async function unitStaffIds(trx: Db, unit: { countyId: number; windowId: number 
     .where('disabled', '=', false)
     .where('countyId', '=', unit.countyId)
     .where((eb) => (unit.windowId ? eb('windowId', '=', unit.windowId) : eb('villageId', '=', unit.villageId)))
-    .execute()
-  return rows.map((u) => u.id)
-}
-
-/** The supervisors who review the unit's rectifications: the town's, and the county's (no town). */
-async function supervisorIds(trx: Db, r: { countyId: number; townId: number }): Promise<number[]> {
-  const rows = await trx
-    .selectFrom('users')
-    .select('id')
-    .where('disabled', '=', false)
-    .where('role', '=', 'supervisor')
-    .where('countyId', '=', r.countyId)
-    .where((eb) => eb.or([eb('townId', '=', r.townId), eb('townId', 'is', null)]))
     .execute()
   return rows.map((u) => u.id)
 }
@@ -134,7 +121,7 @@ export async function stepRectification(db: Db, actor: Actor, id: number, step: 
     await trx.insertInto('rectificationEvents').values({ rectificationId: id, actorId: actor.id, action: step.action, fromStatus: r.status, toStatus: to, note, at: now }).execute()
     const message = STEP_MESSAGES[to]
     if (message) {
-      const recipients = message.to === 'unit' ? await unitStaffIds(trx, r) : await supervisorIds(trx, r)
+      const recipients = message.to === 'unit' ? await unitStaffIds(trx, r) : await supervisorIdsOf(trx, r.countyId, r.townId)
       await notify(trx, recipients, { countyId: r.countyId, kind: message.kind, caseId: null, params: { id, dueOn: r.dueOn, note } })
     }
     return to
