@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import { sql } from 'kysely'
 import { STAGES } from '../db/schema.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
@@ -28,15 +27,7 @@ export default async function homeRoutes(fastify: FastifyInstance) {
     },
     async (request, reply) => {
       const actor = request.actor!
-      const place = await app.db
-        .selectFrom('users')
-        .leftJoin('villages', 'villages.id', 'users.villageId')
-        .leftJoin('windows', 'windows.id', 'users.windowId')
-        .leftJoin('towns', (join) => join.on(sql`towns.id`, '=', sql`coalesce(users.town_id, villages.town_id, windows.town_id)`))
-        .innerJoin('counties', 'counties.id', 'users.countyId')
-        .select(['villages.name as villageName', 'windows.name as windowName', 'towns.name as townName', 'counties.name as countyName'])
-        .where('users.id', '=', actor.id)
-        .executeTakeFirstOrThrow()
+      const place = request.signedIn!.place
       const view: Record<string, unknown> = { title: request.t(`home.${actor.role}.title`), place }
       // Only an administrator can fix the address printed QR codes lead to.
       if (actor.role === 'admin') Object.assign(view, { publicBaseUrlProblem: publicBaseUrlProblem(app.config), publicBaseUrl: app.config.publicBaseUrl })

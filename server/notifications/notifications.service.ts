@@ -32,11 +32,6 @@ export async function supervisorIdsOf(db: Db, countyId: number, townId: number):
   return rows.map((u) => u.id)
 }
 
-export async function unreadCount(db: Db, userId: number): Promise<number> {
-  const row = await db.selectFrom('notifications').select((eb) => eb.fn.countAll<string>().as('n')).where('userId', '=', userId).where('readAt', 'is', null).executeTakeFirstOrThrow()
-  return Number(row.n)
-}
-
 /**
  * Where a message leads: its case, the rectification it is about, or the page that fixes what it
  * reports. Every message of the collaboration loop names something to do; this is where to do it.

@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { navigationFor } from './navigation.ts'
 import { textSizeOf } from './text-size.ts'
 import { nextYearScheduleMissing } from '../calendar/calendar.service.ts'
-import { unreadCount } from '../notifications/notifications.service.ts'
 
 declare module 'fastify' {
   interface FastifyReply {
@@ -37,7 +36,7 @@ async function layoutLocals(app: FastifyInstance) {
   // Administrators are reminded of next year's holiday schedule from 1 November until it is entered.
   app.addHook('preHandler', async (request, reply) => {
     if (!isPageRequest(request) || request.method !== 'GET' || !request.actor) return
-    reply.locals.unread = await unreadCount(app.db, request.actor.id)
+    reply.locals.unread = request.signedIn?.unread ?? 0
     if (request.actor.role !== 'admin') return
     const missing = await nextYearScheduleMissing(app.db, app.today())
     if (missing) (reply.locals.statusMessages as string[]).push(request.t('calendar.nextYearMissing', { year: missing }))
