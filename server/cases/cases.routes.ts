@@ -16,6 +16,7 @@ import { CASE_NO_PATTERN } from './case-rules.ts'
 import { ACTIONS, STEP_FORM_FIELDS, type Action } from './actions/registry.ts'
 import { StepInputInvalid } from './actions/action.ts'
 import { CASE_COLUMNS, findCaseInScope, findRating, listAssists, listCaseEvents, listExtensions } from './cases.repository.ts'
+import { nameContains } from '../applicants/name-search.ts'
 import { caseFlags } from './case-flags.ts'
 import { intakeCase, intakeInputProblems, type IntakeInput } from './intake.ts'
 import { performAction } from './transition.ts'
@@ -130,7 +131,7 @@ export default async function caseRoutes(fastify: FastifyInstance) {
       .selectFrom('applicants')
       .select(['id', 'name', 'phone', 'idNumber', 'villageGroup'])
       .where('villageId', '=', villageId)
-      .where((eb) => eb.or([eb('name', 'ilike', `%${q.replace(/[\\%_]/g, '\\$&')}%`), eb(sql`name`, sql`%`, q), eb('phone', '=', q), eb('idNumber', '=', q.toUpperCase())]))
+      .where((eb) => eb.or([nameContains(q), eb(sql`name`, sql`%`, q), eb('phone', '=', q), eb('idNumber', '=', q.toUpperCase())]))
       .orderBy(sql`similarity(name, ${q})`, 'desc')
       .limit(10)
       .execute()
@@ -279,7 +280,7 @@ export default async function caseRoutes(fastify: FastifyInstance) {
       else if (kind === 'idNumber') q = q.where('applicants.idNumber', '=', text.toUpperCase())
       else if (kind === 'phone') q = q.where('applicants.phone', '=', text)
       else if (kind === 'name' && fuzzy) q = q.where(sql`applicants.name`, sql`%`, text)
-      else if (kind === 'name') q = q.where('applicants.name', 'ilike', `%${text.replace(/[\\%_]/g, '\\$&')}%`)
+      else if (kind === 'name') q = q.where(nameContains(text))
       if (query.stage) q = q.where('cases.stage', '=', query.stage)
       if (query.matterId) q = q.where('cases.matterId', '=', Number(query.matterId))
       if (query.from) q = q.where('cases.registeredOn', '>=', query.from)

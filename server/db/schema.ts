@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable, Updateable } from 'kysely'
 
 /** A timestamp the database fills in; read back as a Date. */
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>
@@ -227,6 +227,8 @@ export interface ApplicantsTable {
   vulnerable: Generated<(typeof VULNERABLE)[number]>
   createdBy: number | null
   createdAt: CreatedAt
+  /** The name's characters and adjacent pairs, kept by the database (name_grams()); the index of name search. */
+  nameGrams: GeneratedAlways<string[]>
 }
 
 export interface CasesTable {
