@@ -9,7 +9,8 @@
  * Writes bench/results/latest.json and BENCHMARKS.md.
  *
  * Options: --reuse (keep the generated data), --generate-only, --explain-only, --report-only (BENCHMARKS.md
- * from the last JSON), --cases=N (a smaller county), --seconds=N per scenario.
+ * from the last JSON), --cases=N (a smaller county), --seconds=N per scenario, --only=REGEX (run the
+ * scenarios whose name matches, print them and write no report: for working on one page).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -21,6 +22,7 @@ import { Kysely, PostgresDialect, CamelCasePlugin, sql } from 'kysely'
 import { loadConfig } from '../server/config/config.ts'
 import { openDatabase } from '../server/db/open.ts'
 import { createPool } from '../server/db/connect.ts'
+import { localSecret } from '../server/db/embedded.ts'
 import type { Database } from '../server/db/schema.ts'
 import { formatLocalDate } from '../server/calendar/local-time.ts'
 import { loadCalendar } from '../server/calendar/calendar.repository.ts'
@@ -32,6 +34,7 @@ import { BENCH_PASSWORD, FULL_SCALE, generateCounty, type Scale } from './genera
 
 const args = new Map<string, string | undefined>(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v] }))
 const SECONDS = Number(args.get('seconds') ?? 10)
+const ONLY = args.get('only') ? new RegExp(args.get('only')!, 'i') : null
 const CONNECTIONS = 20
 const scale: Scale = { ...FULL_SCALE, cases: Number(args.get('cases') ?? FULL_SCALE.cases) }
 if (scale.cases < FULL_SCALE.cases) scale.applicants = Math.max(3000, Math.round((FULL_SCALE.applicants * scale.cases) / FULL_SCALE.cases))
@@ -162,6 +165,7 @@ type Request = { method?: 'GET' | 'POST'; path: string; headers?: Record<string,
 
 /** Runs one scenario for SECONDS at CONNECTIONS, after a short warm-up; latencies from every response. */
 async function measure(name: string, next: () => Request, expected: number[], memory: MemoryWatch, options: { connections?: number; seconds?: number } = {}): Promise<Result> {
+  if (ONLY && !ONLY.test(name)) return { name, requestsPerSecond: 0, p50: 0, p95: 0, p99: 0, requests: 0, errors: 0, statuses: {}, peakRssMb: 0 }
   const run = async (seconds: number, record: boolean) => {
     const latencies: number[] = []
     const statuses: Record<string, number> = {}
@@ -242,7 +246,9 @@ async function main() {
     for (const p of await explainHotQueries(today)) console.log(`\n## ${p.page}${p.scansAllRows ? ' — SEQ SCAN' : ''}\n${p.sql}\n${p.plan}`)
     return
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(`postgres://bianmin:bianmin-local@127.0.0.1:${PG_PORT}/bianmin`, 4) }), plugins: [new CamelCasePlugin()] })
+  // The database owner's password is the one the embedded server was created with (db/embedded.ts).
+  const ownerPassword = encodeURIComponent(localSecret(DATA_DIR, 'pg-owner-password').value)
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(`postgres://bianmin:${ownerPassword}@127.0.0.1:${PG_PORT}/bianmin`, 4) }), plugins: [new CamelCasePlugin()] })
 
   // Cold start, then a restart on the full data set: the restart is what the target is about.
   let server = await startServerProcess()
@@ -338,6 +344,13 @@ async function main() {
     }
     throw new Error('the forward scenario ran out of accepted cases')
   }, [303], memory, { seconds: Math.min(SECONDS, Math.max(2, Math.floor(fresh.length / Math.max(1, intakes.requestsPerSecond) / 2))) }))
+
+  if (ONLY) {
+    memory.stop()
+    await stopServerProcess(server)
+    await db.destroy()
+    return
+  }
 
   // The CSV export: a year of the county, about 100,000 rows, as one download; memory watched meanwhile.
   memory.reset()
