@@ -1,7 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import querystring from 'node:querystring'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
 import helmet from '@fastify/helmet'
@@ -14,6 +13,7 @@ import type { Db } from './db/connect.ts'
 import dbPlugin from './db/plugin.ts'
 import i18nPlugin from './i18n/plugin.ts'
 import viewsPlugin, { viewsDir } from './views/plugin.ts'
+import { projectRoot } from './config/paths.ts'
 import authPlugin, { cookieName, CSRF_COOKIE } from './accounts/auth.plugin.ts'
 import errorHandler from './errors/handler.ts'
 import layoutLocals, { isAssetUrl } from './views/layout-locals.ts'
@@ -61,8 +61,6 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   now?: () => Date
 }
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 // Caps that keep a hostile form from costing memory: bytes, and fields per form.
 export const BODY_LIMIT_BYTES = 256 * 1024
@@ -155,13 +153,13 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: config.secureCookies, signed: false },
   })
   await app.register(staticFiles, {
-    root: [path.join(viewsDir, 'assets'), path.join(root, 'node_modules/@picocss/pico/css')],
+    root: [path.join(viewsDir, 'assets'), path.join(projectRoot, 'node_modules/@picocss/pico/css')],
     prefix: '/assets/',
     maxAge: config.env === 'production' ? '1d' : 0,
   })
   // The Chinese font shipped with the project, so print views look like the PDFs.
   await app.register(staticFiles, {
-    root: path.join(root, 'node_modules/@fontsource/noto-sans-sc'),
+    root: path.join(projectRoot, 'node_modules/@fontsource/noto-sans-sc'),
     prefix: '/assets/fonts/',
     decorateReply: false,
     maxAge: '30d',

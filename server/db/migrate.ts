@@ -1,10 +1,8 @@
 import { promises as fs } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Kysely } from 'kysely'
 import { Migrator, FileMigrationProvider } from 'kysely/migration'
-
-export const migrationFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations')
+import { migrationFolder } from '../config/paths.ts'
 
 /** Runs every pending migration; forward-only, so there is no way down. */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import puppeteer, { type Browser, type HTTPRequest } from 'puppeteer'
 import { Busy } from '../errors/errors.ts'
+import { projectRoot } from '../config/paths.ts'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const FONT_DIR = path.join(root, 'node_modules/@fontsource/noto-sans-sc')
-const ASSET_DIR = path.join(root, 'views/assets')
+const FONT_DIR = path.join(projectRoot, 'node_modules/@fontsource/noto-sans-sc')
+const ASSET_DIR = path.join(projectRoot, 'views/assets')
 /** Documents load from this made-up origin; every request to it is answered from memory or the shipped fonts. */
 export const PRINT_ORIGIN = 'https://print.bianmin.invalid'
 

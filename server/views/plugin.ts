@@ -1,15 +1,14 @@
 import fp from 'fastify-plugin'
 import path from 'node:path'
 import { readdirSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import Handlebars from 'handlebars'
 import view from '@fastify/view'
 import type { FastifyInstance } from 'fastify'
 import { registerHelpers } from './helpers.ts'
+import { projectRoot } from '../config/paths.ts'
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-export const viewsDir = path.join(root, 'views')
-export const templatesDir = path.join(root, 'templates')
+export const viewsDir = path.join(projectRoot, 'views')
+export const templatesDir = path.join(projectRoot, 'templates')
 
 /** One Handlebars instance for pages (views/) and printed documents (templates/). */
 export const handlebars = Handlebars.create()
