@@ -191,6 +191,7 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
   // Its catalogue: the one matter its agent files under (each row more slows every table fingerprint below).
   const catalogue = demoCatalogue()
   await importCatalogue(w.db, null, county2.countyId, { ...catalogue, matters: catalogue.matters.filter((m) => m.code === 'MZ-01') }, { demo: true })
+  const ownMatter = (await findMatterByCode(w.db, county2.countyId, 'MZ-01'))!.matterId
   Object.assign(browsers, {
     otherCountyAgent: await loggedIn(w, await makeUser(w.db, county2, 'agent', { villageId: county2.villages[0].id })),
     otherCountySupervisor: await loggedIn(w, await makeUser(w.db, county2, 'supervisor')),
@@ -283,15 +284,21 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
     `/ledger?agentId=${w.agent.id}`, `/ledger?matterId=${matter.id}`, `/ledger.csv?agentId=${w.agent.id}`,
     `/visits?month=2026-03&villageId=${village}`, `/fees/report?from=2026-03-01&to=2026-03-31&villageId=${village}`,
     `/admin/users?q=${encodeURIComponent('王代办')}`, '/admin/calendar?year=2026&month=12', '/admin/matters/export.json',
-    `/cases/new?matterId=${matter.id}`, `/cases/new?applicantId=${applicant.id}`,
+    `/cases/new?matterId=${matter.id}`, `/cases/new?applicantId=${applicant.id}`, `/cases/new?matterId=${ownMatter}&applicantId=${applicant.id}`,
+    // The intake form's search for an existing applicant file.
+    ...[APPLICANT.name, APPLICANT.idNumber, APPLICANT.phone].flatMap((q) => [`/cases/new?q=${encodeURIComponent(q)}`, `/cases/new?matterId=${ownMatter}&q=${encodeURIComponent(q)}`]),
   ]
+  const blindHere: string[] = []
   for (const url of PROBES) {
-    // (This county's administrator asks too: what it is shown counts for the values' check below.)
-    for (const who of [...OTHERS, 'admin'] as Who[]) {
+    // (Someone of this county asks too, its administrator where the role may: what it is shown counts for the values' check below.)
+    const here: Who = url.startsWith('/cases/new') ? 'agent' : /^\/(notices|rectifications)\b/.test(url) ? 'countySupervisor' : 'admin'
+    for (const who of [...OTHERS, here]) {
       const res = await browsers[who].get(url)
       checked++
       if (!isOther(who)) {
-        if (res.statusCode === 200) for (const x of OURS) if (res.body.includes(x)) shownHere.add(x)
+        const found = res.statusCode === 200 ? OURS.filter((x) => leaks(res.body).some((l) => l.startsWith(`${x} in`))) : []
+        for (const x of found) shownHere.add(x)
+        if (!found.length) blindHere.push(`${url} (${res.statusCode})`)
         continue
       }
       t.ok([200, 400, 403, 404].includes(res.statusCode), `GET ${url} as ${who}: ${res.statusCode} (expected 200, 400, 403 or 404)`)
@@ -299,6 +306,7 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
     }
   }
   t.same(OURS.filter((x) => !shownHere.has(x)), [], "every value looked for on the other county's pages is shown to this county's own people")
+  t.comment(`probes that show this county's own people none of the values either: ${blindHere.join(', ') || 'none'}`)
 
   phase('other-county probes')
   // Every state-changing route refuses a request without a CSRF token, for everyone, before anything else.
@@ -325,7 +333,6 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
   const version = versionOn((await browsers.agent.get(`/cases/${caseId}`)).body)
   const town1 = w.org.towns[0]
   const window1 = w.org.windows[0]
-  const ownMatter = (await findMatterByCode(w.db, county2.countyId, 'MZ-01'))!.matterId
   const intakeKey = /name="idempotencyKey" value="([^"]+)"/.exec((await browsers.otherCountyAgent.get(`/cases/new?matterId=${ownMatter}`)).body)?.[1]
   t.ok(intakeKey, "the other county's agent has its own intake form")
   const matterForm = {
