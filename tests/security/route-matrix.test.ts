@@ -5,6 +5,7 @@ import { makeOrg, makeUser } from '../fixtures/factories.ts'
 import { importCatalogue } from '../../server/matters/matters.service.ts'
 import { findMatterByCode } from '../../server/matters/matters.repository.ts'
 import { demoCatalogue } from '../../server/demo/matters.ts'
+import { idCheckChar } from '../../server/applicants/id-number.ts'
 import type { Browser } from '../fixtures/browser.ts'
 import { tableFingerprint } from '../fixtures/fingerprint.ts'
 
@@ -197,6 +198,12 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
     otherCountySupervisor: await loggedIn(w, await makeUser(w.db, county2, 'supervisor')),
     otherCountyAdmin: await loggedIn(w, await makeUser(w.db, county2, 'admin')),
   })
+  // The other county's own case, of its own applicant: this county's people see nothing of it either.
+  const theirApplicant = { name: '李乙四', idNumber: '51072219700101123' + idCheckChar('51072219700101123'), phone: '13700001111', villageGroup: '一组', address: '乙村一组 3 号', vulnerable: 'none' }
+  const theirs = await submitIntake(browsers.otherCountyAgent, ownMatter, { ...theirApplicant, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
+  t.equal(theirs.res.statusCode, 303, 'the other county files a case of its own')
+  const { caseNo: theirCaseNo } = await w.db.selectFrom('cases').select('caseNo').where('id', '=', theirs.caseId!).executeTakeFirstOrThrow()
+  const THEIRS = [theirCaseNo, theirApplicant.name, theirApplicant.idNumber, theirApplicant.phone, theirApplicant.address, ...county2.villages.map((x) => x.name.replace('第', '乙'))]
   const county1 = await w.db.selectFrom('counties').select('name').where('id', '=', w.org.countyId).executeTakeFirstOrThrow()
   // What only this county's records say: none of it may appear on a page of the other county's people.
   const OURS = [
@@ -215,6 +222,9 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
   }
   // Each value looked for is shown to this county's own people somewhere (else its absence proves nothing).
   const shownHere = new Set<string>()
+  // And the other way round: the other county's values on this county's pages (gathered, asserted once), and shown to its own people.
+  const theirsHere: string[] = []
+  const shownThere = new Set<string>()
   const isPdf = (res: { headers: Record<string, unknown> }) => String(res.headers['content-type']).startsWith('application/pdf')
   // Concrete values for each path parameter: records of the agent's own village.
   const fill = (url: string) =>
@@ -267,10 +277,24 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
       if (who === 'anonymous' && !rule.public) t.match(res.headers.location, /^\/login/, `GET ${url} as anonymous goes to login`)
       // A PDF's text is compressed: its pages are read for names in tests/security/jurisdiction.test.ts.
       if (rule.public || isPdf(res)) continue
-      if (isOther(who)) t.same(leaks(res.body), [], `GET ${url} as ${who}: nothing of the first county`)
-      else for (const x of OURS) if (res.body.includes(x)) shownHere.add(x)
+      if (isOther(who)) {
+        t.same(leaks(res.body), [], `GET ${url} as ${who}: nothing of the first county`)
+        for (const x of THEIRS) if (res.body.includes(x)) shownThere.add(x)
+      } else {
+        for (const x of OURS) if (res.body.includes(x)) shownHere.add(x)
+        for (const x of THEIRS) if (res.body.includes(x)) theirsHere.push(`GET ${url} as ${who}: ${x}`)
+      }
     }
   }
+  t.same(theirsHere, [], "no page of this county's people shows anything of the other county's case")
+  // (The walk above opens this county's records; the other county's agent opens its own.)
+  const theirApplicantId = (await w.db.selectFrom('cases').select('applicantId').where('id', '=', theirs.caseId!).executeTakeFirstOrThrow()).applicantId
+  for (const url of [`/cases/${theirs.caseId}`, `/applicants/${theirApplicantId}`]) {
+    const res = await browsers.otherCountyAgent.get(url)
+    t.equal(res.statusCode, 200, `GET ${url}: the other county's agent opens its own record`)
+    for (const x of THEIRS) if (res.body.includes(x)) shownThere.add(x)
+  }
+  t.same(THEIRS.filter((x) => !shownThere.has(x)), [], "every value of the other county looked for is shown to its own people")
 
   phase('GET matrix')
   // The other county asks for this county's records by the values a person would type or a link
@@ -331,6 +355,7 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
   // records (in the address or in a field): refused, and not a row changed. Before the matrix below,
   // while every record is as made (the monthly list still awaits approval, the spare user is enabled).
   const version = versionOn((await browsers.agent.get(`/cases/${caseId}`)).body)
+  const theirVersion = versionOn((await browsers.otherCountyAgent.get(`/cases/${theirs.caseId}`)).body)
   const town1 = w.org.towns[0]
   const window1 = w.org.windows[0]
   const intakeKey = /name="idempotencyKey" value="([^"]+)"/.exec((await browsers.otherCountyAgent.get(`/cases/new?matterId=${ownMatter}`)).body)?.[1]
@@ -362,6 +387,8 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
     // A regional holiday not of the county: the form says the day is gone.
     ['otherCountyAdmin', `/admin/calendar/regional/${regionalId}/remove`, {}, [400]],
     // This county's records named in a field of a form about the other county's own: the field is refused.
+    // (Its own case forwarded to this county's window would put its applicant on this county's worklist.)
+    ['otherCountyAgent', `/cases/${theirs.caseId}/forward`, { version: theirVersion, windowId: String(window1.id), method: 'paper' }, [400, 404]],
     ['otherCountyAgent', '/fees', { kind: 'collect', amount: '5.00', department: 'civil_affairs', payer: '', caseNo }, [400]],
     ['otherCountyAgent', '/visits', { time: '', people: '1', purpose: 'business', told: '问一问', caseNo }, [400]],
     ['otherCountyAgent', '/visits', { time: '', people: '1', purpose: 'business', told: '问一问', applicantId: String(applicant.id) }, [400]],
@@ -380,7 +407,7 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
   for (const [who, url, form, expected] of ATTACKS) {
     const res = await browsers[who].post(url, form)
     checked++
-    t.ok(expected.includes(res.statusCode), `POST ${url} as ${who}, a full form on the first county's record: ${res.statusCode} (expected ${expected.join(' or ')})`)
+    t.ok(expected.includes(res.statusCode), `POST ${url} as ${who}, a full form naming the first county's records: ${res.statusCode} (expected ${expected.join(' or ')})`)
     const after = await tableFingerprint(w.db)
     t.equal(after, fingerprint, `POST ${url} as ${who}: nothing written`)
     fingerprint = after
