@@ -1,5 +1,5 @@
 import type { Case, MatterVersion, PauseRecord, Stage } from '../db/schema.ts'
-import { addCalendarDays, calendarDaysBetween, computeDueDate, workingDaysBefore, workingDaysBetween, type Calendar, type LimitUnit } from '../calendar/working-days.ts'
+import { addCalendarDays, calendarDaysBetween, computeDueDate, isWorkingDay, workingDaysBefore, workingDaysBetween, type Calendar, type LimitUnit } from '../calendar/working-days.ts'
 import { explanationHref } from '../calendar/explain.ts'
 import { ASSIST_DAYS, WINDOW_STAGES } from './case-rules.ts'
 
@@ -49,6 +49,48 @@ export function stageStatus(calendar: Calendar, due: string, limitDays: number, 
     return late >= Math.max(1, limitDays) ? 'very_overdue' : 'overdue'
   }
   return workingDaysBetween(calendar, today, due) <= 1 ? 'due_soon' : 'on_time'
+}
+
+/**
+ * stageStatus on a given day, as dates: with `today` fixed, a stage's status and its lateness depend
+ * on its due date only through a few boundaries, so a county's open stages can be counted by status
+ * in SQL (supervision/overdue.ts) instead of being read one by one. `lateBy[k - 1]` is the latest
+ * due date late by at least k working days; `dueSoonUntil` the last due date with at most one
+ * working day left. statusOnDates(dates, due, limit) equals stageStatus(calendar, due, limit, today)
+ * (tests/properties/deadlines.test.ts).
+ */
+export interface StatusDates {
+  today: string
+  dueSoonUntil: string
+  lateBy: string[]
+}
+
+/** Lateness counted in dates this far back; a stage's own limit beyond it counts as this many days. */
+export const STATUS_DATES_MAX_LATE = 1000
+
+export function statusDates(calendar: Calendar, today: string): StatusDates {
+  // Forward: the day before the second working day after today.
+  let day = today
+  for (let worked = 0; ; ) {
+    const next = addCalendarDays(day, 1)
+    if (isWorkingDay(calendar, next) && ++worked === 2) break
+    day = next
+  }
+  const dueSoonUntil = day
+  // Backward: a stage due on d is late by the working days in (d, today].
+  const lateBy: string[] = []
+  for (let d = today; lateBy.length < STATUS_DATES_MAX_LATE; d = addCalendarDays(d, -1)) {
+    if (isWorkingDay(calendar, d)) lateBy.push(addCalendarDays(d, -1))
+  }
+  return { today, dueSoonUntil, lateBy }
+}
+
+/** The latest due date late by at least `days` working days (days ≥ 1). */
+export const lateByAtLeast = (dates: StatusDates, days: number) => dates.lateBy[Math.min(days, STATUS_DATES_MAX_LATE) - 1]
+
+export function statusOnDates(dates: StatusDates, due: string, limitDays: number): StageStatus {
+  if (due < dates.today) return due <= lateByAtLeast(dates, Math.max(1, limitDays)) ? 'very_overdue' : 'overdue'
+  return due <= dates.dueSoonUntil ? 'due_soon' : 'on_time'
 }
 
 export type DueKind = 'registration' | 'forward' | 'complete' | 'reply'

@@ -1,11 +1,11 @@
+import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
-import type { Stage } from '../db/schema.ts'
 import type { Scope } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
 import { CASE_COLUMNS } from '../cases/cases.repository.ts'
 import type { Calendar } from '../calendar/working-days.ts'
-import { computeDueDate, workingDaysBetween } from '../calendar/working-days.ts'
-import { stageStatus, type StageStatus } from '../cases/case-deadlines.ts'
+import { workingDaysBetween } from '../calendar/working-days.ts'
+import { lateByAtLeast, stageStatus, STATUS_DATES_MAX_LATE, statusDates, type StageStatus } from '../cases/case-deadlines.ts'
 import { holderOf, SWEPT_STAGES } from '../cases/case-rules.ts'
 import type { WindowName } from '../org/window-label.ts'
 
@@ -17,70 +17,101 @@ export const AGE_BUCKETS = [
   { key: '21+', min: 21, max: Infinity },
 ] as const
 
+type WindowColumns = { windowName: string | null; windowTownId: number | null; windowTownName: string | null }
+
+/** Open stages in scope that run a deadline: the ones the board is about. */
+function openStages(db: Db, scope: Scope) {
+  return db
+    .selectFrom('cases')
+    .where('cases.stage', 'in', SWEPT_STAGES)
+    .where('cases.dueOn', 'is not', null)
+    .where((eb) => inScope(eb, scope, CASE_COLUMNS))
+}
+
 /**
- * Open cases in scope with their due status and, when late, their lateness in working days.
- * A case due after the next working day is on time whatever else is true of it, so those are only
- * counted (in SQL, per group); rows come back only for the cases due by then — the ones the
- * board lists — which keeps a county with tens of thousands of open cases to a few thousand rows.
- * `nameWindow` names a window for the viewer (org/window-label.ts): with its town at county level.
+ * The late cases in scope, latest due first (most working days late first), at most `limit`,
+ * with their lateness and who holds them. `nameWindow` names a window for the viewer
+ * (org/window-label.ts): with its town at county level.
  */
-export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, today: string, nameWindow: (window: WindowName) => string) {
-  const horizon = computeDueDate(calendar, today, 1).due
-  const base = () =>
-    db
-      .selectFrom('cases')
-      .innerJoin('villages', 'villages.id', 'cases.villageId')
-      .innerJoin('towns', 'towns.id', 'cases.townId')
-      .innerJoin('users as agent', 'agent.id', 'cases.agentId')
-      .leftJoin('windows', 'windows.id', 'cases.windowId')
-      // The window's own town: a case of a village may be forwarded to the county centre.
-      .leftJoin('towns as windowTowns', 'windowTowns.id', 'windows.townId')
-      .where('cases.stage', 'in', SWEPT_STAGES)
-      .where('cases.dueOn', 'is not', null)
-      .where((eb) => inScope(eb, scope, CASE_COLUMNS))
-  const [rows, onTime] = await Promise.all([
-    base()
-      .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
-      .select([
-        'cases.id', 'cases.caseNo', 'cases.stage', 'cases.dueOn', 'cases.dueLimit', 'villages.name as villageName', 'towns.name as townName',
-        'windows.name as windowName', 'windows.townId as windowTownId', 'windowTowns.name as windowTownName', 'agent.displayName as agentName', 'matterVersions.name as matterName',
-      ])
-      .where('cases.dueOn', '<=', horizon)
-      .execute(),
-    base()
-      .select(['cases.stage', 'villages.name as villageName', 'towns.name as townName', 'windows.name as windowName', 'windows.townId as windowTownId', 'windowTowns.name as windowTownName', 'agent.displayName as agentName', (eb) => eb.fn.countAll<string>().as('n')])
-      .where('cases.dueOn', '>', horizon)
-      .groupBy(['cases.stage', 'villages.name', 'towns.name', 'windows.id', 'windows.name', 'windows.townId', 'windowTowns.name', 'agent.displayName'])
-      .execute(),
-  ])
-  type WindowColumns = { windowName: string | null; windowTownId: number | null; windowTownName: string | null }
-  const windowOf = (r: WindowColumns) => (r.windowName === null ? null : nameWindow({ name: r.windowName, townId: r.windowTownId, townName: r.windowTownName }))
-  const holderName = (r: { stage: Stage; agentName: string }, window: string | null) => (holderOf(r.stage) === 'window' ? (window ?? '') : r.agentName)
-  const cases = rows.map((r) => {
-    const status = stageStatus(calendar, r.dueOn!, r.dueLimit ?? 0, today)
-    const late = status === 'overdue' || status === 'very_overdue' ? workingDaysBetween(calendar, r.dueOn!, today) : 0
-    const window = windowOf(r)
-    return { ...r, window, status, late, holder: holderName(r, window), n: 1 }
+export async function lateCases(db: Db, scope: Scope, calendar: Calendar, today: string, nameWindow: (window: WindowName) => string, limit?: number) {
+  let q = openStages(db, scope)
+    .innerJoin('villages', 'villages.id', 'cases.villageId')
+    .innerJoin('towns', 'towns.id', 'cases.townId')
+    .innerJoin('users as agent', 'agent.id', 'cases.agentId')
+    .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
+    .leftJoin('windows', 'windows.id', 'cases.windowId')
+    // The window's own town: a case of a village may be forwarded to the county centre.
+    .leftJoin('towns as windowTowns', 'windowTowns.id', 'windows.townId')
+    .select([
+      'cases.id', 'cases.caseNo', 'cases.stage', 'cases.dueOn', 'cases.dueLimit', 'villages.name as villageName', 'towns.name as townName',
+      'windows.name as windowName', 'windows.townId as windowTownId', 'windowTowns.name as windowTownName', 'agent.displayName as agentName', 'matterVersions.name as matterName',
+    ])
+    .where('cases.dueOn', '<', today)
+    .orderBy('cases.dueOn')
+    .orderBy('cases.id')
+  if (limit !== undefined) q = q.limit(limit)
+  const rows = await q.execute()
+  return rows.map((r) => {
+    const window = windowOf(r, nameWindow)
+    return { ...r, window, status: stageStatus(calendar, r.dueOn!, r.dueLimit ?? 0, today), late: workingDaysBetween(calendar, r.dueOn!, today), holder: holderOf(r.stage) === 'window' ? (window ?? '') : r.agentName }
   })
-  const counted = [...cases, ...onTime.map((g) => ({ ...g, window: windowOf(g), status: 'on_time' as StageStatus, n: Number(g.n) }))]
+}
+
+const windowOf = (r: WindowColumns, nameWindow: (window: WindowName) => string) =>
+  r.windowName === null ? null : nameWindow({ name: r.windowName, townId: r.windowTownId, townName: r.windowTownName })
+
+/**
+ * The overdue board: open stages in scope counted by status per town, village, window and agent,
+ * the lateness of the late ones by age, and the `lateOnPage` latest of them. A county has
+ * thousands of open stages: they are counted in one grouped statement, each stage's status from
+ * its due date and limit through the day's status dates (cases/case-deadlines.ts), so only the
+ * groups and the listed cases leave the database.
+ */
+export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, today: string, nameWindow: (window: WindowName) => string, lateOnPage: number) {
+  const dates = statusDates(calendar, today)
+  const limit = sql`least(greatest(1, coalesce(cases.due_limit, 0)), ${STATUS_DATES_MAX_LATE})`
+  const status = sql<StageStatus>`case when cases.due_on > ${dates.dueSoonUntil} then 'on_time' when cases.due_on >= ${today} then 'due_soon'
+    when cases.due_on <= (${dates.lateBy}::date[])[${limit}] then 'very_overdue' else 'overdue' end`
+  // Oldest bucket first: the first boundary a due date is on or before names its bucket.
+  const agedFirst = [...AGE_BUCKETS].reverse()
+  const bucket = sql<string | null>`case ${sql.join(agedFirst.map((b) => sql`when cases.due_on <= ${lateByAtLeast(dates, b.min)} then ${b.key}`), sql` `)} end`
+  const [groups, late] = await Promise.all([
+    db
+      .with('g', () =>
+        openStages(db, scope)
+          .select(['cases.stage', 'cases.villageId', 'cases.townId', 'cases.windowId', 'cases.agentId', status.as('status'), bucket.as('bucket'), (eb) => eb.fn.countAll<string>().as('n')])
+          .groupBy(['cases.stage', 'cases.villageId', 'cases.townId', 'cases.windowId', 'cases.agentId', sql`status`, sql`bucket`]),
+      )
+      .selectFrom('g')
+      .innerJoin('villages', 'villages.id', 'g.villageId')
+      .innerJoin('towns', 'towns.id', 'g.townId')
+      .innerJoin('users as agent', 'agent.id', 'g.agentId')
+      .leftJoin('windows', 'windows.id', 'g.windowId')
+      .leftJoin('towns as windowTowns', 'windowTowns.id', 'windows.townId')
+      .select(['g.stage', 'g.status', 'g.bucket', 'g.n', 'villages.name as villageName', 'towns.name as townName', 'windows.name as windowName', 'windows.townId as windowTownId', 'windowTowns.name as windowTownName', 'agent.displayName as agentName'])
+      .execute(),
+    lateCases(db, scope, calendar, today, nameWindow, lateOnPage),
+  ])
+  const counted = groups.map((g) => ({ ...g, window: windowOf(g, nameWindow), n: Number(g.n) }))
   const countBy = (key: (c: (typeof counted)[number]) => string) => {
-    const groups = new Map<string, Record<StageStatus, number>>()
+    const byKey = new Map<string, Record<StageStatus, number>>()
     for (const c of counted) {
       const k = key(c)
-      const g = groups.get(k) ?? { on_time: 0, due_soon: 0, overdue: 0, very_overdue: 0 }
+      const g = byKey.get(k) ?? { on_time: 0, due_soon: 0, overdue: 0, very_overdue: 0 }
       g[c.status] += c.n
-      groups.set(k, g)
+      byKey.set(k, g)
     }
-    return [...groups].map(([name, counts]) => ({ name, ...counts })).sort((a, b) => b.very_overdue - a.very_overdue || b.overdue - a.overdue || a.name.localeCompare(b.name))
+    return [...byKey].map(([name, counts]) => ({ name, ...counts })).sort((a, b) => b.very_overdue - a.very_overdue || b.overdue - a.overdue || a.name.localeCompare(b.name))
   }
-  const late = cases.filter((c) => c.status === 'overdue' || c.status === 'very_overdue').sort((a, b) => b.late - a.late)
+  const sum = (keep: (c: (typeof counted)[number]) => boolean) => counted.filter(keep).reduce((n, c) => n + c.n, 0)
   return {
     late,
+    lateTotal: sum((c) => c.status === 'overdue' || c.status === 'very_overdue'),
     byTown: countBy((c) => c.townName),
     byVillage: countBy((c) => `${c.townName} · ${c.villageName}`),
     byWindow: countBy((c) => c.window ?? '—'),
     byAgent: countBy((c) => `${c.villageName} · ${c.agentName}`),
-    aging: AGE_BUCKETS.map((b) => ({ key: b.key, count: late.filter((c) => c.late >= b.min && c.late <= b.max).length })),
+    aging: AGE_BUCKETS.map((b) => ({ key: b.key, count: sum((c) => c.bucket === b.key) })),
   }
 }
 

@@ -11,7 +11,7 @@ import {
   type LimitUnit,
   type Pause,
 } from '../../server/calendar/working-days.ts'
-import { stageStatus, type StageStatus } from '../../server/cases/case-deadlines.ts'
+import { stageStatus, statusDates, statusOnDates, lateByAtLeast, type StageStatus } from '../../server/cases/case-deadlines.ts'
 import { forgetCachedCalendar } from '../../server/calendar/calendar.repository.ts'
 import { intakeCase } from '../../server/cases/intake.ts'
 import { performAction } from '../../server/cases/transition.ts'
@@ -282,6 +282,21 @@ t.test('stage status', async (t) => {
       const today = dateAt(due, offset)
       const [got, expected] = [stageStatus(calendar, due, limit, today), refStatus(calendar, due, limit, today)]
       if (got !== expected) throw new Error(`due ${due}, limit ${limit}, on ${today}: ${got}, expected ${expected}`)
+    }
+  }), 25)
+})
+
+t.test('stage status as dates, for counting in SQL', async (t) => {
+  await check(t, 'statusOnDates(statusDates(today)) = stageStatus, and lateByAtLeast(k) is the latest due date late by k working days', fc.property(calendarArb, dateArb, fc.array(fc.tuple(fc.integer({ min: -400, max: 60 }), fc.integer({ min: 0, max: 60 })), { minLength: 40, maxLength: 40 }), (calendar, today, questions) => {
+    const dates = statusDates(calendar, today)
+    for (const [offset, limit] of questions) {
+      const due = dateAt(today, offset)
+      const [got, expected] = [statusOnDates(dates, due, limit), stageStatus(calendar, due, limit, today)]
+      if (got !== expected) throw new Error(`due ${due}, limit ${limit}, on ${today}: ${got}, expected ${expected}`)
+      if (due < today) {
+        const late = workingDaysBetween(calendar, due, today)
+        for (const k of [1, 2, 3, 6, 11, 21]) if ((due <= lateByAtLeast(dates, k)) !== late >= k) throw new Error(`due ${due} on ${today}: late ${late}, threshold ${k}`)
+      }
     }
   }), 25)
 })
