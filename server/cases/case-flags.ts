@@ -23,6 +23,9 @@ export async function postingState(db: Db, c: Pick<CaseView, 'id' | 'postingRoun
   return { due: closedRounds < c.postingRounds, open: Boolean(open), periodOver: Boolean(open && open.shownTo && today > open.shownTo), objectionOpen: Boolean(objection) }
 }
 
+/** A request for help still waiting: not answered and not withdrawn. */
+export const isOpenAssist = (a: { answer: string | null; withdrawnAt: Date | null }) => a.answer === null && a.withdrawnAt === null
+
 /** Facts of a loaded case that the state machine's guards read. */
 export async function caseFlags(db: Db, c: CaseView, today: string): Promise<CaseFlags> {
   const [assist, extension, posting] = await Promise.all([

@@ -46,11 +46,13 @@ export function caseViewModel(actor: Actor, c: CaseView, flags: CaseFlags, calen
       { key: 'replied', date: c.repliedOn },
     ].filter((d) => d.date),
     actions: allowedActions(c.stage, actor.role, flags),
-    // A window never learns how the applicant rated it; the rectification reaches it without a name.
-    showRating: actor.role !== 'clerk',
+    showRating: seesRating(actor),
     flags,
   }
 }
+
+/** A window never learns how the applicant rated it; the rectification reaches it without a name. */
+export const seesRating = (actor: Pick<Actor, 'role'>) => actor.role !== 'clerk'
 
 /** Steps that turn the request away or end it: set apart on the page so they are never tapped instead of 受理 or 办结. */
 const ENDING_STEPS: readonly Action[] = ['reject', 'withdraw']

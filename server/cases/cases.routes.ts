@@ -12,15 +12,15 @@ import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { isValidDate } from '../calendar/working-days.ts'
 import { runningDue } from './case-deadlines.ts'
 import { listMatters, findMatter } from '../matters/matters.repository.ts'
-import { CASE_NO_PATTERN } from './case-rules.ts'
+import { CASE_NO_PATTERN, OPEN_STAGES } from './case-rules.ts'
 import { ACTIONS, STEP_FORM_FIELDS, type Action } from './actions/registry.ts'
 import { StepInputInvalid } from './actions/action.ts'
 import { CASE_COLUMNS, findCaseInScope, findRating, listAssists, listCaseEvents, listExtensions } from './cases.repository.ts'
 import { nameContains } from '../applicants/name-search.ts'
-import { caseFlags } from './case-flags.ts'
+import { flagsOf, isOpenAssist, postingState } from './case-flags.ts'
 import { intakeCase, intakeInputProblems, type IntakeInput } from './intake.ts'
 import { performAction } from './transition.ts'
-import { caseViewModel, isEndingStep, outstandingHandback, stepErrorList } from './case-view.ts'
+import { caseViewModel, seesRating, isEndingStep, outstandingHandback, stepErrorList } from './case-view.ts'
 import { documentsFor } from './case-documents.ts'
 
 const caseParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' } } } as const
@@ -169,21 +169,25 @@ export default async function caseRoutes(fastify: FastifyInstance) {
     const actor = request.actor!
     const c = await findCaseInScope(app.db, scopeOf(actor), caseId)
     if (!c) throw new NotFound()
-    const calendar = await loadCalendar(app.db, actor.countyId)
     const now = today()
-    const flags = await caseFlags(app.db, c, now)
-    const model = caseViewModel(actor, c, flags, calendar, now)
-    // The county's windows are only needed by the forms that send the case to one.
-    const choosesWindow = model.actions.includes('forward') || model.actions.includes('transfer')
-    const [events, assists, extensions, rating, windows] = await Promise.all([
+    // Everything else the page needs, at once: the guards' facts come from the same lists the page
+    // shows. The county's windows are for the steps that send the case to one; they are read for
+    // whoever might take such a step on an open case, and shown only if the step is offered.
+    const mightChooseWindow = (actor.role === 'agent' || actor.role === 'clerk') && OPEN_STAGES.includes(c.stage)
+    const [calendar, events, assists, extensions, posting, rating, countyWindows] = await Promise.all([
+      loadCalendar(app.db, actor.countyId),
       listCaseEvents(app.db, caseId),
       listAssists(app.db, caseId),
       listExtensions(app.db, caseId),
-      model.showRating && c.rating ? findRating(app.db, caseId) : undefined,
-      choosesWindow
+      postingState(app.db, c, now),
+      c.rating && seesRating(actor) ? findRating(app.db, caseId) : undefined,
+      mightChooseWindow
         ? app.db.selectFrom('windows').leftJoin('towns', 'towns.id', 'windows.townId').select(['windows.id', 'windows.name', 'windows.department', 'windows.townId', 'towns.name as townName']).where('windows.countyId', '=', actor.countyId).where('windows.active', '=', true).orderBy('windows.townId').orderBy('windows.department').execute()
         : [],
     ])
+    const flags = flagsOf(c, assists.some(isOpenAssist), extensions.some((e) => e.status === 'pending'), now, posting)
+    const model = caseViewModel(actor, c, flags, calendar, now)
+    const windows = model.actions.includes('forward') || model.actions.includes('transfer') ? countyWindows : []
     const defaultWindow = windows.find((w) => w.townId === c.townId && w.department === c.department)?.id
     const notices: string[] = reply.locals.statusMessages as string[]
     if (created) notices.push(request.t('cases.created', { caseNo: c.caseNo }))
