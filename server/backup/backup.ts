@@ -82,11 +82,17 @@ export async function restoreDatabase(url: string, dir: string): Promise<Manifes
     for (const { name } of manifest.tables) {
       if (name === 'kysely_migration' || name === 'kysely_migration_lock') continue
       await client.query(`delete from "${name}"`)
+      // Generated columns (applicants.name_grams) are the database's to fill, not the backup's.
+      const stored = await client.query<{ column: string }>(
+        `select attname as column from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = '' order by attnum`,
+        [`"${name}"`],
+      )
+      const columns = stored.rows.map((r) => `"${r.column}"`).join(', ')
       const lines = createInterface({ input: createReadStream(path.join(dir, `${name}.ndjson`)), crlfDelay: Infinity })
       let batch: string[] = []
       const flush = async () => {
         if (batch.length === 0) return
-        await client.query(`insert into "${name}" select * from json_populate_recordset(null::"${name}", $1::json)`, [`[${batch.join(',')}]`])
+        await client.query(`insert into "${name}" (${columns}) select ${columns} from json_populate_recordset(null::"${name}", $1::json)`, [`[${batch.join(',')}]`])
         batch = []
       }
       for await (const line of lines) {
