@@ -103,7 +103,9 @@ async function startServerProcess(): Promise<ServerProcess> {
   const startScript: string = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start
   const [command, ...startArgs] = startScript.split(/\s+/)
   if (command !== 'node') throw new Error(`npm start should run node directly, not "${command}"`)
-  const child = spawn(process.execPath, startArgs, { env: serverEnv, stdio: ['ignore', 'inherit', 'inherit'] })
+  // BENCH_CPU_PROF=<folder>: the server writes a V8 CPU profile there when it stops (for finding where a page's time goes).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  const child = spawn(process.execPath, [...profile, ...startArgs], { env: serverEnv, stdio: ['ignore', 'inherit', 'inherit'] })
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`)
     try {
