@@ -349,8 +349,8 @@ async function main() {
 
   if (ONLY) {
     memory.stop()
-    await stopServerProcess(server)
     await db.destroy()
+    await stopServerProcess(server)
     return
   }
 

@@ -34,23 +34,25 @@ function openStages(db: Db, scope: Scope) {
  * (org/window-label.ts): with its town at county level.
  */
 export async function lateCases(db: Db, scope: Scope, calendar: Calendar, today: string, nameWindow: (window: WindowName) => string, limit?: number) {
-  let q = openStages(db, scope)
-    .innerJoin('villages', 'villages.id', 'cases.villageId')
-    .innerJoin('towns', 'towns.id', 'cases.townId')
-    .innerJoin('users as agent', 'agent.id', 'cases.agentId')
-    .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
-    .leftJoin('windows', 'windows.id', 'cases.windowId')
+  // The latest first, from the index of open stages, before anything is joined to them.
+  let latest = openStages(db, scope).select(['cases.id', 'cases.caseNo', 'cases.stage', 'cases.dueOn', 'cases.dueLimit', 'cases.villageId', 'cases.townId', 'cases.windowId', 'cases.agentId', 'cases.matterVersionId']).where('cases.dueOn', '<', today).orderBy('cases.dueOn').orderBy('cases.id')
+  if (limit !== undefined) latest = latest.limit(limit)
+  const rows = await db
+    .selectFrom(latest.as('late'))
+    .innerJoin('villages', 'villages.id', 'late.villageId')
+    .innerJoin('towns', 'towns.id', 'late.townId')
+    .innerJoin('users as agent', 'agent.id', 'late.agentId')
+    .innerJoin('matterVersions', 'matterVersions.id', 'late.matterVersionId')
+    .leftJoin('windows', 'windows.id', 'late.windowId')
     // The window's own town: a case of a village may be forwarded to the county centre.
     .leftJoin('towns as windowTowns', 'windowTowns.id', 'windows.townId')
     .select([
-      'cases.id', 'cases.caseNo', 'cases.stage', 'cases.dueOn', 'cases.dueLimit', 'villages.name as villageName', 'towns.name as townName',
+      'late.id', 'late.caseNo', 'late.stage', 'late.dueOn', 'late.dueLimit', 'villages.name as villageName', 'towns.name as townName',
       'windows.name as windowName', 'windows.townId as windowTownId', 'windowTowns.name as windowTownName', 'agent.displayName as agentName', 'matterVersions.name as matterName',
     ])
-    .where('cases.dueOn', '<', today)
-    .orderBy('cases.dueOn')
-    .orderBy('cases.id')
-  if (limit !== undefined) q = q.limit(limit)
-  const rows = await q.execute()
+    .orderBy('late.dueOn')
+    .orderBy('late.id')
+    .execute()
   return rows.map((r) => {
     const window = windowOf(r, nameWindow)
     return { ...r, window, status: stageStatus(calendar, r.dueOn!, r.dueLimit ?? 0, today), late: workingDaysBetween(calendar, r.dueOn!, today), holder: holderOf(r.stage) === 'window' ? (window ?? '') : r.agentName }
@@ -75,43 +77,55 @@ export async function overdueBoard(db: Db, scope: Scope, calendar: Calendar, tod
   // Oldest bucket first: the first boundary a due date is on or before names its bucket.
   const agedFirst = [...AGE_BUCKETS].reverse()
   const bucket = sql<string | null>`case ${sql.join(agedFirst.map((b) => sql`when cases.due_on <= ${lateByAtLeast(dates, b.min)} then ${b.key}`), sql` `)} end`
+  // One statement, four tallies and the ages: grouping sets count by town, village, window and
+  // agent (each with status) and by age bucket; grouping() says which tally a row belongs to.
   const [groups, late] = await Promise.all([
     db
-      .with('g', () =>
-        openStages(db, scope)
-          .select(['cases.stage', 'cases.villageId', 'cases.townId', 'cases.windowId', 'cases.agentId', status.as('status'), bucket.as('bucket'), (eb) => eb.fn.countAll<string>().as('n')])
-          .groupBy(['cases.stage', 'cases.villageId', 'cases.townId', 'cases.windowId', 'cases.agentId', sql`status`, sql`bucket`]),
+      .with('s', () => openStages(db, scope).select(['cases.townId', 'cases.villageId', 'cases.windowId', 'cases.agentId', status.as('status'), bucket.as('bucket')]))
+      .with('g', (qb) =>
+        qb
+          .selectFrom('s')
+          .select([
+            's.townId', 's.villageId', 's.windowId', 's.agentId', 's.status', 's.bucket',
+            (eb) => eb.fn.countAll<string>().as('n'),
+            sql<number>`grouping(s.town_id, s.village_id, s.window_id, s.agent_id)`.as('tally'),
+          ])
+          .groupBy(sql`grouping sets ((s.town_id, s.status), (s.town_id, s.village_id, s.status), (s.window_id, s.status), (s.village_id, s.agent_id, s.status), (s.bucket))`),
       )
       .selectFrom('g')
-      .innerJoin('villages', 'villages.id', 'g.villageId')
-      .innerJoin('towns', 'towns.id', 'g.townId')
-      .innerJoin('users as agent', 'agent.id', 'g.agentId')
+      .leftJoin('villages', 'villages.id', 'g.villageId')
+      .leftJoin('towns', 'towns.id', 'g.townId')
+      .leftJoin('users as agent', 'agent.id', 'g.agentId')
       .leftJoin('windows', 'windows.id', 'g.windowId')
       .leftJoin('towns as windowTowns', 'windowTowns.id', 'windows.townId')
-      .select(['g.stage', 'g.status', 'g.bucket', 'g.n', 'villages.name as villageName', 'towns.name as townName', 'windows.name as windowName', 'windows.townId as windowTownId', 'windowTowns.name as windowTownName', 'agent.displayName as agentName'])
+      .select(['g.tally', 'g.status', 'g.bucket', 'g.n', 'villages.name as villageName', 'towns.name as townName', 'windows.name as windowName', 'windows.townId as windowTownId', 'windowTowns.name as windowTownName', 'agent.displayName as agentName'])
       .execute(),
     lateCases(db, scope, calendar, today, nameWindow, lateOnPage),
   ])
-  const counted = groups.map((g) => ({ ...g, window: windowOf(g, nameWindow), n: Number(g.n) }))
-  const countBy = (key: (c: (typeof counted)[number]) => string) => {
+  // grouping() bits, town first: 1 where the column is not one the row is counted by.
+  const TALLY = { town: 0b0111, village: 0b0011, window: 0b1101, agent: 0b1010, age: 0b1111 }
+  const rowsOf = (tally: number) => groups.filter((g) => Number(g.tally) === tally && g.status !== null)
+  const collator = new Intl.Collator(undefined)
+  const countBy = (tally: number, key: (g: (typeof groups)[number]) => string) => {
     const byKey = new Map<string, Record<StageStatus, number>>()
-    for (const c of counted) {
-      const k = key(c)
-      const g = byKey.get(k) ?? { on_time: 0, due_soon: 0, overdue: 0, very_overdue: 0 }
-      g[c.status] += c.n
-      byKey.set(k, g)
+    for (const g of rowsOf(tally)) {
+      const k = key(g)
+      const counts = byKey.get(k) ?? { on_time: 0, due_soon: 0, overdue: 0, very_overdue: 0 }
+      counts[g.status!] += Number(g.n)
+      byKey.set(k, counts)
     }
-    return [...byKey].map(([name, counts]) => ({ name, ...counts })).sort((a, b) => b.very_overdue - a.very_overdue || b.overdue - a.overdue || a.name.localeCompare(b.name))
+    return [...byKey].map(([name, counts]) => ({ name, ...counts })).sort((a, b) => b.very_overdue - a.very_overdue || b.overdue - a.overdue || collator.compare(a.name, b.name))
   }
-  const sum = (keep: (c: (typeof counted)[number]) => boolean) => counted.filter(keep).reduce((n, c) => n + c.n, 0)
+  const byTown = countBy(TALLY.town, (g) => g.townName!)
+  const ages = groups.filter((g) => Number(g.tally) === TALLY.age && g.bucket !== null)
   return {
     late,
-    lateTotal: sum((c) => c.status === 'overdue' || c.status === 'very_overdue'),
-    byTown: countBy((c) => c.townName),
-    byVillage: countBy((c) => `${c.townName} · ${c.villageName}`),
-    byWindow: countBy((c) => c.window ?? '—'),
-    byAgent: countBy((c) => `${c.villageName} · ${c.agentName}`),
-    aging: AGE_BUCKETS.map((b) => ({ key: b.key, count: sum((c) => c.bucket === b.key) })),
+    lateTotal: byTown.reduce((n, t) => n + t.overdue + t.very_overdue, 0),
+    byTown,
+    byVillage: countBy(TALLY.village, (g) => `${g.townName} · ${g.villageName}`),
+    byWindow: countBy(TALLY.window, (g) => windowOf(g, nameWindow) ?? '—'),
+    byAgent: countBy(TALLY.agent, (g) => `${g.villageName} · ${g.agentName}`),
+    aging: AGE_BUCKETS.map((b) => ({ key: b.key, count: ages.filter((g) => g.bucket === b.key).reduce((n, g) => n + Number(g.n), 0) })),
   }
 }
 
