@@ -39,16 +39,35 @@ export default async function statsRoutes(fastify: FastifyInstance) {
     const today = app.today()
     const month = asked || monthOf(today)
     const previous = monthBounds(month).previous
-    const [current, before] = await Promise.all([monthlyStats(app.db, actor.countyId, scope, month, app.config.timeZone), monthlyStats(app.db, actor.countyId, scope, previous, app.config.timeZone)])
+    const calendar = await loadCalendar(app.db, actor.countyId)
+    const [current, before, villages, staff] = await Promise.all([
+      monthlyStats(app.db, actor.countyId, scope, month, app.config.timeZone),
+      monthlyStats(app.db, actor.countyId, scope, previous, app.config.timeZone),
+      app.db.selectFrom('villages').innerJoin('towns', 'towns.id', 'villages.townId').select(['villages.id', 'villages.name', 'towns.name as townName']).where('villages.countyId', '=', actor.countyId).execute(),
+      staffPerformance(app.db, actor.countyId, scope, month, calendar, (w) => windowLabelFor(scope, request.t, w)),
+    ])
+    // Rows and visits bucketed by key in one pass each (a county has hundreds of villages).
     const group = (rows: StatRow[], key: (r: StatRow) => string, visitsOf: (k: string) => { batches: number; people: number }[], extraKeys: string[] = []) => {
-      const keys = [...new Set([...rows.map(key), ...extraKeys])].sort()
-      return keys.map((k) => ({ name: k, ...totalsOf(rows.filter((r) => key(r) === k), visitsOf(k)) }))
+      const byKey = new Map<string, StatRow[]>(extraKeys.map((k) => [k, []]))
+      for (const r of rows) {
+        const k = key(r)
+        if (!byKey.has(k)) byKey.set(k, [])
+        byKey.get(k)!.push(r)
+      }
+      return [...byKey.keys()].sort().map((k) => ({ name: k, ...totalsOf(byKey.get(k)!, visitsOf(k)) }))
     }
-    const villages = await app.db.selectFrom('villages').innerJoin('towns', 'towns.id', 'villages.townId').select(['villages.id', 'villages.name', 'towns.name as townName']).where('villages.countyId', '=', actor.countyId).execute()
     const label = new Map(villages.map((v) => [v.id, { village: `${v.townName} · ${v.name}`, town: v.townName }]))
     // Visits are counted per station, whether or not any case came of them.
-    const visitsBy = (stats: typeof current, level: 'village' | 'town') => (name: string) =>
-      [...stats.visitsByVillage].filter(([id]) => label.get(id)?.[level] === name).map(([, v]) => v)
+    const visitsBy = (stats: typeof current, level: 'village' | 'town') => {
+      const byName = new Map<string, { batches: number; people: number }[]>()
+      for (const [id, v] of stats.visitsByVillage) {
+        const name = label.get(id)?.[level]
+        if (name === undefined) continue
+        if (!byName.has(name)) byName.set(name, [])
+        byName.get(name)!.push(v)
+      }
+      return (name: string) => byName.get(name) ?? []
+    }
     const total = totalsOf(current.detail, [...current.visitsByVillage.values()])
     const totalBefore = totalsOf(before.detail, [...before.visitsByVillage.values()])
     return {
@@ -63,7 +82,7 @@ export default async function statsRoutes(fastify: FastifyInstance) {
       byTown: scope.kind === 'county' ? group(current.detail, (r) => r.townName, visitsBy(current, 'town'), [...current.visitsByVillage.keys()].map((id) => label.get(id)!.town)) : [],
       byVillage: group(current.detail, (r) => `${r.townName} · ${r.villageName}`, visitsBy(current, 'village'), [...current.visitsByVillage.keys()].map((id) => label.get(id)!.village)),
       byDepartment: group(current.detail, (r) => r.department, () => []),
-      staff: await staffPerformance(app.db, actor.countyId, scope, month, await loadCalendar(app.db, actor.countyId), (w) => windowLabelFor(scope, request.t, w)),
+      staff,
     }
   }
 
