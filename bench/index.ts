@@ -98,6 +98,9 @@ const serverEnv = {
 }
 
 async function startServerProcess(): Promise<ServerProcess> {
+  // Another server on the port would answer for this one and be measured instead.
+  const occupied = await fetch(`${BASE}/healthz`).then(() => true, () => false)
+  if (occupied) throw new Error(`something already answers on ${BASE}: stop it first`)
   const t0 = performance.now()
   // Exactly what `npm start` runs (its node flags included), without npm in between.
   const startScript: string = JSON.parse(readFileSync('package.json', 'utf8')).scripts.start
