@@ -468,6 +468,8 @@ export interface JobRunsTable {
   rows: Generated<number>
   error: string | null
   instance: string
+  /** The scheduled time this run was for (unique per job); null for a run started by hand. */
+  slot: ColumnType<Date | null, Date | string | null | undefined, never>
 }
 
 export interface CaseAlertsTable {
