@@ -83,11 +83,17 @@ export async function restoreDatabase(url: string, dir: string): Promise<Manifes
     for (const { name } of manifest.tables) {
       if (name === 'kysely_migration' || name === 'kysely_migration_lock') continue
       await client.query(`delete from "${name}"`)
+      // Generated columns (applicants.name_grams) are computed by the database and refuse a value.
+      const stored = await client.query<{ name: string }>(
+        `select attname as name from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = '' order by attnum`,
+        [`"${name}"`],
+      )
+      const columns = stored.rows.map((c) => `"${c.name}"`).join(', ')
       const lines = createInterface({ input: createReadStream(path.join(dir, `${name}.ndjson`)), crlfDelay: Infinity })
       let batch: string[] = []
       const flush = async () => {
         if (batch.length === 0) return
-        await client.query(`insert into "${name}" select * from json_populate_recordset(null::"${name}", $1::json)`, [`[${batch.join(',')}]`])
+        await client.query(`insert into "${name}" (${columns}) select ${columns} from json_populate_recordset(null::"${name}", $1::json)`, [`[${batch.join(',')}]`])
         batch = []
       }
       for await (const line of lines) {
