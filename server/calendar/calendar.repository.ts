@@ -1,14 +1,20 @@
 import type { Db } from '../db/connect.ts'
 import { lastPublishedYear, withRegionalHolidays, type Calendar, type CalendarOverride } from './working-days.ts'
 
-// The calendar is small and read on every deadline; it is cached briefly and dropped on every edit here.
-// Another instance's edit is seen within CACHE_MS.
-const CACHE_MS = 30_000
-let cached: { at: number; calendar: Calendar; db: Db } | null = null
-const countyCache = new Map<number, { at: number; calendar: Calendar; national: Calendar; db: Db }>()
+// The calendar is small and read on every deadline: it is kept here and read again only when the
+// calendar version (one row, raised by a trigger on every change, migration 2026_12_06_003) moved,
+// so an edit on another instance counts at once, from the first load after it committed.
+let cached: { version: string; calendar: Calendar; db: Db } | null = null
+const countyCache = new Map<number, { calendar: Calendar; national: Calendar; db: Db }>()
 // The last published year of the schedule most recently read: printed documents and the due badge
 // mark later dates 暂定 through a template helper, which cannot query. Undefined until first read.
 let knownLastYear: number | null | undefined
+
+/** Read before the days: days read after it are at least as new, so they are never kept under a newer number. */
+async function readVersion(db: Db): Promise<string> {
+  const row = await db.selectFrom('calendarVersion').select('version').executeTakeFirst()
+  return row?.version ?? '0'
+}
 
 async function readNational(db: Db): Promise<Calendar> {
   const rows = await db.selectFrom('calendarDays').select(['date', 'kind', 'name']).execute()
@@ -25,18 +31,20 @@ export function listRegionalHolidays(db: Db, countyId: number) {
  * on top. Every computation for a county's cases passes its county.
  */
 export async function loadCalendar(db: Db, countyId?: number): Promise<Calendar> {
+  const version = await readVersion(db)
   let national: Calendar
-  if (cached && cached.db === db && Date.now() - cached.at < CACHE_MS) national = cached.calendar
+  if (cached && cached.db === db && cached.version === version) national = cached.calendar
   else {
     national = await readNational(db)
-    cached = { at: Date.now(), calendar: national, db }
+    cached = { version, calendar: national, db }
     knownLastYear = lastPublishedYear(national)
   }
   if (countyId === undefined) return national
+  // A county's days off raise the same version: a kept county calendar is current when it was built on the current national one.
   const hit = countyCache.get(countyId)
-  if (hit && hit.db === db && hit.national === national && Date.now() - hit.at < CACHE_MS) return hit.calendar
+  if (hit && hit.db === db && hit.national === national) return hit.calendar
   const calendar = withRegionalHolidays(national, await listRegionalHolidays(db, countyId))
-  countyCache.set(countyId, { at: Date.now(), calendar, national, db })
+  countyCache.set(countyId, { calendar, national, db })
   return calendar
 }
 

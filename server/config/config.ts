@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto'
 import { DEFAULT_TIME_ZONE } from '../calendar/local-time.ts'
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { readOrCreateSecret } from './secret-file.ts'
 import path from 'node:path'
 
 /**
@@ -76,12 +75,7 @@ function readBool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): bool
 
 /** A secret kept in DATA_DIR so sessions survive restarts without a secret in the code. */
 function loadOrCreateSecret(dataDir: string, file: string): string {
-  const secretPath = path.join(dataDir, file)
-  if (existsSync(secretPath)) return readFileSync(secretPath, 'utf8').trim()
-  mkdirSync(dataDir, { recursive: true })
-  const secret = randomBytes(48).toString('base64url')
-  writeFileSync(secretPath, secret + '\n', { mode: 0o600 })
-  return secret
+  return readOrCreateSecret(path.join(dataDir, file)).value
 }
 
 function readTrustProxy(raw: string | undefined): boolean | string {

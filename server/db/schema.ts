@@ -130,6 +130,12 @@ export interface CalendarChangesTable {
   at: CreatedAt
 }
 
+/** One row: raised by a trigger on every change to calendar_days or regional_holidays (cache check). */
+export interface CalendarVersionTable {
+  id: Generated<boolean>
+  version: Generated<string>
+}
+
 export interface RegionalHolidaysTable {
   id: Generated<number>
   countyId: number
@@ -468,6 +474,8 @@ export interface JobRunsTable {
   rows: Generated<number>
   error: string | null
   instance: string
+  /** The scheduled time this run was for (unique per job); null for a run started by hand. */
+  slot: ColumnType<Date | null, Date | string | null | undefined, never>
 }
 
 export interface CaseAlertsTable {
@@ -549,6 +557,7 @@ export interface Database {
   calendarDays: CalendarDaysTable
   calendarChanges: CalendarChangesTable
   regionalHolidays: RegionalHolidaysTable
+  calendarVersion: CalendarVersionTable
   matters: MattersTable
   matterVersions: MatterVersionsTable
   applicants: ApplicantsTable

@@ -8,16 +8,17 @@ import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { deliverSms, LogSender, WebhookSender } from '../sms/outbox.ts'
 import { applyDeemedApprovals, followUpUnrated, remindCalendar, snapshotMonthlyStats } from './case-rules-jobs.ts'
 
-/** Scheduled work, in the configured local time zone; every instance schedules, one runs (advisory lock). */
+/** Scheduled work, in the configured local time zone; every instance schedules, one runs each slot (run-job.ts). */
 async function jobsPlugin(app: FastifyInstance, options: { enabled: boolean }) {
   if (!options.enabled) return
   const sender = app.config.smsWebhookUrl ? new WebhookSender(app.config.smsWebhookUrl) : new LogSender((entry, message) => app.log.info(entry, message))
   const job = (name: string, schedule: string, work: () => Promise<number>) =>
     cron.schedule(
       schedule,
-      async () => {
+      async (context) => {
         try {
-          const run = await runRecordedJob(app.db, name, work)
+          // The slot is the time the schedule fired for, the same on every instance's timer.
+          const run = await runRecordedJob(app.db, name, work, { slot: context.date })
           if (run.error) app.log.error({ job: name, error: run.error }, 'job failed')
           else if (run.ran) app.log.info({ job: name, rows: run.rows }, 'job done')
         } catch (error) {

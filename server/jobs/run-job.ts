@@ -24,10 +24,27 @@ const INSTANCE = `${hostname()}:${process.pid}`
  * Runs a job exclusively and records the run (start, end, rows touched, error) for the admins' page.
  * The run's times are the machine's wall clock on purpose, not the app's `now`: they tell an operator
  * when the process really ran and for how long, which a fixed or shifted business clock would falsify.
+ *
+ * A scheduled run passes its `slot` (the time the schedule fired for): every instance schedules
+ * every job, and the lock alone would let an instance whose timer fired a moment after another's
+ * run ended run the same slot again. The slot is claimed under the lock (one row per job and slot);
+ * an instance that finds it claimed skips, as one that finds the lock taken does.
  */
-export async function runRecordedJob(db: Db, jobName: string, work: (db: Db) => Promise<number>): Promise<{ ran: boolean; rows: number; error: string | null }> {
+export async function runRecordedJob(
+  db: Db,
+  jobName: string,
+  work: (db: Db) => Promise<number>,
+  options: { slot?: Date } = {},
+): Promise<{ ran: boolean; rows: number; error: string | null }> {
   const outcome = await runExclusively(db, jobName, async (conn) => {
-    const { id } = await db.insertInto('jobRuns').values({ job: jobName, startedAt: new Date(), instance: INSTANCE }).returning('id').executeTakeFirstOrThrow()
+    const claimed = await db
+      .insertInto('jobRuns')
+      .values({ job: jobName, startedAt: new Date(), instance: INSTANCE, slot: options.slot ?? null })
+      .onConflict((oc) => oc.columns(['job', 'slot']).doNothing())
+      .returning('id')
+      .executeTakeFirst()
+    if (!claimed) return null
+    const { id } = claimed
     try {
       const rows = await work(conn)
       await db.updateTable('jobRuns').set({ finishedAt: new Date(), rows }).where('id', '=', id).execute()
