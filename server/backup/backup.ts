@@ -75,7 +75,8 @@ export async function restoreDatabase(url: string, dir: string): Promise<Manifes
     for (const { name } of manifest.tables) {
       if (name === 'kysely_migration' || name === 'kysely_migration_lock') continue
       const { rows } = await client.query<{ n: string }>(`select count(*) as n from "${name}"`)
-      if (Number(rows[0].n) > 0 && name !== 'calendar_days') throw new Error(`table ${name} is not empty: restore into an empty database`)
+      // The migrations fill the national calendar and its version row; the backup's replace them.
+      if (Number(rows[0].n) > 0 && name !== 'calendar_days' && name !== 'calendar_version') throw new Error(`table ${name} is not empty: restore into an empty database`)
     }
     // Append-only triggers and foreign-key order do not apply to a faithful copy.
     await client.query(`set local session_replication_role = replica`)
