@@ -13,7 +13,7 @@
  * scenarios whose name matches, print them and write no report: for working on one page).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import os from 'node:os'
 import { randomUUID } from 'node:crypto'
@@ -140,10 +140,33 @@ function rssMb(pid: number): number {
   }
 }
 
+/** CPU seconds a process has used (user + system), from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}
+
+/** CPU seconds used by every PostgreSQL process on the machine (the bench's is the only one running). */
+function postgresCpuSeconds(): number {
+  let total = 0
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(pid))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total
+}
+
 class MemoryWatch {
   peak = 0
   private timer: NodeJS.Timeout
-  constructor(private pid: number) {
+  constructor(public pid: number) {
     this.timer = setInterval(() => (this.peak = Math.max(this.peak, rssMb(pid))), 100)
   }
   reset() {
@@ -165,6 +188,8 @@ interface Result {
   errors: number
   statuses: Record<string, number>
   peakRssMb: number
+  /** CPU milliseconds a request cost the server process and PostgreSQL during the scenario (concurrent scenarios share them). */
+  cpuMsPerRequest?: { node: number; postgres: number }
   floorRatio?: { bare: number; pk: number }
   note?: string
 }
@@ -193,7 +218,11 @@ async function measure(name: string, next: () => Request, expected: number[], me
   }
   await run(2, false)
   memory.reset()
+  // Where a request's CPU goes, Node or PostgreSQL: on two shared cores their sum is what limits requests/s.
+  const cpuBefore = { node: cpuSeconds(memory.pid), postgres: postgresCpuSeconds() }
   const { result, latencies, statuses } = await run(options.seconds ?? SECONDS, true)
+  const perRequest = (seconds: number) => round((seconds * 1000) / Math.max(1, latencies.length))
+  const cpuMsPerRequest = { node: perRequest(cpuSeconds(memory.pid) - cpuBefore.node), postgres: perRequest(postgresCpuSeconds() - cpuBefore.postgres) }
   latencies.sort((a, b) => a - b)
   const errors = Object.entries(statuses).filter(([s]) => !expected.includes(Number(s))).reduce((n, [, c]) => n + c, 0) + result.errors + result.timeouts
   const r: Result = {
@@ -206,6 +235,7 @@ async function measure(name: string, next: () => Request, expected: number[], me
     errors,
     statuses,
     peakRssMb: memory.peak,
+    cpuMsPerRequest,
   }
   log(`${name.padEnd(34)} ${String(r.requestsPerSecond).padStart(6)} req/s  p50 ${r.p50} ms  p95 ${r.p95} ms  p99 ${r.p99} ms  errors ${errors}  rss ${r.peakRssMb} MB`)
   return r
@@ -314,7 +344,9 @@ async function main() {
   }, [200], memory))
 
   // Intake at twenty stations at once, one agent each: a county's morning.
-  const stations = await db.selectFrom('villages').select(['id', 'code']).orderBy('id').limit(CONNECTIONS).execute()
+  // Twenty stations of other towns than the first, whose pages are measured above: a run with --reuse
+  // then measures the same worklists as the first (the first town's stations get no bench cases).
+  const stations = await db.selectFrom('villages').select(['id', 'code']).where('townId', '!=', village.townId).orderBy('id').limit(CONNECTIONS).execute()
   const agents = await Promise.all(stations.map((s) => new Session(`${s.code.toLowerCase()}.a`).login()))
   const matter = await db
     .selectFrom('matterVersions')
@@ -438,6 +470,7 @@ async function main() {
     sweep: { firstRunMs: sweepFirst.ms, firstRunAlerts: sweepFirst.value, steadyRunMs: sweepAgain.ms, steadyRunAlerts: sweepAgain.value },
     monthlyStats: { month: lastMonth, ms: stats.ms },
     plans,
+    statementCounts,
     totalSeconds: Math.round((performance.now() - started) / 1000),
   }
   mkdirSync('bench/results', { recursive: true })
@@ -448,6 +481,8 @@ async function main() {
 }
 
 // ---------- query plans ----------
+/** How many statements each page ran when its plans were captured (the signed-in user's included). */
+let statementCounts: Record<string, number> = {}
 interface Plan {
   page: string
   sql: string
@@ -492,7 +527,9 @@ async function explainHotQueries(today: string): Promise<Plan[]> {
   ]
   const plans: Plan[] = []
   const seen = new Set<string>()
+  statementCounts = {}
   const explain = async (page: string, writes: boolean) => {
+    statementCounts[page] = (statementCounts[page] ?? 0) + captured.length
     for (const q of captured.splice(0)) {
       const key = q.sql
       if (seen.has(key) || /^(begin|commit|rollback|select 1$)/i.test(q.sql.trim())) continue
@@ -567,45 +604,94 @@ type Report = {
   sweep: { firstRunMs: number; firstRunAlerts: number; steadyRunMs: number; steadyRunAlerts: number }
   monthlyStats: { month: string; ms: number }
   plans: Plan[]
+  statementCounts?: Record<string, number>
   totalSeconds: number
 }
 
 /** Long parameter lists (the sweep asks about 5,000 cases at once) are cut in the report. */
 const clip = (text: string) => text.split('\n').map((line) => (line.length > 400 ? `${line.slice(0, 400)} … (${line.length - 400} more characters)` : line)).join('\n')
 
-/** What changed for issue 18 and what limits the targets not met: the reading of the numbers below, kept with the code that measures them. */
-const ANALYSIS = `## What was done for county scale, and what limits the rest
+/** What changed for issue 18, kept with the code that measures it. */
+const DONE = `## What was done for county scale
 
 - **Every request's user in one statement.** The signed-in user, their place's names and their unread
-  count come from one statement (accounts/users.repository.ts, findActor); there is no session cache,
-  so two instances can never disagree about a logout, a password change or a disabled account.
+  count come from one statement (accounts/users.repository.ts, findActor). There is no session cache, so
+  two instances never disagree about a logout, a password change or a disabled account
+  (tests/cluster/two-instances.test.ts).
 - **Prepared statements.** Every parameterised statement runs as a named prepared statement on its
   connection (db/connect.ts): PostgreSQL parsed and planned each page's joins on every request. On the
-  case page this alone took 91 → 402 requests/s, on the agent worklist 177 → 250 (same data, same
-  machine, one run apart).
-- **The case page** reads the case, then everything else in one parallel round, the guards' facts taken
+  case page this alone took 91 → 402 requests/s, on the agent worklist 177 → 250 (same data, one run
+  apart). Forcing a fresh plan per execution (plan_cache_mode = force_custom_plan) gave the case page
+  back most of that loss (111 against 259 requests/s), so PostgreSQL's own choice between a cached and
+  a fresh plan is kept.
+- **The case page** reads the case, then everything else in one parallel round; the guards' facts come
   from the lists the page shows.
 - **The county overdue board** counts open stages by town, village, window, agent and age in one
   grouping-sets statement over an index-only scan of open stages (cases_board_idx), each stage's status
-  decided in SQL from the day's status dates (stageStatus in date form, cases/case-deadlines.ts), and
-  lists the 100 latest late cases from the same index before joining names.
+  decided in SQL from the day's status dates (stageStatus in date form, cases/case-deadlines.ts, checked
+  equal by a property test), and lists the 100 latest late cases from the same index before joining
+  names: about 90 ms → 30 ms a page alone, 4.3 → about 30 requests/s at 20 connections.
 - **Name search** goes through a generated, GIN-indexed column of each name's characters and character
-  pairs (applicants.name_grams): a trigram index cannot serve a two-character name.
+  pairs (applicants.name_grams): a trigram index cannot serve a two-character name, so the county-wide
+  search read every applicant (30–39 → about 160 requests/s).
+- **Statistics** read their twelve counts and the staff table side by side, not one after another.
 - **npm start** runs the compiled JavaScript built by \`npm install\` (prepare): about 1.5 s less CPU to
   start and about 40 MB less memory than the TypeScript loader (README).
+- **Two instances** share the database correctly: jobs claim each scheduled slot once under their
+  advisory lock, the calendar cache follows a version row raised by trigger, and both read one session
+  secret (tests/cluster/two-instances.test.ts). A second county sees nothing of the first
+  (tests/security/route-matrix.test.ts).`
 
-Where a target is not met, the limit is CPU: load generator, Node and PostgreSQL share two cores, so a
-page's requests/s is about 2,000 ÷ (milliseconds of CPU it costs across Node and PostgreSQL). A p95
-under 50 ms at 20 connections needs about 500 requests/s, i.e. under 2 ms of CPU a page; the pages
-that list hundreds of rows (the supervisors' worklists of 500 open cases, the county board's 300
-villages and 600 agents, the county ledger) spend more than that rendering and sending 100–200 KB of
-HTML. What would lift them: smaller pages (the county board by town with a drill-down per town; the
-worklists paged at 100 rows), and a second machine or core for PostgreSQL.`
+/** For every target not met: the measurement that limits it and what would lift it. */
+function limits(r: Report): string {
+  const cpu = (x: Result) => (x.cpuMsPerRequest ? x.cpuMsPerRequest.node + x.cpuMsPerRequest.postgres : 0)
+  // Concurrent scenarios share the CPU they measure, so they are left out of this table.
+  const over = r.results.filter((x) => x.cpuMsPerRequest && !x.name.startsWith('ledger CSV') && !/during intake|beside the readers/.test(x.name) && (x.p95 >= 50 || (!x.name.includes('POST') && (x.floorRatio?.pk ?? 1) < 0.15)))
+  if (over.length === 0) return ''
+  const pk = r.floors.pk
+  return `## What limits the targets not met
+
+The machine has two cores, shared by the load generator, Node and PostgreSQL. A scenario at 20
+connections is CPU-bound, so its requests/s is about 2,000 ÷ (CPU milliseconds a request costs Node,
+PostgreSQL and the load generator together), and its p50 about 20 ÷ requests/s. A p95 under 50 ms
+needs about 400–500 requests/s; 15 % of this run's primary-key floor is ${Math.round(pk.requestsPerSecond * 0.15)} requests/s. The
+primary-key floor itself costs ${pk.cpuMsPerRequest ? `${pk.cpuMsPerRequest.node} + ${pk.cpuMsPerRequest.postgres}` : '?'} ms of CPU a request (Node + PostgreSQL).
+Measured per request in this run:
+
+| Scenario | req/s | CPU ms: Node | CPU ms: PostgreSQL | together |
+|---|---|---|---|---|
+${over.map((x) => `| ${x.name} | ${x.requestsPerSecond} | ${x.cpuMsPerRequest!.node} | ${x.cpuMsPerRequest!.postgres} | ${Math.round(cpu(x) * 10) / 10} |`).join('\n')}
+
+So a page meets the targets at about 3 ms of CPU or less, Node and PostgreSQL together. Where it goes
+(a V8 profile of the server under the agent worklist, \`BENCH_CPU_PROF=<folder> npm run bench -- --only=worklist\`):
+a quarter of Node's time is in \`writev\`, handing statements to PostgreSQL and pages to the client
+(each statement is a round trip; on two busy cores each wakes another process); 10 % garbage
+collection; 8 % Handlebars rendering; 8 % Kysely building and transforming statements; 6 % the pg
+driver parsing rows. What would lift each:
+
+- **Worklists, the county ledger, the county board** (the slowest pages): they render and send
+  100–200 KB of HTML (500 open cases on a supervisor's worklist; 300 villages and 600 agents on the
+  county board). Paging the worklists at 100 rows and giving the county board a per-town drill-down
+  instead of every village and agent on one page would cut both Node's rendering and PostgreSQL's rows
+  by a factor of three to five.
+- **Every page**: Kysely compiles each statement anew per request (about 8 % of Node's CPU); compiled
+  statements cached by shape would remove it. The request log at info level (\`npm start\`'s default)
+  costs about ${r.layers ? Math.max(0, Math.round((1 / r.layers.logged.requestsPerSecond - 1 / r.floors.bare.requestsPerSecond) * 1e6)) : '?'} µs a request and is kept: operators need it; helmet's headers and the CSRF token
+  cost less than the noise of this run and are kept.
+- **Intake and the forward step**: each is one transaction of several statements (the case, its
+  applicant, the ledger event under the station's hash-chain lock, the messages), so twenty stations
+  at once queue on PostgreSQL's CPU and on the chain's lock. Fewer statements per step (the event and the messages in one
+  insert each, the chain head kept on the station row) would lift it; PostgreSQL on its own cores
+  would lift everything here.
+- **Readers during intake**: the county board and the month's statistics compete with twenty writers
+  for the same two cores; the statistics page reads twelve grouped counts over the month's cases. A
+  summary the sweep keeps per village and day would make both pages a few hundred rows.`
+}
 
 function renderMarkdown(r: Report): string {
   const gen = r.generation as { rows: Record<string, number>; seconds: Record<string, number>; totalSeconds: number; databaseSize: string }
   const ratio = (n: number) => (Math.round(n * 1000) / 1000).toFixed(3)
-  const row = (x: Result) => `| ${x.name}${x.note ? ` — ${x.note}` : ""} | ${x.requestsPerSecond} | ${x.p50} | ${x.p95} | ${x.p99} | ${x.errors} | ${x.peakRssMb} | ${x.floorRatio ? `${ratio(x.floorRatio.bare)} / ${ratio(x.floorRatio.pk)}` : '—'} |`
+  const row = (x: Result) => `| ${x.name}${x.note ? ` — ${x.note}` : ""} | ${x.requestsPerSecond} | ${x.p50} | ${x.p95} | ${x.p99} | ${x.errors} | ${x.peakRssMb} | ${x.floorRatio ? `${ratio(x.floorRatio.bare)} / ${ratio(x.floorRatio.pk)}` : '—'} | ${x.cpuMsPerRequest ? `${x.cpuMsPerRequest.node} / ${x.cpuMsPerRequest.postgres}` : '—'} |`
   for (const p of r.plans) p.scansAllRows = scansLargeTable(p.plan)
   const mark = (ok: boolean) => (ok ? 'met' : '**not met**')
   const READERS = 'overdue board + statistics (county) during intake'
@@ -653,7 +739,9 @@ ${layers ? `
 
 Floors of the same run: the bare route (Fastify with helmet's headers) ${r.floors.bare.requestsPerSecond} req/s; without helmet ${cost(layers.noHelmet)}; with a CSRF token made, as every page with a form does, ${cost(layers.csrf)}; with the request logged at info level (two lines, as \`npm start\` logs by default) ${cost(layers.logged)}. A negative cost is within the noise.
 ` : ''}
-${ANALYSIS}
+${DONE}
+
+${limits(r)}
 ## Reading the numbers
 
 Load generator, server and PostgreSQL share the same ${r.machine.cpus} cores. With 20 connections
@@ -667,15 +755,15 @@ primary-key floor; the floor ratio column shows where each page stands.
 
 Floor ratio: the scenario's requests/s divided by the bare route's / by the primary-key query's.
 
-| Scenario | req/s | p50 ms | p95 ms | p99 ms | errors | peak RSS MB | floor ratio |
-|---|---|---|---|---|---|---|---|
+| Scenario | req/s | p50 ms | p95 ms | p99 ms | errors | peak RSS MB | floor ratio | CPU ms a request: Node / PostgreSQL |
+|---|---|---|---|---|---|---|---|---|
 ${[r.floors.bare, r.floors.pk, ...r.results].map(row).join('\n')}
 
 ## Query plans
 
 Every statement the hot pages ran, captured from the query log and explained on the full data set
 (reads with \`EXPLAIN ANALYZE\`, writes planned only).
-
+${r.statementCounts ? `\nStatements a page runs, the signed-in user's included: ${Object.entries(r.statementCounts).map(([page, n]) => `${page} ${n}`).join('; ')}.\n` : ''}
 ${r.plans
   .map((p) => `### ${p.page}${p.scansAllRows ? ' — sequential scan of a large table' : ''}\n\n\`\`\`sql\n${clip(p.sql)}\n\`\`\`\n\n\`\`\`\n${clip(p.plan)}\n\`\`\``)
   .join('\n\n')}
