@@ -655,7 +655,7 @@ The machine has two cores, shared by the load generator, Node and PostgreSQL. A 
 connections is CPU-bound, so its requests/s is about 2,000 ÷ (CPU milliseconds a request costs Node,
 PostgreSQL and the load generator together), and its p50 about 20 ÷ requests/s. A p95 under 50 ms
 needs about 400–500 requests/s; 15 % of this run's primary-key floor is ${Math.round(pk.requestsPerSecond * 0.15)} requests/s. The
-primary-key floor itself costs ${pk.cpuMsPerRequest ? `${pk.cpuMsPerRequest.node} + ${pk.cpuMsPerRequest.postgres}` : '?'} ms of CPU a request (Node + PostgreSQL).
+primary-key floor itself costs ${pk.cpuMsPerRequest ? `${pk.cpuMsPerRequest.node} + ${pk.cpuMsPerRequest.postgres}` : "?"} ms of CPU a request (Node + PostgreSQL, to a tenth of a millisecond).
 Measured per request in this run:
 
 | Scenario | req/s | CPU ms: Node | CPU ms: PostgreSQL | together |
