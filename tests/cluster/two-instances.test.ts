@@ -3,7 +3,6 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { createServer } from 'node:net'
 import { sql } from 'kysely'
 import { createTestDatabase } from '../fixtures/database.ts'
 import { DEMO_PASSWORD } from '../fixtures/demo-logins.ts'
@@ -11,6 +10,7 @@ import { addCalendarDays } from '../../server/calendar/working-days.ts'
 import { formatLocalDate } from '../../server/calendar/local-time.ts'
 import { createDb, createPool } from '../../server/db/connect.ts'
 import { seedDemoIfEmpty } from '../../server/demo/seed.ts'
+import { freePort } from '../fixtures/ports.ts'
 
 /**
  * Two app processes on one database, as behind a load balancer: requests go to one or the other.
@@ -25,15 +25,6 @@ import { seedDemoIfEmpty } from '../../server/demo/seed.ts'
 const root = path.resolve(import.meta.dirname, '../..')
 const ZONE = 'Asia/Shanghai'
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 function spawnServer(env: Record<string, string>): { child: ChildProcess; output: () => string } {
   // No JWT_SECRET: the secret is the one the instances make in DATA_DIR.

@@ -1,6 +1,5 @@
 import t from 'tap'
 import { mkdtempSync, rmSync, statSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -8,15 +7,8 @@ import { sql } from 'kysely'
 import { loadConfig } from '../../server/config/config.ts'
 import { openDatabase } from '../../server/db/open.ts'
 import { startEmbeddedPostgres } from '../../server/db/embedded.ts'
+import { freePort } from '../fixtures/ports.ts'
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 const canConnect = async (url: string) => {
   const client = new pg.Client({ connectionString: url })

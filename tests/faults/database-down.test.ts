@@ -1,23 +1,14 @@
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import { createServer } from 'node:net'
 import { Kysely, PostgresDialect } from 'kysely'
 import { startEmbeddedPostgres } from '../../server/db/embedded.ts'
 import { createDb, createPool, ensureDatabase } from '../../server/db/connect.ts'
 import { migrateToLatest } from '../../server/db/migrate.ts'
 import { buildApp } from '../../server/app.ts'
 import { loadConfig } from '../../server/config/config.ts'
+import { freePort } from '../fixtures/ports.ts'
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /** A database of its own, stopped and started under a running app. */
 t.test('the database stops while serving: pages answer 503 and /healthz fails; it comes back without a restart', async (t) => {

@@ -2,12 +2,12 @@ import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { createServer } from 'node:net'
 import { Kysely, PostgresDialect, CamelCasePlugin, sql } from 'kysely'
 import pg from 'pg'
 import { Client } from '../../bench/harness.ts'
 import { verifyChain } from '../../server/ledger/chain.ts'
 import type { Database } from '../../server/db/schema.ts'
+import { freePort } from '../fixtures/ports.ts'
 
 /**
  * The power goes: the server and its embedded PostgreSQL are killed with SIGKILL in the middle of
@@ -17,15 +17,6 @@ import type { Database } from '../../server/db/schema.ts'
  */
 const root = path.resolve(import.meta.dirname, '../..')
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 async function start(dataDir: string, port: number, pgPort: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
