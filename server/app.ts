@@ -41,6 +41,8 @@ import notificationRoutes from './notifications/notifications.routes.ts'
 import supervisionRoutes from './supervision/supervision.routes.ts'
 import rectificationRoutes from './ratings/rectifications.routes.ts'
 import statsRoutes from './supervision/stats.routes.ts'
+import open311Routes from './open311/open311.routes.ts'
+import apiKeyRoutes from './partners/api-keys.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -210,6 +212,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(supervisionRoutes)
   await app.register(rectificationRoutes)
   await app.register(statsRoutes)
+  await app.register(apiKeyRoutes)
+  await app.register(open311Routes, { prefix: '/open311' })
 
   return app
 }

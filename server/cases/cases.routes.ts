@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { sql } from 'kysely'
-import { CHANNELS, CASE_SERVICE_FORMS, STAGES, VULNERABLE, OUTCOMES, RATINGS } from '../db/schema.ts'
+import { COUNTER_CHANNELS, CASE_SERVICE_FORMS, STAGES, VULNERABLE, OUTCOMES, RATINGS } from '../db/schema.ts'
 import { NotFound, RuleViolation } from '../errors/errors.ts'
 import { text, toRecordId } from '../views/forms.ts'
 import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
@@ -38,7 +38,7 @@ const intakeBody = {
     address: text(200),
     vulnerable: { type: 'string', enum: VULNERABLE },
     matterId: { type: 'integer', minimum: 1, maximum: 2147483647 },
-    channel: { type: 'string', enum: CHANNELS },
+    channel: { type: 'string', enum: COUNTER_CHANNELS },
     serviceForm: { type: 'string', enum: CASE_SERVICE_FORMS },
     homeService: { type: 'string', maxLength: 5 },
     materialsReceived: { type: 'array', maxItems: 40, items: { type: 'string', maxLength: 100 } },
@@ -120,7 +120,7 @@ export default async function caseRoutes(fastify: FastifyInstance) {
       materials: matter?.materials.map((m) => ({ ...m, received: received.includes(m.name) })) ?? [],
       applicant: applicant && { ...applicant, idNumber: applicant.idNumber ?? '' },
       found,
-      channels: CHANNELS,
+      channels: COUNTER_CHANNELS,
       serviceForms: CASE_SERVICE_FORMS,
       vulnerableKinds: VULNERABLE,
     })

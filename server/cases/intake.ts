@@ -40,7 +40,18 @@ export interface IntakeResult {
   duplicate: boolean
 }
 
-const isUniqueViolation = (e: unknown, constraint?: string) =>
+/** The station's next case number of the day: numbers run without gaps, whoever files the case. */
+export async function nextCaseNo(trx: Db, village: { id: number; code: string }, today: string): Promise<string> {
+  const { lastSeq } = await trx
+    .insertInto('caseCounters')
+    .values({ villageId: village.id, day: today, lastSeq: 1 })
+    .onConflict((oc) => oc.columns(['villageId', 'day']).doUpdateSet({ lastSeq: sql`case_counters.last_seq + 1` }))
+    .returning('lastSeq')
+    .executeTakeFirstOrThrow()
+  return formatCaseNo(village.code, today, lastSeq)
+}
+
+export const isUniqueViolation = (e: unknown, constraint?: string) =>
   (e as { code?: string })?.code === '23505' && (!constraint || (e as { constraint?: string }).constraint === constraint)
 
 /**
@@ -136,13 +147,7 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
         stage = intakeStage(missing.length, input.decision === 'register' ? 'register' : 'decide')
       }
 
-      const { lastSeq } = await trx
-        .insertInto('caseCounters')
-        .values({ villageId: actor.villageId!, day: today, lastSeq: 1 })
-        .onConflict((oc) => oc.columns(['villageId', 'day']).doUpdateSet({ lastSeq: sql`case_counters.last_seq + 1` }))
-        .returning('lastSeq')
-        .executeTakeFirstOrThrow()
-      const caseNo = formatCaseNo(village.code, today, lastSeq)
+      const caseNo = await nextCaseNo(trx, { id: actor.villageId!, code: village.code }, today)
       const accepted = stage === 'accepted' ? acceptanceColumns(calendar, mv, today, onTheSpot) : {}
       const registrationDue = stage === 'registered' ? { dueOn: computeDueDate(calendar, today, REGISTRATION_LIMIT).due, dueLimit: REGISTRATION_LIMIT } : {}
       const { id } = await trx
@@ -164,6 +169,9 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
           materialsReceived: JSON.stringify(received),
           summary: input.summary.trim(),
           registeredOn: today,
+          // The step's own time (the demo's history replays intakes of past days).
+          createdAt: now,
+          updatedAt: now,
           outcomeReason: rejectReason,
           ...accepted,
           ...registrationDue,

@@ -32,6 +32,8 @@ export interface AppConfig {
   trustProxy: boolean | string
   /** Case look-ups per minute and address: guessing case numbers must stay slow. */
   lookupRateLimitPerMinute: number
+  /** Open311 API calls per minute and address: its public GETs and partners' POSTs, kept slow like the look-up. */
+  open311RateLimitPerMinute: number
   /** Serve /bench/floor/* — a bare route and a one-row query — for `npm run bench` only. */
   benchFloors: boolean
   /** The address villagers reach the app at: printed QR codes and board posters point there. */
@@ -162,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sessionMaxHours: readInt(env, 'SESSION_MAX_HOURS', 12),
     loginRateLimitPerMinute: readInt(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 20),
     lookupRateLimitPerMinute: readInt(env, 'LOOKUP_RATE_LIMIT_PER_MINUTE', 10),
+    open311RateLimitPerMinute: readInt(env, 'OPEN311_RATE_LIMIT_PER_MINUTE', 60),
     trustProxy: readTrustProxy(env.TRUST_PROXY),
     benchFloors: readBool(env, 'BENCH_FLOORS', false),
     publicBaseUrl: readBaseUrl(env.PUBLIC_BASE_URL) ?? `http://localhost:${port}`,

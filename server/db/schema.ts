@@ -209,7 +209,12 @@ export interface MatterVersionsTable {
 export const STAGES = ['registered', 'awaiting_materials', 'accepted', 'rejected', 'forwarded', 'in_progress', 'completed', 'replied', 'closed', 'withdrawn'] as const
 export type Stage = (typeof STAGES)[number]
 export const VULNERABLE = ['none', 'lonely_elderly', 'sick_disabled', 'five_guarantees'] as const
-export const CHANNELS = ['station', 'home', 'phone', 'hotline'] as const
+/** How a request reached the station: what an agent records at the counter… */
+export const COUNTER_CHANNELS = ['station', 'home', 'phone', 'hotline'] as const
+/** …and the partner channels that file through the Open311 API with a key. */
+export const PARTNER_CHANNELS = ['hotline', 'mini_program', 'portal'] as const
+export type PartnerChannel = (typeof PARTNER_CHANNELS)[number]
+export const CHANNELS = ['station', 'home', 'phone', 'hotline', 'mini_program', 'portal'] as const
 export const CASE_SERVICE_FORMS = ['proxy', 'help', 'accompany', 'on_the_spot'] as const
 export const OUTCOMES = ['approved', 'refused', 'referred', 'voided'] as const
 export const RATINGS = ['very_satisfied', 'satisfied', 'basic', 'dissatisfied', 'very_dissatisfied'] as const
@@ -276,6 +281,8 @@ export interface CasesTable {
   handback: JsonDefault<string[]>
   extensionToTell: Generated<boolean>
   rating: Rating | null
+  /** The partner key that filed the case through the Open311 API; null for the counter. */
+  apiKeyId: Generated<number | null>
   createdAt: CreatedAt
   updatedAt: UpdatedAt
 }
@@ -545,6 +552,24 @@ export interface SmsOutboxTable {
   sentAt: Timestamp | null
 }
 
+/** A partner channel's key to the Open311 API; only its SHA-256 is stored. */
+export interface ApiKeysTable {
+  id: Generated<number>
+  countyId: number
+  /** Null: the whole county. */
+  townId: number | null
+  partner: string
+  channel: PartnerChannel
+  keyHash: string
+  /** The key's last four characters, so an administrator can tell keys apart. */
+  keyHint: string
+  createdBy: number | null
+  createdAt: CreatedAt
+  revokedBy: number | null
+  revokedAt: Timestamp | null
+  lastUsedAt: Timestamp | null
+}
+
 export interface Database {
   counties: CountiesTable
   towns: TownsTable
@@ -581,6 +606,7 @@ export interface Database {
   rectificationEvents: RectificationEventsTable
   monthlyStats: MonthlyStatsTable
   smsOutbox: SmsOutboxTable
+  apiKeys: ApiKeysTable
 }
 
 export type County = Selectable<CountiesTable>

@@ -51,7 +51,7 @@ const JOB_TIMEOUT_MS = 180_000
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']
 
 // Machine answers and files, not pages: recognised by their address before any request is made.
-const NOT_A_PAGE = /\.(csv|pdf|json)$|\/pdf$|\/poster$|^\/(healthz|logout)$|^\/(api|bench|lang|text-size|assets|schemas)\//
+const NOT_A_PAGE = /\.(csv|pdf|json)$|\/pdf$|\/poster$|^\/(healthz|logout)$|^\/(api|bench|lang|text-size|assets|schemas|open311)\//
 // A dotted key of the locale files shown as it is: a message nobody wrote.
 const LOCALE_KEY = new RegExp(`(?<![\\w./@-])(?:${Object.keys(zhCN).join('|')})\\.[a-zA-Z_][\\w]*(?:\\.[\\w]+)*`)
 const BAD_TEXT = /\b(?:undefined|null|NaN)\b|\[object Object\]|Invalid Date/

@@ -6,6 +6,7 @@ import { setupCaseWorld, loggedIn, submitIntake, act, versionOn, APPLICANT, town
 import { makeUser } from '../fixtures/factories.ts'
 import type { Browser } from '../fixtures/browser.ts'
 import { tableFingerprint } from '../fixtures/fingerprint.ts'
+import { issueApiKey } from '../../server/partners/api-keys.ts'
 
 /**
  * Every form, fed hostile values: never a 5xx, a refusal is a page with a message (not a stack
@@ -38,6 +39,9 @@ const randomString = (length: number) =>
 
 const XSS = '<script>alert("xss")</script>'
 const XSS_IMG = '"><img src=x onerror=alert(1)>'
+/** The Open311 POST's fields (it has no form schema: it reads the specification's names itself). */
+const OPEN311_FIELDS = ['api_key', 'jurisdiction_id', 'service_code', 'address_id', 'address_string', 'first_name', 'last_name', 'phone', 'description', 'attribute[service_form]', 'attribute[materials][]', 'attribute[village_group]', 'attribute[home_service]', 'attribute[vulnerable]']
+
 const HOSTILE: (string | string[])[] = [
   'x'.repeat(10_000),
   '长'.repeat(1_001),
@@ -90,7 +94,7 @@ interface Counts {
 }
 
 t.test('hostile values in every form: no 5xx, a message, nothing written, the values kept', async (t) => {
-  const w = await setupCaseWorld(t, '2026-02-13 10:00', { loginRateLimitPerMinute: 100_000, lookupRateLimitPerMinute: 100_000 })
+  const w = await setupCaseWorld(t, '2026-02-13 10:00', { loginRateLimitPerMinute: 100_000, lookupRateLimitPerMinute: 100_000, open311RateLimitPerMinute: 100_000 })
   const admin = await makeUser(w.db, w.org, 'admin')
   // Spare records for the admin forms that disable, deactivate, move or rename: the fixture
   // identities and the village, window and matter later requests depend on are never touched.
@@ -103,6 +107,7 @@ t.test('hostile values in every form: no 5xx, a message, nothing written, the va
     .returning('id')
     .executeTakeFirstOrThrow()
   const spareWindow = await w.db.insertInto('windows').values({ countyId: w.org.countyId, townId: spareTown.id, department: 'civil_affairs', name: '备用窗口' }).returning('id').executeTakeFirstOrThrow()
+  const partnerKey = (await issueApiKey(w.db, { ...admin, countyId: w.org.countyId, role: 'admin', displayName: 'admin', post: null, villageId: null, windowId: null, townId: null, tokenVersion: 0 }, { partner: '12345热线', channel: 'hotline', townId: null }, new Date())).key
   const agent = await loggedIn(w, w.agent)
   const clerk = await loggedIn(w, w.clerk)
   const supervisor = await loggedIn(w, w.supervisor)
@@ -176,6 +181,7 @@ t.test('hostile values in every form: no 5xx, a message, nothing written, the va
       .replace('/admin/org/windows/:id', `/admin/org/windows/${spareWindow.id}`)
       .replace('/admin/matters/:id', `/admin/matters/${spareMatter}`)
       .replace('/rectifications/:id', `/rectifications/${rectId}`)
+      .replace('.:format', '.json')
 
   // Valid forms: one field at a time is made hostile, so the rules behind the schema (ID
   // numbers, dates, money, case numbers) see the values too. `text` are the fields a re-shown
@@ -241,6 +247,13 @@ t.test('hostile values in every form: no 5xx, a message, nothing written, the va
         rectId = await newRectification()
       },
     },
+    '/open311/v2/requests.:format': {
+      browser: anonymous,
+      target: () => '/open311/v2/requests.json',
+      form: () => ({ api_key: partnerKey, service_code: 'MZ-01', address_id: w.org.villages[0].code, last_name: '赵', first_name: '桂兰', phone: '13987654321', description: '想申请救助', address_string: '', 'attribute[service_form]': 'proxy', 'attribute[village_group]': '三组', 'attribute[home_service]': 'false', 'attribute[vulnerable]': 'none', 'attribute[materials][]': '书面申请', jurisdiction_id: '' }),
+      text: [],
+      min: 0,
+    },
     '/lookup': { browser: anonymous, target: () => '/lookup', form: () => ({ no: caseNo, tail: '5678' }), text: [], min: 0 },
     '/admin/users': { browser: adminBrowser, target: () => '/admin/users', form: () => ({ username: `u${randomUUID().slice(0, 8)}`, displayName: '新用户', role: 'agent', post: 'A', villageId: String(w.org.villages[1].id), phone: '', password: 'secret123' }), text: ['displayName'], min: 20 },
   }
@@ -277,7 +290,11 @@ t.test('hostile values in every form: no 5xx, a message, nothing written, the va
     if (REFUSALS.includes(res.statusCode)) {
       refused++
       c.refused++
-      if (!/^text\/html/.test(String(res.headers['content-type']))) problems.push(`${label}: a ${res.statusCode} that is not a page (${res.headers['content-type']})`)
+      // The Open311 API answers machines: its refusals are the specification's error list.
+      if (url.startsWith('/open311/')) {
+        const errors = /^application\/json/.test(String(res.headers['content-type'])) ? (JSON.parse(body) as { code?: unknown; description?: unknown }[]) : null
+        if (!errors || !errors.length || errors.some((e) => typeof e.code !== 'number' || typeof e.description !== 'string' || !e.description)) problems.push(`${label}: a ${res.statusCode} that is not an Open311 error list`)
+      } else if (!/^text\/html/.test(String(res.headers['content-type']))) problems.push(`${label}: a ${res.statusCode} that is not a page (${res.headers['content-type']})`)
       else if (res.statusCode === 400 && !/class="error"|class="error-page"|role="alert"|class="notice/.test(body)) problems.push(`${label}: a 400 without a message`)
       if (/at .*\.ts:\d+|Error: /.test(body)) problems.push(`${label}: a stack trace on the page`)
       const after = await tableFingerprint(w.db)
@@ -327,7 +344,7 @@ t.test('hostile values in every form: no 5xx, a message, nothing written, the va
       }
       const url = fill(route.url)
       const target = action ? url.replace(':action', action) : url
-      const fields = route.bodyFields.filter((f) => f !== '_csrf')
+      const fields = route.url.startsWith('/open311/') ? OPEN311_FIELDS : route.bodyFields.filter((f) => f !== '_csrf')
       // Every declared field set to the same hostile value at once, then nothing at all, then a JSON body.
       for (const value of HOSTILE) await send(kind, browser, target, Object.fromEntries(fields.map((f) => [f, value])), `${target} all=${JSON.stringify(value).slice(0, 40)}`)
       await send(kind, browser, target, {}, `${target} empty`)
@@ -340,7 +357,7 @@ t.test('hostile values in every form: no 5xx, a message, nothing written, the va
     before = await tableFingerprint(w.db)
     const bkind = `${route.url} (valid form, one field hostile)`
     // Where a request that goes through needs a fresh record, only the form's own fields (the others are ignored and cost a new case each).
-    const fields = baseline.renew ? Object.keys(baseline.form()) : route.bodyFields
+    const fields = baseline.renew || route.url.startsWith('/open311/') ? Object.keys(baseline.form()) : route.bodyFields
     for (const field of fields) {
       for (const value of HOSTILE) {
         const form: Record<string, string | string[]> = { ...baseline.form(), [field]: value }

@@ -224,6 +224,14 @@ const NOT_RECORDS: Record<string, string> = {
   '/text-size/:size': 'the text size to switch to',
   '/assets/*': 'a stylesheet or image file',
   '/assets/fonts/*': 'a font file',
+  // The Open311 API is public and answers one county at a time by its jurisdiction_id, with no
+  // personal data; tests/open311/open311.test.ts checks the partition and what it leaves out.
+  '/open311/discovery.:format': 'the Open311 discovery document (the format)',
+  '/open311/v2/discovery.:format': 'the Open311 discovery document (the format)',
+  '/open311/v2/services.:format': "a county's public service list (the format)",
+  '/open311/v2/services/:code.:format': 'a public service definition (matter code and format)',
+  '/open311/v2/requests.:format': "a county's public request list (the format)",
+  '/open311/v2/requests/:id.:format': 'a public request status by case number (tests/open311)',
 }
 
 function recordsOf(world: JurisdictionWorld, kind: RecordKind): unknown[] {
@@ -480,6 +488,7 @@ const LIST_ROUTES: Record<string, ListRoute> = {
   '/admin/matters/new': { ...NO_RECORDS('the new-matter form'), roles: ['admin'] },
   '/admin/matters/import': { ...NO_RECORDS('the catalogue import form'), roles: ['admin'] },
   '/admin/jobs': { ...NO_RECORDS('the job runs (no job has run here)'), roles: ['admin'] },
+  '/admin/api-keys': { ...NO_RECORDS('the partner keys (none issued here)'), roles: ['admin'] },
 }
 
 function ledgerRows(w: JurisdictionWorld, who: Identity): Partial<Record<Kind, string[]>> {

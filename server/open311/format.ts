@@ -1,0 +1,59 @@
+import type { FastifyReply } from 'fastify'
+import { XMLBuilder } from 'fast-xml-parser'
+
+/**
+ * GeoReport v2 answers in XML (required by the specification) and JSON, chosen by the resource's
+ * extension. The XML wraps each list in its plural element with one child per item
+ * (<services><service>…), as the specification's examples do.
+ */
+export const FORMATS = ['json', 'xml'] as const
+export type Format = (typeof FORMATS)[number]
+
+export const CONTENT_TYPES: Record<Format, string> = { json: 'application/json; charset=utf-8', xml: 'text/xml; charset=utf-8' }
+
+const builder = new XMLBuilder({ ignoreAttributes: false, format: true, suppressEmptyNode: false, processEntities: true })
+
+/** A list inside an item is written as its plural element around one singular element per entry. */
+const SINGULAR: Record<string, string> = { endpoints: 'endpoint', formats: 'format', attributes: 'attribute', values: 'value' }
+
+/** null becomes an empty element, booleans and numbers their text: XML has no other way to say them. */
+function forXml(value: unknown): unknown {
+  if (value === null || value === undefined) return ''
+  if (Array.isArray(value)) return value.map(forXml)
+  if (typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, Array.isArray(v) && SINGULAR[k] ? { [SINGULAR[k]]: forXml(v) } : forXml(v)]),
+    )
+  }
+  return String(value)
+}
+
+/**
+ * The body in the asked format. `root` and `item` name the XML elements around a list; a lone
+ * object (discovery, a service definition) is written under `root` directly.
+ */
+export function sendOpen311(reply: FastifyReply, format: Format, status: number, body: unknown, root: string, item?: string): FastifyReply {
+  reply.code(status).type(CONTENT_TYPES[format])
+  if (format === 'json') return reply.send(JSON.stringify(body))
+  const content = item ? { [item]: forXml(body) } : forXml(body)
+  const xml = builder.build({ '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' }, [root]: content })
+  return reply.send(xml)
+}
+
+export interface Open311Error {
+  code: number
+  description: string
+}
+
+/** Errors as the specification writes them: a list of {code, description}, the status of the first. */
+export function sendErrors(reply: FastifyReply, format: Format, errors: Open311Error[]): FastifyReply {
+  return sendOpen311(reply, format, errors[0].code, errors, 'errors', 'error')
+}
+
+/** A failed check: answered as Open311 errors by the API's error handler. */
+export class Open311Failure extends Error {
+  constructor(readonly errors: Open311Error[]) {
+    super(errors.map((e) => e.description).join('; '))
+    this.name = 'Open311Failure'
+  }
+}
