@@ -41,6 +41,7 @@ import notificationRoutes from './notifications/notifications.routes.ts'
 import supervisionRoutes from './supervision/supervision.routes.ts'
 import rectificationRoutes from './ratings/rectifications.routes.ts'
 import statsRoutes from './supervision/stats.routes.ts'
+import evaluationExportRoutes from './ratings/evaluation-export.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -210,6 +211,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(supervisionRoutes)
   await app.register(rectificationRoutes)
   await app.register(statsRoutes)
+  await app.register(evaluationExportRoutes)
 
   return app
 }
