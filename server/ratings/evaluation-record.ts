@@ -11,6 +11,9 @@ import { monthBounds } from '../supervision/months.ts'
  * The provincial 好差评 record of one rating, in the order the platforms take it, with stable
  * snake_case names. One builder: the monthly CSV and JSON exports and the push all use it.
  *
+ * The implementing department is the window that handled the case; for a case the station handled
+ * on the spot, the window it acted for (its town's, else the county centre's, of the matter's department).
+ *
  * Service time (服务时间) is when the applicant was given the result: the reply (答复) step; a case
  * without one (imported history) counts from its completion (办结). A rating is of a service already
  * given, so its time is never before the service time: a stored time that is (a clock set wrong on
@@ -89,9 +92,28 @@ function evaluationRows(db: Db, filter: EvaluationFilter, timeZone: string) {
     .leftJoin('windows as w', 'w.id', 'c.windowId')
     .leftJoin('towns as wt', 'wt.id', 'w.townId')
     .leftJoin('rectifications as rc', 'rc.caseId', 'c.id')
+    // A case the station handled itself was done on behalf of its town's window of the matter's
+    // department (the county centre's when the town has none): that is the implementing department.
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('windows as dw')
+          .leftJoin('towns as dwt', 'dwt.id', 'dw.townId')
+          .select(['dw.name as deputyName', 'dw.townId as deputyTownId', 'dwt.name as deputyTownName', 'dw.departmentCode as deputyCode'])
+          .whereRef('dw.countyId', '=', 'c.countyId')
+          .whereRef('dw.department', '=', 'mv.department')
+          .where((w) => w.or([w('dw.townId', 'is', null), w('dw.townId', '=', w.ref('c.townId'))]))
+          .orderBy(sql`dw.town_id is null`)
+          .orderBy('dw.active', 'desc')
+          .orderBy('dw.id')
+          .limit(1)
+          .as('dw'),
+      (join) => join.onTrue(),
+    )
     .select([
       'c.id', 'c.caseNo', 'c.channel', 'm.code as matterCode', 'mv.version as matterVersion', 'mv.name as matterName',
       'w.name as windowName', 'w.townId as windowTownId', 'wt.name as windowTownName', 'w.departmentCode',
+      'dw.deputyName', 'dw.deputyTownId', 'dw.deputyTownName', 'dw.deputyCode',
       'v.name as villageName', 'v.divisionCode as villageDivisionCode', 't.name as townName', 't.divisionCode as townDivisionCode',
       'a.name as applicantName', 'a.idNumber', 'a.phone as applicantPhone', 'ag.displayName as agentName',
       'r.overall', 'r.efficiency', 'r.competence', 'r.attitude', 'r.satisfaction', 'r.comment', 'r.recordedAt', 'r.byDefault',
@@ -122,9 +144,12 @@ export function toEvaluationRecord(row: EvaluationRow, t: Translate, timeZone: s
   const service = serviceAt ? new Date(serviceAt as Date | string) : null
   const recorded = new Date(row.recordedAt)
   const early = service !== null && recorded.getTime() < service.getTime()
-  const department = row.windowName !== null
-    ? { name: windowLabel(t, { name: row.windowName, townId: row.windowTownId, townName: row.windowTownName }), code: row.departmentCode ?? '' }
-    : { name: t('evaluationExport.station', { town: row.townName, village: row.villageName }), code: '' }
+  const department =
+    row.windowName !== null
+      ? { name: windowLabel(t, { name: row.windowName, townId: row.windowTownId, townName: row.windowTownName }), code: row.departmentCode ?? '' }
+      : row.deputyName !== null
+        ? { name: windowLabel(t, { name: row.deputyName, townId: row.deputyTownId, townName: row.deputyTownName }), code: row.deputyCode ?? '' }
+        : { name: t('evaluationExport.station', { town: row.townName, village: row.villageName }), code: '' }
   return {
     case_no: row.caseNo,
     matter_code: row.matterCode,

@@ -80,6 +80,8 @@ t.test('the monthly export: fields in order, the partner’s values, scope and m
   await w.db.updateTable('villages').set({ divisionCode: '510722101201' }).where('id', '=', village0.id).execute()
   await w.db.updateTable('towns').set({ divisionCode: '510722102000' }).where('id', '=', village2.townId).execute()
   await w.db.updateTable('windows').set({ departmentCode: '115107221010000000' }).where('id', '=', Number(townWindowId(w))).execute()
+  const town2Labour = w.org.windows.find((x) => x.townId === village2.townId && x.department === 'labour')!
+  await w.db.updateTable('windows').set({ departmentCode: '11510722LB02' }).where('id', '=', town2Labour.id).execute()
   const agent = await loggedIn(w, w.agent)
   const clerk = await loggedIn(w, w.clerk)
   const townSupervisor = await loggedIn(w, w.supervisor)
@@ -140,9 +142,9 @@ t.test('the monthly export: fields in order, the partner’s values, scope and m
   const otherRecord = body.records.find((x) => x.case_no === otherNo)!
   t.match(otherRecord, {
     grade: 5, grade_name: 'very_satisfied', applicant_name: '李四', applicant_phone: '13700001111', rectification_status: '', rectification_fixed: '',
-    department_code: '', department_name: '第2镇 · 第2镇1村便民服务代办站',
+    department_code: '11510722LB02', department_name: '第2镇 · 第2镇labour窗口',
     division_code: '510722102000',
-  }, 'a station’s own case: the station as department; a village without a code is named by its town’s')
+  }, 'a station’s own case: the town’s window it acted for; a village without a code is named by its town’s')
 
   // Scope: the town supervisor gets the town's rating only.
   const town = JSON.parse((await townSupervisor.get('/ratings/export.json?month=2026-11')).body) as { records: EvaluationRecord[] }
@@ -189,6 +191,12 @@ t.test('a rating time before the service time is reported as the service time, w
   t.equal(record.rating_time, record.service_time, 'the rating is reported at the service time, never before it')
   t.equal(record.rating_time_note, '记录的评价时间（2026-11-10T07:30:00+08:00）早于服务时间，按服务时间报送。')
   t.equal(record.grade, 3)
+  t.equal(record.department_name, '第1镇 · 第1镇labour窗口', 'done at the station for the town’s labour window')
+
+  // A county without a window of the matter's department: the station itself is named.
+  await w.db.updateTable('windows').set({ department: 'forestry' }).where('department', '=', 'labour').execute()
+  const [station] = (JSON.parse((await county.get('/ratings/export.json?month=2026-11')).body) as { records: EvaluationRecord[] }).records
+  t.match(station, { department_name: '第1镇 · 第1镇1村便民服务代办站', department_code: '' })
   const rows = parseCsv((await county.get('/ratings/export.csv?month=2026-11')).body)
   const i = rows[0].indexOf('评价时间说明')
   t.match(rows[1][i], '早于服务时间')
