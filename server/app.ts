@@ -43,6 +43,7 @@ import rectificationRoutes from './ratings/rectifications.routes.ts'
 import statsRoutes from './supervision/stats.routes.ts'
 import open311Routes from './open311/open311.routes.ts'
 import apiKeyRoutes from './partners/api-keys.routes.ts'
+import evaluationExportRoutes from './ratings/evaluation-export.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -214,6 +215,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(statsRoutes)
   await app.register(apiKeyRoutes)
   await app.register(open311Routes, { prefix: '/open311' })
+  await app.register(evaluationExportRoutes)
 
   return app
 }

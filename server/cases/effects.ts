@@ -2,6 +2,7 @@ import type { Db } from '../db/connect.ts'
 import { notify, supervisorIdsOf } from '../notifications/notifications.service.ts'
 import { openRectification } from '../ratings/rectifications.service.ts'
 import { enqueueCaseSms } from '../sms/outbox.ts'
+import { queueRatingPush } from '../ratings/rating-push.ts'
 import type { Effect, PlanContext, Recipients } from './actions/action.ts'
 import type { CaseView } from './cases.repository.ts'
 
@@ -71,6 +72,7 @@ export async function runEffect(trx: Db, c: CaseView, effect: Effect, ctx: PlanC
       return
     case 'recordRating':
       await trx.insertInto('caseRatings').values({ caseId: c.id, countyId: c.countyId, ...effect.rating, recordedBy: actor.id, recordedAt: now, byDefault: effect.byDefault }).execute()
+      await queueRatingPush(trx, { caseId: c.id, countyId: c.countyId }, now)
       return
     case 'openRectification':
       await openRectification(trx, c, effect.rating, effect.comment, ctx.calendar, today, ctx.settings.rectificationDays)

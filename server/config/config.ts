@@ -53,6 +53,12 @@ export interface AppConfig {
   defaultRating: 'satisfied' | 'basic' | null
   /** Where text messages go: an HTTP endpoint taking {phone, body}; unset, they are written to the log. */
   smsWebhookUrl: string | null
+  /**
+   * Where ratings go (the provincial 好差评 platform): each is POSTed there once as its JSON record.
+   * Every rating is queued whether or not it is set; unset, the queue is held, and setting it later
+   * sends what waited.
+   */
+  ratingPushUrl: string | null
   /** Working days a unit has to rectify a bad rating. */
   rectificationDays: number
 }
@@ -177,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ratingCloseDays: readInt(env, 'RATING_CLOSE_DAYS', 7),
     defaultRating: readDefaultRating(env.DEFAULT_RATING),
     smsWebhookUrl: env.SMS_WEBHOOK_URL || null,
+    ratingPushUrl: env.RATING_PUSH_URL || null,
     rectificationDays: readInt(env, 'RECTIFICATION_DAYS', 10),
     ...overrides,
   }

@@ -42,6 +42,8 @@ export interface TownsTable {
   name: string
   phone: Generated<string>
   address: Generated<string>
+  /** 12-digit administrative division code (统计用区划代码), '' until set. */
+  divisionCode: Generated<string>
   createdAt: CreatedAt
 }
 
@@ -54,6 +56,8 @@ export interface VillagesTable {
   stationPhone: Generated<string>
   officeHours: Generated<string>
   address: Generated<string>
+  /** 12-digit administrative division code (统计用区划代码), '' until set. */
+  divisionCode: Generated<string>
   createdAt: CreatedAt
 }
 
@@ -65,6 +69,8 @@ export interface WindowsTable {
   name: string
   phone: Generated<string>
   active: Generated<boolean>
+  /** The implementing department's code on the provincial platform, '' until set. */
+  departmentCode: Generated<string>
   createdAt: CreatedAt
 }
 
@@ -570,6 +576,19 @@ export interface ApiKeysTable {
   lastUsedAt: Timestamp | null
 }
 
+/** One row per rating: pushed once to the provincial 好差评 platform (ratings/rating-push.ts). */
+export interface RatingOutboxTable {
+  id: Generated<string>
+  countyId: number
+  caseId: string
+  status: Generated<'pending' | 'sent' | 'failed'>
+  attempts: Generated<number>
+  nextAttemptAt: ColumnType<Date, Date | string | undefined, Date | string>
+  lastError: string | null
+  createdAt: CreatedAt
+  sentAt: Timestamp | null
+}
+
 export interface Database {
   counties: CountiesTable
   towns: TownsTable
@@ -607,6 +626,7 @@ export interface Database {
   monthlyStats: MonthlyStatsTable
   smsOutbox: SmsOutboxTable
   apiKeys: ApiKeysTable
+  ratingOutbox: RatingOutboxTable
 }
 
 export type County = Selectable<CountiesTable>

@@ -20,10 +20,14 @@ const DEPARTMENT_CODES: Record<Exclude<Department, 'other'>, { code: string; nam
   rural_finance: { code: 'hn', name: '惠农与农村财务窗口' },
 }
 
+/** The demo county's 统计用区划代码 prefix (province 51, city 07, county 22): towns add 3 digits, villages 3 more. */
+const DEMO_COUNTY_DIVISION = '510722'
 const TOWNS = [
-  { code: 'JP', slug: 'jp', name: '锦屏镇', phone: '0816-3267166', villages: ['高桥村', '后庄村', '东店村'] },
-  { code: 'JL', slug: 'jl', name: '金龙镇', phone: '0816-3263361', villages: ['河下村', '杨店村', '周村'] },
+  { code: 'JP', slug: 'jp', name: '锦屏镇', phone: '0816-3267166', division: '101', villages: ['高桥村', '后庄村', '东店村'] },
+  { code: 'JL', slug: 'jl', name: '金龙镇', phone: '0816-3263361', division: '102', villages: ['河下村', '杨店村', '周村'] },
 ]
+/** A department's code on the provincial platform, shaped like an 18-character organisation code: the place (0 for the county centre) and the department. */
+const demoDepartmentCode = (place: number, department: Department) => `11${DEMO_COUNTY_DIVISION}${place}${String(Object.keys(DEPARTMENT_CODES).indexOf(department) + 1).padStart(2, '0')}0000000`
 
 const AGENT_NAMES = ['王建国', '李秀英', '张志强', '刘桂兰', '陈德明', '杨春梅', '赵国华', '黄丽娟', '周永福', '吴淑芬', '徐海涛', '孙玉珍']
 const CLERK_SURNAMES = ['郑', '冯', '何', '高', '罗', '梁', '宋', '谢', '韩', '唐', '许', '邓', '曹', '彭', '曾', '萧', '田', '董', '潘', '袁']
@@ -64,7 +68,7 @@ export async function seedDemoIfEmpty(db: Db, options: SeedOptions = {}): Promis
     for (const dept of ['civil_affairs', 'labour', 'land'] as const) {
       const { id: windowId } = await trx
         .insertInto('windows')
-        .values({ countyId, townId: null, department: dept, name: `县${DEPARTMENT_CODES[dept].name}`, phone: '0816-3226765' })
+        .values({ countyId, townId: null, department: dept, name: `县${DEPARTMENT_CODES[dept].name}`, phone: '0816-3226765', departmentCode: demoDepartmentCode(0, dept) })
         .returning('id')
         .executeTakeFirstOrThrow()
       await insertDemoUser(trx, { countyId, username: `xian.${DEPARTMENT_CODES[dept].code}`, displayName: `县${DEPARTMENT_CODES[dept].name}`, role: 'clerk', windowId }, passwordHash)
@@ -72,17 +76,18 @@ export async function seedDemoIfEmpty(db: Db, options: SeedOptions = {}): Promis
 
     let agentIndex = 0
     let clerkIndex = 0
-    for (const town of TOWNS) {
+    for (const [townIndex, town] of TOWNS.entries()) {
+      const townDivision = `${DEMO_COUNTY_DIVISION}${town.division}`
       const { id: townId } = await trx
         .insertInto('towns')
-        .values({ countyId, code: town.code, name: town.name, phone: town.phone, address: `${town.name}人民政府一楼便民服务大厅` })
+        .values({ countyId, code: town.code, name: town.name, phone: town.phone, address: `${town.name}人民政府一楼便民服务大厅`, divisionCode: `${townDivision}000` })
         .returning('id')
         .executeTakeFirstOrThrow()
       await user({ countyId, username: `${town.slug}.sup`, displayName: `${town.name}中心主任`, role: 'supervisor', townId }, `${town.name}监督员 town supervisor`)
       for (const [department, { code, name }] of Object.entries(DEPARTMENT_CODES)) {
         const { id: windowId } = await trx
           .insertInto('windows')
-          .values({ countyId, townId, department: department as Department, name, phone: town.phone })
+          .values({ countyId, townId, department: department as Department, name, phone: town.phone, departmentCode: demoDepartmentCode(townIndex + 1, department as Department) })
           .returning('id')
           .executeTakeFirstOrThrow()
         const values = { countyId, username: `${town.slug}.${code}`, displayName: `${CLERK_SURNAMES[clerkIndex++ % CLERK_SURNAMES.length]}${name.replace('窗口', '')}`, role: 'clerk' as const, windowId }
@@ -101,6 +106,8 @@ export async function seedDemoIfEmpty(db: Db, options: SeedOptions = {}): Promis
             stationPhone: `0816-32${String(60000 + agentIndex * 11).slice(0, 5)}`,
             officeHours: '周一至周五 8:30–12:00，14:00–17:30；逢场天全天',
             address: `${villageName.replace(/村$/, '')}村委会一楼便民服务代办站`,
+            // Village committees are numbered from 201 within their town.
+            divisionCode: `${townDivision}${201 + index}`,
           })
           .returning('id')
           .executeTakeFirstOrThrow()

@@ -6,6 +6,7 @@ import { publishOverdueMonthlyLists } from '../notices/notices.service.ts'
 import { sweepDeadlines } from './deadline-sweep.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { deliverSms, LogSender, WebhookSender } from '../sms/outbox.ts'
+import { deliverRatings, WebhookRatingSender } from '../ratings/rating-push.ts'
 import { applyDeemedApprovals, followUpUnrated, remindCalendar, snapshotMonthlyStats } from './case-rules-jobs.ts'
 
 /** Scheduled work, in the configured local time zone; every instance schedules, one runs each slot (run-job.ts). */
@@ -50,6 +51,12 @@ async function jobsPlugin(app: FastifyInstance, options: { enabled: boolean }) {
     job('calendar-reminder', '0 8 * * *', () => remindCalendar(app.db, app.today())),
     job('sms-delivery', '* * * * *', () => deliverSms(app.db, sender, app.now())),
   ]
+  // Without RATING_PUSH_URL the ratings stay queued (held) until one is configured.
+  const ratingPushUrl = app.config.ratingPushUrl
+  if (ratingPushUrl) {
+    const ratingSender = new WebhookRatingSender(ratingPushUrl)
+    tasks.push(job('rating-push', '* * * * *', () => deliverRatings(app.db, ratingSender, app.now(), app.config.timeZone)))
+  }
   app.addHook('onClose', async () => {
     for (const task of tasks) await task.stop()
   })

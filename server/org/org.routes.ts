@@ -8,20 +8,25 @@ import { scopeOf } from '../accounts/actor.ts'
 import { findVillageInScope, listStationAgents, listTowns, listVillagesInScope, listWindows, findCounty } from './org.repository.ts'
 import { createTown, createVillage, createWindow, updateTown, updateVillage, updateWindow } from './org.service.ts'
 
+/** 12-digit administrative division code (统计用区划代码); empty until the administrator has it. */
+const divisionCode = { type: 'string', maxLength: 40, pattern: '^\\s*([0-9]{12})?\\s*$', hint: 'org.divisionCodeFormat' } as const
+/** The implementing department's code on the provincial platform; empty until known. */
+const departmentCode = { type: 'string', maxLength: 40, pattern: '^\\s*([0-9A-Za-z-]{2,32})?\\s*$', hint: 'org.departmentCodeFormat' } as const
+
 const townBody = {
   type: 'object',
   required: ['code', 'name'],
-  properties: { code, name: requiredText(50), phone, address: text(200) },
+  properties: { code, name: requiredText(50), phone, address: text(200), divisionCode },
 } as const
 const villageBody = {
   type: 'object',
   required: ['townId', 'code', 'name'],
-  properties: { townId: id, code, name: requiredText(50), stationPhone: phone, officeHours: text(200), address: text(200) },
+  properties: { townId: id, code, name: requiredText(50), stationPhone: phone, officeHours: text(200), address: text(200), divisionCode },
 } as const
 const windowBody = {
   type: 'object',
   required: ['department', 'name'],
-  properties: { townId: optionalId, department: { type: 'string', enum: DEPARTMENTS }, name: requiredText(50), phone, active: { type: 'string', maxLength: 5 } },
+  properties: { townId: optionalId, department: { type: 'string', enum: DEPARTMENTS }, name: requiredText(50), phone, departmentCode, active: { type: 'string', maxLength: 5 } },
 } as const
 
 type Form = Record<string, unknown>
@@ -62,7 +67,7 @@ export default async function orgRoutes(fastify: FastifyInstance) {
       render: (status, errors) => renderTree(request, reply, status, { kind: 'town', values: sentValues(request.body), errors }),
       action: () => {
         const body = request.body
-        return createTown(app.db, request.actor!, { code: body.code.trim().toUpperCase(), name: body.name.trim(), phone: trimmed(body.phone), address: trimmed(body.address) })
+        return createTown(app.db, request.actor!, { code: body.code.trim().toUpperCase(), name: body.name.trim(), phone: trimmed(body.phone), address: trimmed(body.address), divisionCode: trimmed(body.divisionCode) })
       },
       done: () => reply.redirect('/admin/org', 303),
     }),
@@ -81,6 +86,7 @@ export default async function orgRoutes(fastify: FastifyInstance) {
           stationPhone: trimmed(body.stationPhone),
           officeHours: trimmed(body.officeHours),
           address: trimmed(body.address),
+          divisionCode: trimmed(body.divisionCode),
         })
       },
       done: () => reply.redirect('/admin/org', 303),
@@ -92,7 +98,7 @@ export default async function orgRoutes(fastify: FastifyInstance) {
       render: (status, errors) => renderTree(request, reply, status, { kind: 'window', values: sentValues(request.body), errors }),
       action: () => {
         const body = request.body
-        return createWindow(app.db, request.actor!, { townId: toId(body.townId) ?? '', department: body.department, name: body.name.trim(), phone: trimmed(body.phone) })
+        return createWindow(app.db, request.actor!, { townId: toId(body.townId) ?? '', department: body.department, name: body.name.trim(), phone: trimmed(body.phone), departmentCode: trimmed(body.departmentCode).toUpperCase() })
       },
       done: () => reply.redirect('/admin/org', 303),
     }),
@@ -130,7 +136,7 @@ export default async function orgRoutes(fastify: FastifyInstance) {
       render: (status, errors) => renderEdit(request, reply, 'town', status, request.params.id, sentValues(request.body), errors),
       action: () => {
         const body = request.body
-        return updateTown(app.db, request.actor!, request.params.id, { name: body.name.trim(), phone: trimmed(body.phone), address: trimmed(body.address) })
+        return updateTown(app.db, request.actor!, request.params.id, { name: body.name.trim(), phone: trimmed(body.phone), address: trimmed(body.address), divisionCode: trimmed(body.divisionCode) })
       },
       done: () => reply.redirect('/admin/org', 303),
     }),
@@ -147,6 +153,7 @@ export default async function orgRoutes(fastify: FastifyInstance) {
           stationPhone: trimmed(body.stationPhone),
           officeHours: trimmed(body.officeHours),
           address: trimmed(body.address),
+          divisionCode: trimmed(body.divisionCode),
         })
       },
       done: () => reply.redirect('/admin/org', 303),
@@ -158,7 +165,7 @@ export default async function orgRoutes(fastify: FastifyInstance) {
       render: (status, errors) => renderEdit(request, reply, 'window', status, request.params.id, sentValues(request.body), errors),
       action: () => {
         const body = request.body
-        return updateWindow(app.db, request.actor!, request.params.id, { department: body.department, name: body.name.trim(), phone: trimmed(body.phone), active: body.active === 'on' })
+        return updateWindow(app.db, request.actor!, request.params.id, { department: body.department, name: body.name.trim(), phone: trimmed(body.phone), departmentCode: trimmed(body.departmentCode).toUpperCase(), active: body.active === 'on' })
       },
       done: () => reply.redirect('/admin/org', 303),
     }),

@@ -9,6 +9,7 @@ export interface TownInput {
   name: string
   phone: string
   address: string
+  divisionCode: string
 }
 export interface VillageInput {
   townId: number
@@ -17,12 +18,14 @@ export interface VillageInput {
   stationPhone: string
   officeHours: string
   address: string
+  divisionCode: string
 }
 export interface WindowInput {
   townId: number | ''
   department: Department
   name: string
   phone: string
+  departmentCode: string
   active?: boolean
 }
 
@@ -84,7 +87,7 @@ export async function createWindow(db: Db, actor: Actor, input: WindowInput): Pr
     if (townId !== null) await requireTown(trx, actor.countyId, townId)
     const { id } = await trx
       .insertInto('windows')
-      .values({ countyId: actor.countyId, townId, department: input.department, name: input.name, phone: input.phone })
+      .values({ countyId: actor.countyId, townId, department: input.department, name: input.name, phone: input.phone, departmentCode: input.departmentCode })
       .returning('id')
       .executeTakeFirstOrThrow()
     await recordAudit(trx, { countyId: actor.countyId, actorId: actor.id, action: 'window.created', subjectType: 'window', subjectId: id, data: { ...input } })
@@ -96,7 +99,7 @@ export async function updateWindow(db: Db, actor: Actor, windowId: number, input
   await db.transaction().execute(async (trx) => {
     const result = await trx
       .updateTable('windows')
-      .set({ department: input.department, name: input.name, phone: input.phone, active: input.active ?? false })
+      .set({ department: input.department, name: input.name, phone: input.phone, departmentCode: input.departmentCode, active: input.active ?? false })
       .where('id', '=', windowId)
       .where('countyId', '=', actor.countyId)
       .executeTakeFirst()

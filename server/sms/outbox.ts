@@ -1,5 +1,6 @@
-import { sql } from 'kysely'
+import { sql, type Selectable } from 'kysely'
 import type { Db } from '../db/connect.ts'
+import type { Database } from '../db/schema.ts'
 import { printTemplate } from '../printing/templates.ts'
 import { maskPhone } from '../privacy/mask.ts'
 
@@ -46,29 +47,39 @@ export class WebhookSender implements SmsSender {
 /** Waits before each retry: 1 min, 5 min, 30 min, 2 h, 12 h; then the message is marked failed. */
 export const BACKOFF_MINUTES = [1, 5, 30, 120, 720]
 
-/** Sends what is due; each message is locked while it is sent, so two instances never send one twice. */
-export async function deliverSms(db: Db, sender: SmsSender, now: Date, batch = 50): Promise<number> {
+/** The outboxes that share the delivery loop below: the same columns, the same retry schedule. */
+export type OutboxTable = 'smsOutbox' | 'ratingOutbox'
+type OutboxRow<T extends OutboxTable> = Selectable<Database[T]>
+
+/**
+ * Sends what is due in an outbox, one row at a time: each row is locked while it is sent (FOR UPDATE
+ * SKIP LOCKED), so two instances never send one twice; a failure waits BACKOFF_MINUTES, then fails.
+ * `send` gets the transaction that holds the lock, to read what it sends.
+ */
+export async function deliverOutbox<T extends OutboxTable>(db: Db, table: T, send: (row: OutboxRow<T>, trx: Db) => Promise<void>, now: Date, batch = 50): Promise<number> {
+  // One table of the two at a time; typed as the SMS outbox's shape, which both share.
+  const outbox = table as 'smsOutbox'
   let sent = 0
   for (let i = 0; i < batch; i++) {
     const done = await db.transaction().execute(async (trx) => {
-      const msg = await trx.selectFrom('smsOutbox').selectAll().where('status', '=', 'pending').where('nextAttemptAt', '<=', now).orderBy('id').limit(1).forUpdate().skipLocked().executeTakeFirst()
-      if (!msg) return null
+      const row = await trx.selectFrom(outbox).selectAll().where('status', '=', 'pending').where('nextAttemptAt', '<=', now).orderBy('id').limit(1).forUpdate().skipLocked().executeTakeFirst()
+      if (!row) return null
       try {
-        await sender.send(msg.phone, msg.body)
-        await trx.updateTable('smsOutbox').set({ status: 'sent', sentAt: now, attempts: msg.attempts + 1 }).where('id', '=', msg.id).execute()
+        await send(row as unknown as OutboxRow<T>, trx)
+        await trx.updateTable(outbox).set({ status: 'sent', sentAt: now, attempts: row.attempts + 1 }).where('id', '=', row.id).execute()
         return true
       } catch (error) {
-        const attempts = msg.attempts + 1
+        const attempts = row.attempts + 1
         const wait = BACKOFF_MINUTES[attempts - 1]
         await trx
-          .updateTable('smsOutbox')
+          .updateTable(outbox)
           .set({
             attempts,
             lastError: String((error as Error).message ?? error).slice(0, 500),
             status: wait === undefined ? 'failed' : 'pending',
-            nextAttemptAt: wait === undefined ? msg.nextAttemptAt : sql<Date>`${now}::timestamptz + make_interval(mins => ${wait})`,
+            nextAttemptAt: wait === undefined ? row.nextAttemptAt : sql<Date>`${now}::timestamptz + make_interval(mins => ${wait})`,
           })
-          .where('id', '=', msg.id)
+          .where('id', '=', row.id)
           .execute()
         return false
       }
@@ -77,4 +88,9 @@ export async function deliverSms(db: Db, sender: SmsSender, now: Date, batch = 5
     if (done) sent++
   }
   return sent
+}
+
+/** Sends the text messages that are due. */
+export function deliverSms(db: Db, sender: SmsSender, now: Date, batch = 50): Promise<number> {
+  return deliverOutbox(db, 'smsOutbox', (msg) => sender.send(msg.phone, msg.body), now, batch)
 }

@@ -87,7 +87,9 @@ export default async function statsRoutes(fastify: FastifyInstance) {
   }
 
   app.get('/stats', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
-    return reply.viewAsync('supervision/stats.hbs', { title: request.t('stats.title'), ...(await model(request, request.query.month)) })
+    // The 好差评 records carry ID numbers in full: the export is for supervisors and administrators.
+    const canExportRatings = request.actor!.role === 'supervisor' || request.actor!.role === 'admin'
+    return reply.viewAsync('supervision/stats.hbs', { title: request.t('stats.title'), canExportRatings, ...(await model(request, request.query.month)) })
   })
 
   app.get('/stats.csv', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {

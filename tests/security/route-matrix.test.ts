@@ -98,6 +98,9 @@ const EXPECTED: Record<string, { public?: boolean; roles?: Who[]; foreign404?: b
   '/rectifications/:id': { skip: 'no rectification in this fixture; covered by tests/supervision/rectifications.test.ts' },
   '/stats': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/stats.csv': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
+  // ID numbers and phones in full: supervisors and administrators only.
+  '/ratings/export.csv': { roles: ['supervisor', 'countySupervisor', 'admin'] },
+  '/ratings/export.json': { roles: ['supervisor', 'countySupervisor', 'admin'] },
   '/assets/*': { public: true },
   '/assets/fonts/*': { public: true },
 }
