@@ -111,6 +111,7 @@ t.test('the writer: ID numbers come back as strings with all 18 characters, days
   const people: Person[] = [
     { name: '张小三', id: ID_X, day: '2026-03-02', fen: '28800' },
     { name: '欧阳小明', id: ID_DIGITS, day: '2026-01-01', fen: '5' },
+    { name: '=HYPERLINK("http://evil","点我")', id: '', day: '', fen: '0' },
   ]
   const table: ExportTable<Person> = {
     filename: 'x',
@@ -131,7 +132,11 @@ t.test('the writer: ID numbers come back as strings with all 18 characters, days
   await ended
   const sheet = await workbookOf(Buffer.concat(chunks))
   t.equal(sheet.name, '台账', 'the sheet is named in the language of the user')
-  t.equal(sheet.rowCount, 3)
+  t.equal(sheet.rowCount, 4)
+  const hostile = sheet.getRow(4).getCell(1)
+  t.equal(hostile.type, ExcelJS.ValueType.String, 'a name that looks like a formula is a plain string, never run')
+  t.equal(hostile.value, people[2].name)
+  t.equal(sheet.getRow(4).getCell(3).value, null, 'no day: an empty cell')
   for (const [row, id] of [[2, ID_X], [3, ID_DIGITS]] as const) {
     const cell = sheet.getRow(row).getCell(2)
     t.equal(typeof cell.value, 'string', `${id} is a string cell`)
@@ -243,6 +248,34 @@ t.test('visits, the fee journal, statistics and the overdue board as .xlsx: as t
   const en = await bothExports(t, county, '/overdue.xlsx')
   t.equal(en.sheet.name, 'Overdue')
   t.same([(await agent.get('/overdue.xlsx')).statusCode, (await agent.get('/overdue.csv')).statusCode], [403, 403], 'agents get no overdue board')
+})
+
+t.test('a download the user abandons stops the workbook and frees the export slot', async (t) => {
+  const w = await setupCaseWorld(t, '2026-03-02 10:00')
+  const agent = await loggedIn(w, w.agent)
+  const { caseId } = await submitIntake(agent, await w.matterId('LB-03'), { ...APPLICANT, materialsReceived: ['居民身份证', '户口簿'] })
+  await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on)
+    select county_id, town_id, village_id, case_no || '-' || g, gen_random_uuid(), applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on
+    from cases, generate_series(1, 20000) g where cases.id = ${caseId}`.execute(w.db)
+  await w.app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (w.app.server.address() as { port: number }).port
+  await new Promise<void>((resolve, reject) => {
+    const request = http.get({ host: '127.0.0.1', port, path: '/ledger.xlsx', headers: { cookie: agent.cookieHeader() } }, (res) => {
+      res.once('data', () => {
+        request.destroy()
+        resolve()
+      })
+    })
+    request.on('error', () => {})
+    request.on('timeout', reject)
+  })
+  let again: LightMyRequestResponse | null = null
+  for (let i = 0; i < 100; i++) {
+    again = await agent.get('/ledger.xlsx?from=2026-03-03')
+    if (again.statusCode !== 503) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  t.equal(again?.statusCode, 200, 'the same user downloads again once the abandoned download is dropped')
 })
 
 t.test('acceptance (issue 20): a ledger of 100,000 rows opens with its numbers intact; server memory stays flat', async (t) => {
