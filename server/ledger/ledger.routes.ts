@@ -40,16 +40,18 @@ const cells = (row: LedgerRow, t: (k: string) => string) => ({
   ratingText: row.rating ? t(`cases.ratings.${row.rating}`) : '',
 })
 
+type LedgerCells = ReturnType<typeof cells>
+
 /** The ledger's columns, for the CSV and the workbook alike. */
-export function ledgerColumns(t: Translate): Column<LedgerRow>[] {
-  const column = (key: string, kind: CellKind, value: Column<LedgerRow>['value']) => ({ header: t(`ledger.columns.${key}`), kind, value })
-  const text = (key: string, value: Column<LedgerRow>['value']) => column(key, 'text', value)
+export function ledgerColumns(t: Translate): Column<LedgerCells>[] {
+  const column = (key: string, kind: CellKind, value: Column<LedgerCells>['value']) => ({ header: t(`ledger.columns.${key}`), kind, value })
+  const text = (key: string, value: Column<LedgerCells>['value']) => column(key, 'text', value)
   const date = (key: 'registeredOn' | 'acceptedOn' | 'forwardedOn' | 'completedOn' | 'repliedOn') => column(key, 'date', (r) => r[key])
   return [
     text('caseNo', (r) => r.caseNo), text('villageName', (r) => r.villageName), text('applicantName', (r) => r.applicantName), text('applicantPhone', (r) => r.applicantPhone),
-    text('matterName', (r) => r.matterName), text('serviceForm', (r) => cells(r, t).serviceFormText), text('agentName', (r) => r.agentName),
+    text('matterName', (r) => r.matterName), text('serviceForm', (r) => r.serviceFormText), text('agentName', (r) => r.agentName),
     date('registeredOn'), date('acceptedOn'), date('forwardedOn'), date('completedOn'), date('repliedOn'),
-    text('stage', (r) => cells(r, t).stageText), text('outcome', (r) => cells(r, t).outcomeText), text('rating', (r) => cells(r, t).ratingText),
+    text('stage', (r) => r.stageText), text('outcome', (r) => r.outcomeText), text('rating', (r) => r.ratingText),
   ]
 }
 
@@ -117,7 +119,9 @@ export default async function ledgerRoutes(fastify: FastifyInstance) {
         filename: `ledger-${app.today()}`,
         sheet: t('xlsx.sheets.ledger'),
         columns: ledgerColumns(t),
-        rows: ledgerRows(app.db, scopeOf(request.actor!), filter),
+        rows: (async function* () {
+          for await (const row of ledgerRows(app.db, scopeOf(request.actor!), filter)) yield cells(row, t)
+        })(),
       })
     })
   }
