@@ -10,9 +10,9 @@ import { resolveStation } from '../org/station.ts'
 import { recordFee, reverseFee, settleAgent, settleStation, totalsByDepartment } from './fees.service.ts'
 import { dailyReport, listJournal, listSettlements } from './fees.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
-import { BOM, csvLine } from '../ledger/csv.ts'
+import { EXPORT_FORMATS, sendTable, type Column } from '../exports/table.ts'
 import { formatLocalDateTime } from '../calendar/local-time.ts'
-import { formatFen, yuanToFen } from './money.ts'
+import { yuanToFen } from './money.ts'
 
 const time = { type: 'string', maxLength: 5, pattern: '^$|^([01][0-9]|2[0-3]):[0-5][0-9]$', hint: 'fees.timeFormat' } as const
 const journalQuery = {
@@ -130,14 +130,25 @@ export default async function feeRoutes(fastify: FastifyInstance) {
     return { station, from, to, entries, total: totalsByDepartment(entries).total.toString(), settlement }
   }
 
-  app.get('/fees.csv', { config: roles, schema: { querystring: journalQuery } }, async (request, reply) => {
-    const { station, from, to, entries } = await journalExport(request, request.query)
-    const t = request.t
-    let csv = BOM + csvLine(['serial', 'time', 'kind', 'department', 'amountFen', 'payer', 'caseNo', 'enteredBy', 'note'].map((c) => t(`fees.csv.${c}`)))
-    for (const e of entries) csv += csvLine([e.serial, formatLocalDateTime(e.enteredAt, app.config.timeZone), t(`fees.kinds.${e.kind}`), t(`departments.${e.department}`), formatFen(e.amountFen), e.payer, e.caseNo, e.enteredByName, e.note])
-    reply.header('content-disposition', `attachment; filename="fees-${station.code}-${from}-${to}.csv"`)
-    return reply.type('text/csv; charset=utf-8').send(csv)
-  })
+  for (const format of EXPORT_FORMATS) {
+    app.get(`/fees.${format}`, { config: roles, schema: { querystring: journalQuery } }, async (request, reply) => {
+      const { station, from, to, entries } = await journalExport(request, request.query)
+      const t = request.t
+      const header = (key: string) => t(`fees.csv.${key}`)
+      const columns: Column<(typeof entries)[number]>[] = [
+        { header: header('serial'), kind: 'text', value: (e) => e.serial },
+        { header: header('time'), kind: 'dateTime', value: (e) => formatLocalDateTime(e.enteredAt, app.config.timeZone) },
+        { header: header('kind'), kind: 'text', value: (e) => t(`fees.kinds.${e.kind}`) },
+        { header: header('department'), kind: 'text', value: (e) => t(`departments.${e.department}`) },
+        { header: header('amountFen'), kind: 'money', value: (e) => e.amountFen },
+        { header: header('payer'), kind: 'text', value: (e) => e.payer },
+        { header: header('caseNo'), kind: 'text', value: (e) => e.caseNo },
+        { header: header('enteredBy'), kind: 'text', value: (e) => e.enteredByName },
+        { header: header('note'), kind: 'text', value: (e) => e.note },
+      ]
+      return sendTable(reply, format, { filename: `fees-${station.code}-${from}-${to}`, sheet: t('xlsx.sheets.fees'), columns, rows: entries })
+    })
+  }
 
   app.get('/fees/pdf', { config: roles, schema: { querystring: journalQuery } }, async (request, reply) => {
     if (!app.printing.available) return reply.redirect(request.url.replace('/fees/pdf', '/fees'), 303)

@@ -9,9 +9,9 @@ declare module 'fastify' {
 }
 
 /**
- * CSV exports stream whole ledgers (100,000 rows take seconds and memory): at most `total` run at
+ * Exports stream whole ledgers (100,000 rows take seconds and memory): at most `total` run at
  * once, and one per user, so a few clicks cannot starve the pages. Over the cap: 503 with a message.
- * A route is an export when its address ends in .csv.
+ * A route is an export when its address ends in .csv or .xlsx.
  */
 async function exportSlots(app: FastifyInstance, options: { total: number }) {
   const running = new Map<string, number>()
@@ -27,7 +27,7 @@ async function exportSlots(app: FastifyInstance, options: { total: number }) {
   }
   app.decorateRequest('exportSlot', null)
   app.addHook('preHandler', async (request) => {
-    if (!request.routeOptions.url?.endsWith('.csv')) return
+    if (!/\.(csv|xlsx)$/.test(request.routeOptions.url ?? '')) return
     const owner = request.actor ? `user:${request.actor.id}` : `ip:${request.ip}`
     if (total >= options.total || (running.get(owner) ?? 0) >= 1) throw new Busy()
     total++

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import type { FromSchema } from 'json-schema-to-ts'
@@ -10,9 +9,9 @@ import { isValidDate } from '../calendar/working-days.ts'
 import { listVillagesInScope } from '../org/org.repository.ts'
 import { listMatters } from '../matters/matters.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
-import { translator } from '../i18n/i18n.ts'
+import { translator, type Translate } from '../i18n/i18n.ts'
 import { ledgerPage, ledgerRows, type LedgerFilter, type LedgerRow } from './ledger.repository.ts'
-import { BOM, csvLine } from './csv.ts'
+import { EXPORT_FORMATS, sendTable, type CellKind, type Column } from '../exports/table.ts'
 import { verifyChain } from './chain.ts'
 
 const ledgerQuerySchema = {
@@ -33,7 +32,28 @@ export const LEDGER_PAGE = 50
 /** A PDF of the ledger is for paper; beyond this the CSV export is the tool. */
 export const LEDGER_PDF_MAX_ROWS = 2000
 
-const COLUMNS = ['caseNo', 'villageName', 'applicantName', 'applicantPhone', 'matterName', 'serviceForm', 'agentName', 'registeredOn', 'acceptedOn', 'forwardedOn', 'completedOn', 'repliedOn', 'stage', 'outcome', 'rating'] as const
+const cells = (row: LedgerRow, t: (k: string) => string) => ({
+  ...row,
+  serviceFormText: t(`intake.serviceForms.${row.serviceForm}`),
+  stageText: t(`stages.${row.stage}`),
+  outcomeText: row.outcome ? t(`cases.outcomes.${row.outcome}`) : '',
+  ratingText: row.rating ? t(`cases.ratings.${row.rating}`) : '',
+})
+
+type LedgerCells = ReturnType<typeof cells>
+
+/** The ledger's columns, for the CSV and the workbook alike. */
+export function ledgerColumns(t: Translate): Column<LedgerCells>[] {
+  const column = (key: string, kind: CellKind, value: Column<LedgerCells>['value']) => ({ header: t(`ledger.columns.${key}`), kind, value })
+  const text = (key: string, value: Column<LedgerCells>['value']) => column(key, 'text', value)
+  const date = (key: 'registeredOn' | 'acceptedOn' | 'forwardedOn' | 'completedOn' | 'repliedOn') => column(key, 'date', (r) => r[key])
+  return [
+    text('caseNo', (r) => r.caseNo), text('villageName', (r) => r.villageName), text('applicantName', (r) => r.applicantName), text('applicantPhone', (r) => r.applicantPhone),
+    text('matterName', (r) => r.matterName), text('serviceForm', (r) => r.serviceFormText), text('agentName', (r) => r.agentName),
+    date('registeredOn'), date('acceptedOn'), date('forwardedOn'), date('completedOn'), date('repliedOn'),
+    text('stage', (r) => r.stageText), text('outcome', (r) => r.outcomeText), text('rating', (r) => r.ratingText),
+  ]
+}
 
 /** 台账 for a station, a town or the county: on screen, as CSV and on paper. */
 export default async function ledgerRoutes(fastify: FastifyInstance) {
@@ -66,14 +86,6 @@ export default async function ledgerRoutes(fastify: FastifyInstance) {
     return { filter, errors, sent }
   }
 
-  const cells = (row: LedgerRow, t: (k: string) => string) => ({
-    ...row,
-    serviceFormText: t(`intake.serviceForms.${row.serviceForm}`),
-    stageText: t(`stages.${row.stage}`),
-    outcomeText: row.outcome ? t(`cases.outcomes.${row.outcome}`) : '',
-    ratingText: row.rating ? t(`cases.ratings.${row.rating}`) : '',
-  })
-
   app.get('/ledger', { config: roles, schema: { querystring: ledgerQuerySchema }, attachValidation: true }, async (request, reply) => {
     const valid = request.validationError ? null : request.query
     const { filter, errors, sent } = readFilter(request, valid)
@@ -98,21 +110,21 @@ export default async function ledgerRoutes(fastify: FastifyInstance) {
     })
   })
 
-  app.get('/ledger.csv', { config: roles, schema: { querystring: ledgerQuerySchema }, attachValidation: true }, async (request, reply) => {
-    const { filter, errors } = readFilter(request, request.validationError ? null : request.query)
-    if (Object.keys(errors).length) return reply.code(400).type('text/plain; charset=utf-8').send(Object.values(errors).join('\n'))
-    const t = translator(request.locale)
-    const scope = scopeOf(request.actor!)
-    async function* lines() {
-      yield BOM + csvLine(COLUMNS.map((c) => t(`ledger.columns.${c}`)))
-      for await (const row of ledgerRows(app.db, scope, filter)) {
-        const r = cells(row, t)
-        yield csvLine([r.caseNo, r.villageName, r.applicantName, r.applicantPhone, r.matterName, r.serviceFormText, r.agentName, r.registeredOn, r.acceptedOn, r.forwardedOn, r.completedOn, r.repliedOn, r.stageText, r.outcomeText, r.ratingText])
-      }
-    }
-    reply.header('content-disposition', `attachment; filename="ledger-${app.today()}.csv"`)
-    return reply.type('text/csv; charset=utf-8').send(Readable.from(lines()))
-  })
+  for (const format of EXPORT_FORMATS) {
+    app.get(`/ledger.${format}`, { config: roles, schema: { querystring: ledgerQuerySchema }, attachValidation: true }, async (request, reply) => {
+      const { filter, errors } = readFilter(request, request.validationError ? null : request.query)
+      if (Object.keys(errors).length) return reply.code(400).type('text/plain; charset=utf-8').send(Object.values(errors).join('\n'))
+      const t = translator(request.locale)
+      return sendTable(reply, format, {
+        filename: `ledger-${app.today()}`,
+        sheet: t('xlsx.sheets.ledger'),
+        columns: ledgerColumns(t),
+        rows: (async function* () {
+          for await (const row of ledgerRows(app.db, scopeOf(request.actor!), filter)) yield cells(row, t)
+        })(),
+      })
+    })
+  }
 
   app.get('/ledger.pdf', { config: roles, schema: { querystring: ledgerQuerySchema }, attachValidation: true }, async (request, reply) => {
     const { filter, errors, sent } = readFilter(request, request.validationError ? null : request.query)

@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
-import { BOM, csvLine } from '../ledger/csv.ts'
+import { EXPORT_FORMATS, sendTable, type Column } from '../exports/table.ts'
 import { MONTH_PATTERN } from '../calendar/working-days.ts'
-import { monthlyStats, staffPerformance, totalsOf, type StatRow } from './stats.ts'
+import { monthlyStats, staffPerformance, totalsOf, type StatRow, type Totals } from './stats.ts'
 import { monthBounds, monthOf } from './months.ts'
 import { windowLabelFor } from '../org/window-label.ts'
 import type { Translate } from '../i18n/i18n.ts'
@@ -92,14 +92,19 @@ export default async function statsRoutes(fastify: FastifyInstance) {
     return reply.viewAsync('supervision/stats.hbs', { title: request.t('stats.title'), canExportRatings, ...(await model(request, request.query.month)) })
   })
 
-  app.get('/stats.csv', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
-    const m = await model(request, request.query.month)
-    const t = request.t
-    const columns = STAT_COLUMNS
-    let csv = BOM + csvLine([t('stats.unit'), ...columns.map((c) => t(`stats.columns.${c}`))])
-    for (const row of [{ ...m.total, name: t('stats.total') }, { ...m.totalBefore, name: `${t('stats.total')} ${m.labels.previous}` }, ...m.byVillage]) csv += csvLine([row.name, ...columns.map((c) => row[c] ?? '')])
-    for (const row of m.byDepartment) csv += csvLine([t(`departments.${row.name}`), ...columns.map((c) => row[c] ?? '')])
-    reply.header('content-disposition', `attachment; filename="stats-${m.month}.csv"`)
-    return reply.type('text/csv; charset=utf-8').send(csv)
-  })
+  for (const format of EXPORT_FORMATS) {
+    app.get(`/stats.${format}`, { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
+      const m = await model(request, request.query.month)
+      const t = request.t
+      type Line = Totals & { name: string }
+      const columns: Column<Line>[] = [{ header: t('stats.unit'), kind: 'text', value: (r) => r.name }, ...STAT_COLUMNS.map((c): Column<Line> => ({ header: t(`stats.columns.${c}`), kind: 'number', value: (r) => r[c] }))]
+      const rows: Line[] = [
+        { ...m.total, name: t('stats.total') },
+        { ...m.totalBefore, name: `${t('stats.total')} ${m.labels.previous}` },
+        ...m.byVillage,
+        ...m.byDepartment.map((row) => ({ ...row, name: t(`departments.${row.name}`) })),
+      ]
+      return sendTable(reply, format, { filename: `stats-${m.month}`, sheet: t('xlsx.sheets.stats'), columns, rows })
+    })
+  }
 }

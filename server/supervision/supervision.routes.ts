@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { scopeOf } from '../accounts/actor.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
-import { BOM, csvLine } from '../ledger/csv.ts'
+import { EXPORT_FORMATS, sendTable, type Column } from '../exports/table.ts'
 import { agingChartSvg, lateCases, overdueBoard } from './overdue.ts'
 import { windowLabelFor } from '../org/window-label.ts'
 
@@ -23,15 +23,24 @@ export default async function supervisionRoutes(app: FastifyInstance) {
     })
   })
 
-  app.get('/overdue.csv', { config: supervisors }, async (request, reply) => {
-    const scope = scopeOf(request.actor!)
-    const t = request.t
-    const late = await lateCases(app.db, scope, await loadCalendar(app.db, request.actor!.countyId), app.today(), (w) => windowLabelFor(scope, t, w))
-    let csv = BOM + csvLine([t('cases.caseNo'), t('cases.village'), t('cases.matter'), t('cases.stage'), t('overdue.holder'), t('cases.due'), t('overdue.late'), t('overdue.dueStatus')])
-    for (const c of late) csv += csvLine([c.caseNo, `${c.townName} · ${c.villageName}`, c.matterName, t(`stages.${c.stage}`), c.holder, c.dueOn, c.late, t(`due.status.${c.status}`)])
-    reply.header('content-disposition', `attachment; filename="overdue-${app.today()}.csv"`)
-    return reply.type('text/csv; charset=utf-8').send(csv)
-  })
+  for (const format of EXPORT_FORMATS) {
+    app.get(`/overdue.${format}`, { config: supervisors }, async (request, reply) => {
+      const scope = scopeOf(request.actor!)
+      const t = request.t
+      const late = await lateCases(app.db, scope, await loadCalendar(app.db, request.actor!.countyId), app.today(), (w) => windowLabelFor(scope, t, w))
+      const columns: Column<(typeof late)[number]>[] = [
+        { header: t('cases.caseNo'), kind: 'text', value: (c) => c.caseNo },
+        { header: t('cases.village'), kind: 'text', value: (c) => `${c.townName} · ${c.villageName}` },
+        { header: t('cases.matter'), kind: 'text', value: (c) => c.matterName },
+        { header: t('cases.stage'), kind: 'text', value: (c) => t(`stages.${c.stage}`) },
+        { header: t('overdue.holder'), kind: 'text', value: (c) => c.holder },
+        { header: t('cases.due'), kind: 'date', value: (c) => c.dueOn },
+        { header: t('overdue.late'), kind: 'number', value: (c) => c.late },
+        { header: t('overdue.dueStatus'), kind: 'text', value: (c) => t(`due.status.${c.status}`) },
+      ]
+      return sendTable(reply, format, { filename: `overdue-${app.today()}`, sheet: t('xlsx.sheets.overdue'), columns, rows: late })
+    })
+  }
 
   app.get('/admin/jobs', { config: { roles: ['admin'] } }, async (request, reply) => {
     const runs = await app.db.selectFrom('jobRuns').selectAll().orderBy('id', 'desc').limit(200).execute()

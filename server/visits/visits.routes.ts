@@ -7,7 +7,7 @@ import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from
 import { RuleViolation } from '../errors/errors.ts'
 import { recordVisit } from './visits.service.ts'
 import { resolveStation } from '../org/station.ts'
-import { BOM, csvLine } from '../ledger/csv.ts'
+import { EXPORT_FORMATS, sendTable, type Column } from '../exports/table.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { formatLocalDateTime } from '../calendar/local-time.ts'
 import { isValidMonth, MONTH_PATTERN } from '../calendar/working-days.ts'
@@ -85,14 +85,22 @@ export default async function visitRoutes(fastify: FastifyInstance) {
 
   app.get('/visits', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => render(request, reply, 200, request.query))
 
-  app.get('/visits.csv', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
-    const m = await monthModel(request, request.query)
-    const t = request.t
-    let csv = BOM + csvLine([t('fees.time'), t('visits.people'), t('visits.purpose'), t('cases.applicant'), t('visits.told'), t('cases.caseNo'), t('fees.enteredBy')])
-    for (const v of m.visits) csv += csvLine([formatLocalDateTime(v.visitedAt, app.config.timeZone), v.people, t(`visits.purposes.${v.purpose}`), v.applicantName, v.told, v.caseNo, v.recordedByName])
-    reply.header('content-disposition', `attachment; filename="visits-${m.station.code}-${m.month}.csv"`)
-    return reply.type('text/csv; charset=utf-8').send(csv)
-  })
+  for (const format of EXPORT_FORMATS) {
+    app.get(`/visits.${format}`, { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
+      const m = await monthModel(request, request.query)
+      const t = request.t
+      const columns: Column<(typeof m.visits)[number]>[] = [
+        { header: t('fees.time'), kind: 'dateTime', value: (v) => formatLocalDateTime(v.visitedAt, app.config.timeZone) },
+        { header: t('visits.people'), kind: 'number', value: (v) => v.people },
+        { header: t('visits.purpose'), kind: 'text', value: (v) => t(`visits.purposes.${v.purpose}`) },
+        { header: t('cases.applicant'), kind: 'text', value: (v) => v.applicantName },
+        { header: t('visits.told'), kind: 'text', value: (v) => v.told },
+        { header: t('cases.caseNo'), kind: 'text', value: (v) => v.caseNo },
+        { header: t('fees.enteredBy'), kind: 'text', value: (v) => v.recordedByName },
+      ]
+      return sendTable(reply, format, { filename: `visits-${m.station.code}-${m.month}`, sheet: t('xlsx.sheets.visits'), columns, rows: m.visits })
+    })
+  }
 
   app.get('/visits/pdf', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
     if (!app.printing.available) return reply.redirect(request.url.replace('/visits/pdf', '/visits'), 303)

@@ -21,6 +21,10 @@ async function appWithSlowExport(total: number) {
     await new Promise<void>((resolve) => gates.push(resolve))
     return 'a,b\n'
   })
+  app.get('/big.xlsx', async () => {
+    await new Promise<void>((resolve) => gates.push(resolve))
+    return 'PK'
+  })
   app.get('/page', async () => 'ok')
   await app.ready()
   return { app, openGates: () => gates.splice(0).forEach((g) => g()), waiting: () => gates.length }
@@ -46,4 +50,19 @@ t.test('CSV exports: at most N at once and one per user; the rest get 503 with a
   while (waiting() < 1) await new Promise((r) => setTimeout(r, 5))
   openGates()
   t.equal((await again).statusCode, 200, 'once they finish, the slots are free again')
+})
+
+t.test('.xlsx exports take the same slots as CSV exports', async (t) => {
+  const { app, openGates, waiting } = await appWithSlowExport(2)
+  t.teardown(() => app.close())
+  const workbook = app.inject({ method: 'GET', url: '/big.xlsx', headers: { 'x-user': '1' } })
+  while (waiting() < 1) await new Promise((r) => setTimeout(r, 5))
+  t.equal((await app.inject({ method: 'GET', url: '/big.csv', headers: { 'x-user': '1' } })).statusCode, 503, 'a CSV while the same user’s workbook is made is refused')
+  t.equal((await app.inject({ method: 'GET', url: '/big.xlsx', headers: { 'x-user': '1' } })).statusCode, 503, 'so is a second workbook')
+  openGates()
+  t.equal((await workbook).statusCode, 200)
+  const again = app.inject({ method: 'GET', url: '/big.xlsx', headers: { 'x-user': '1' } })
+  while (waiting() < 1) await new Promise((r) => setTimeout(r, 5))
+  openGates()
+  t.equal((await again).statusCode, 200, 'the slot comes back')
 })

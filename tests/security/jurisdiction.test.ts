@@ -1,6 +1,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import type { LightMyRequestResponse } from 'fastify'
+import ExcelJS from 'exceljs'
 import type { Role } from '../../server/db/schema.ts'
 import type { Browser } from '../fixtures/browser.ts'
 import {
@@ -144,13 +145,35 @@ function pdfText(pdf: Buffer): Promise<string> {
   })
 }
 
-type Format = 'html' | 'csv' | 'pdf' | 'json'
+type Format = 'html' | 'csv' | 'xlsx' | 'pdf' | 'json'
+
+/** A workbook's cells as a person reads them, a line a row: days as days, money with two decimals. */
+async function workbookText(body: Buffer): Promise<string> {
+  const workbook = new ExcelJS.Workbook()
+  await workbook.xlsx.load(body as never)
+  const lines: string[] = []
+  for (const sheet of workbook.worksheets) {
+    sheet.eachRow((row) => {
+      const cells: string[] = []
+      row.eachCell((cell) => {
+        const v = cell.value
+        cells.push(v instanceof Date ? v.toISOString().slice(0, cell.numFmt === 'yyyy-mm-dd' ? 10 : 16).replace('T', ' ') : typeof v === 'number' && cell.numFmt === '0.00' ? v.toFixed(2) : String(v ?? ''))
+      })
+      lines.push(cells.join(','))
+    })
+  }
+  return lines.join('\n')
+}
 
 /**
  * The text a person gets from a response (the page, the CSV, the PDF's text), and the same `flat`
  * for looking up names: narrow PDF table cells wrap a name or a number over lines.
  */
 async function textOf(res: LightMyRequestResponse, format: Format): Promise<{ text: string; flat: string }> {
+  if (format === 'xlsx' && res.statusCode === 200) {
+    const text = await workbookText(res.rawPayload)
+    return { text, flat: text }
+  }
   if (format !== 'pdf' || res.statusCode !== 200) {
     // What the user typed comes back in the search box and in the language link's return address: not a record shown.
     const text = res.body.replace(/href="\/(?:lang|text-size)\/[^"]*"/g, '').replace(/<input\b[^>]*\bname="q"[^>]*>/g, '')
@@ -491,6 +514,9 @@ const LIST_ROUTES: Record<string, ListRoute> = {
   '/admin/api-keys': { ...NO_RECORDS('the partner keys (none issued here)'), roles: ['admin'] },
 }
 
+// Each .xlsx export shows exactly what the CSV beside it shows (server/exports/table.ts writes both from one table).
+for (const [url, spec] of Object.entries(LIST_ROUTES)) if (url.endsWith('.csv')) LIST_ROUTES[url.replace(/\.csv$/, '.xlsx')] = { ...spec, format: 'xlsx' }
+
 function ledgerRows(w: JurisdictionWorld, who: Identity): Partial<Record<Kind, string[]>> {
   const rows = seen(w, who)
   return { case: rows.map((c) => c.caseNo), village: uniq(rows.map((c) => villageName(w, c.village))), applicant: uniq(rows.map((c) => applicantName(w, c.applicantId))), user: uniq(rows.map((c) => agentOf(w, c.village).displayName)) }
@@ -516,7 +542,7 @@ function visitRows(w: JurisdictionWorld, s: VillageRec): Partial<Record<Kind, st
 t.test('every identity sees its own jurisdiction on every GET route, and nothing else', async (t) => {
   const started = Date.now()
   // As many PDF renderings at once as identities asked side by side (each user holds at most one slot less than all).
-  const w = await setupJurisdiction(t, { pdfConcurrency: WORKERS + 1 })
+  const w = await setupJurisdiction(t, { pdfConcurrency: WORKERS + 1, exportConcurrency: WORKERS + 1 })
   t.comment(`world built in ${Date.now() - started} ms: ${w.identities.length} identities, ${w.cases.length} cases, ${w.rectifications.length} rectifications, ${w.notifications.length} notifications; today ${w.today}`)
   t.ok(w.app.printing.available, 'Chromium renders the PDFs (otherwise PDF routes answer with a redirect)')
 

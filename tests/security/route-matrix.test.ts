@@ -66,16 +66,19 @@ const EXPECTED: Record<string, { public?: boolean; roles?: Who[]; foreign404?: b
   '/lookup': { public: true },
   '/fees': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/fees.csv': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
+  '/fees.xlsx': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/fees/pdf': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/fees/settlement': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/fees/report': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/fees/report/pdf': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/ledger': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/ledger.csv': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
+  '/ledger.xlsx': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/ledger.pdf': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/admin/ledger/verify': { roles: ['admin'] },
   '/visits': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/visits.csv': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
+  '/visits.xlsx': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/visits/pdf': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/applicants/:id': { roles: ['agent', 'supervisor', 'countySupervisor', 'admin'], foreign404: true },
   '/applicants/:id/pdf': { roles: ['agent', 'supervisor', 'countySupervisor', 'admin'], foreign404: true },
@@ -86,6 +89,7 @@ const EXPECTED: Record<string, { public?: boolean; roles?: Who[]; foreign404?: b
   '/inbox': { roles: STAFF },
   '/overdue': { roles: ['supervisor', 'countySupervisor', 'admin'] },
   '/overdue.csv': { roles: ['supervisor', 'countySupervisor', 'admin'] },
+  '/overdue.xlsx': { roles: ['supervisor', 'countySupervisor', 'admin'] },
   '/admin/jobs': { roles: ['admin'] },
   '/admin/api-keys': { roles: ['admin'] },
   '/open311/discovery.:format': { public: true },
@@ -98,6 +102,7 @@ const EXPECTED: Record<string, { public?: boolean; roles?: Who[]; foreign404?: b
   '/rectifications/:id': { skip: 'no rectification in this fixture; covered by tests/supervision/rectifications.test.ts' },
   '/stats': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/stats.csv': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
+  '/stats.xlsx': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   // ID numbers and phones in full: supervisors and administrators only.
   '/ratings/export.csv': { roles: ['supervisor', 'countySupervisor', 'admin'] },
   '/ratings/export.json': { roles: ['supervisor', 'countySupervisor', 'admin'] },
@@ -239,6 +244,7 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
   const theirsHere: string[] = []
   const shownThere = new Set<string>()
   const isPdf = (res: { headers: Record<string, unknown> }) => String(res.headers['content-type']).startsWith('application/pdf')
+  const isXlsx = (res: { headers: Record<string, unknown> }) => String(res.headers['content-type']).startsWith('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
   // Concrete values for each path parameter: records of the agent's own village.
   const fill = (url: string) =>
     url
@@ -289,8 +295,8 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
       else expected = [403, ...(rule.foreign404 ? [404] : [])]
       t.ok(expected.includes(res.statusCode), `GET ${url} as ${who}: ${res.statusCode} (expected ${expected.join(' or ')})`)
       if (who === 'anonymous' && !rule.public) t.match(res.headers.location, /^\/login/, `GET ${url} as anonymous goes to login`)
-      // A PDF's text is compressed: its pages are read for names in tests/security/jurisdiction.test.ts.
-      if (rule.public || isPdf(res)) continue
+      // A PDF's text and a workbook's cells are compressed: they are read for names in tests/security/jurisdiction.test.ts.
+      if (rule.public || isPdf(res) || isXlsx(res)) continue
       if (isOther(who)) {
         t.same(leaks(res.body), [], `GET ${url} as ${who}: nothing of the first county`)
         for (const x of THEIRS) if (res.body.includes(x)) shownThere.add(x)
