@@ -6,6 +6,7 @@ import { RATINGS, type Rating, type RectificationStatus, type Stage } from '../d
 import type { Translate } from '../i18n/i18n.ts'
 import { windowLabel } from '../org/window-label.ts'
 import { monthBounds } from '../supervision/months.ts'
+import { formatIsoDateTime } from '../calendar/local-time.ts'
 
 /**
  * The provincial 好差评 record of one rating, in the order the platforms take it, with stable
@@ -61,20 +62,6 @@ export const EVALUATION_FIELDS = [
 /** 非常满意 5 … 非常不满意 1. */
 export function gradeOf(rating: Rating): number {
   return RATINGS.length - RATINGS.indexOf(rating)
-}
-
-/** ISO 8601 with the local offset ('2026-11-05T10:00:00+08:00'): what the partner reads is local time, unambiguous. */
-export function isoLocal(instant: Date, timeZone: string): string {
-  const p = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
-      .formatToParts(instant)
-      .map((x) => [x.type, x.value]),
-  )
-  const local = `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}`
-  const offset = Math.round((Date.parse(`${local}Z`) - Math.floor(instant.getTime() / 1000) * 1000) / 60000)
-  const sign = offset < 0 ? '-' : '+'
-  const abs = Math.abs(offset)
-  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`
 }
 
 export type EvaluationFilter = { scope: Scope; month: string } | { caseId: string }
@@ -174,9 +161,9 @@ export function toEvaluationRecord(row: EvaluationRow, t: Translate, timeZone: s
     attitude: row.attitude,
     satisfaction: row.satisfaction,
     comment: row.comment,
-    service_time: service ? isoLocal(service, timeZone) : '',
-    rating_time: isoLocal(early ? service! : recorded, timeZone),
-    rating_time_note: early ? t('evaluationExport.ratingTimeNote', { recorded: isoLocal(recorded, timeZone) }) : '',
+    service_time: service ? formatIsoDateTime(service, timeZone) : '',
+    rating_time: formatIsoDateTime(early ? service! : recorded, timeZone),
+    rating_time_note: early ? t('evaluationExport.ratingTimeNote', { recorded: formatIsoDateTime(recorded, timeZone) }) : '',
     by_default: row.byDefault,
     rectification_status: row.rectificationStatus ?? '',
     rectification_fixed: row.rectificationFixed ?? '',

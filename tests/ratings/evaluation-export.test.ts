@@ -4,7 +4,8 @@ import { sql } from 'kysely'
 import { setupCaseWorld, loggedIn, submitIntake, act, APPLICANT, townWindowId, type CaseWorld } from '../fixtures/cases.ts'
 import type { Browser } from '../fixtures/browser.ts'
 import { freePort } from '../fixtures/ports.ts'
-import { EVALUATION_FIELDS, gradeOf, isoLocal, type EvaluationRecord } from '../../server/ratings/evaluation-record.ts'
+import { EVALUATION_FIELDS, gradeOf, type EvaluationRecord } from '../../server/ratings/evaluation-record.ts'
+import { formatIsoDateTime } from '../../server/calendar/local-time.ts'
 import { deliverRatings, queueRatingPush, WebhookRatingSender } from '../../server/ratings/rating-push.ts'
 import { BACKOFF_MINUTES } from '../../server/sms/outbox.ts'
 import { RATINGS } from '../../server/db/schema.ts'
@@ -71,7 +72,7 @@ t.test('pure rules: grades count 5 (非常满意) down to 1; times carry the loc
     ['2026-07-01T12:00:00Z', 'America/New_York', '2026-07-01T08:00:00-04:00'],
     ['2026-07-01T12:00:00Z', 'Asia/Kolkata', '2026-07-01T17:30:00+05:30'],
     ['2026-07-01T12:00:00Z', 'UTC', '2026-07-01T12:00:00+00:00'],
-  ] as const) t.equal(isoLocal(new Date(instant), zone), expected, `${instant} in ${zone}`)
+  ] as const) t.equal(formatIsoDateTime(new Date(instant), zone), expected, `${instant} in ${zone}`)
 })
 
 t.test('the monthly export: fields in order, the partner’s values, scope and month', async (t) => {
@@ -119,7 +120,7 @@ t.test('the monthly export: fields in order, the partner’s values, scope and m
     事项编码: 'MZ-01', 事项版本: '1', 实施部门: '第1镇 · 第1镇civil_affairs窗口', 实施部门编码: '115107221010000000', 行政区划代码: '510722101201',
     申请人类型: '自然人', 申请人姓名: '张小三', 证件类型: '居民身份证', 证件号码: '11010519491231002X', 联系电话: '13912345678', 经办人: '王代办',
     受理渠道: '到站', 评价时办件状态: '已办结', 评价等级: '2', 评价结果: '不满意', 服务效率: '3', 服务水平: '4', 服务态度: '1', 整体满意度: '2', 评价内容: '窗口态度差',
-    服务时间: isoLocal(replyAt, TZ), 评价时间: isoLocal(replyAt, TZ), 评价时间说明: '', 默认评价: '否', 整改状态: '已通过', 整改情况: '窗口人员已培训',
+    服务时间: formatIsoDateTime(replyAt, TZ), 评价时间: formatIsoDateTime(replyAt, TZ), 评价时间说明: '', 默认评价: '否', 整改状态: '已通过', 整改情况: '窗口人员已培训',
   })
 
   const json = await county.get('/ratings/export.json?month=2026-11')
