@@ -204,9 +204,24 @@ const NAME_PUNCTUATION = /[\s·•・.。、,，()（）《》〈〉<>“”"'�
 /** Longest first, so 村委会 goes before 村 and 申报办理 before 办理. */
 const NAME_SUFFIXES = ['申报办理', '居委会', '村委会', '社区', '街道', '窗口', '办理', '村', '镇', '乡']
 
-/** Both sides of a comparison: folded, lower-cased, without spaces and the punctuation people sprinkle in names. */
+/** A committee stands for its place: 新华村委会 is 新华村, 青龙湾居委会 is 青龙湾社区. Longest first. */
+const NAME_ALIASES: [string, string][] = [
+  ['社区居民委员会', '社区'],
+  ['社区居委会', '社区'],
+  ['居民委员会', '社区'],
+  ['村民委员会', '村'],
+  ['居委会', '社区'],
+  ['村委会', '村'],
+]
+
+/**
+ * Both sides of a comparison: folded, lower-cased, without spaces and the punctuation people
+ * sprinkle in names, a trailing committee name read as its place.
+ */
 export function nameKey(s: string): string {
-  return cellText(s).toLowerCase().replace(NAME_PUNCTUATION, '')
+  const key = cellText(s).toLowerCase().replace(NAME_PUNCTUATION, '')
+  const alias = NAME_ALIASES.find(([long]) => key.length > long.length && key.endsWith(long))
+  return alias ? key.slice(0, -alias[0].length) + alias[1] : key
 }
 
 /** nameKey without the common trailing words (新华村村委会 → 新华); never strips a name to nothing. */
