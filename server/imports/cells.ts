@@ -39,9 +39,13 @@ function foldWidth(s: string): string {
     .replace(/[\u200B-\u200D\u2060\uFEFF]/g, '')
 }
 
+/** Excel keeps 15 significant digits; a formula's 0.1 + 0.2 reads as 0.3, as the sheet shows it. */
+const asExcelShows = (n: number) => (Number.isInteger(n) ? n : Number(n.toPrecision(15)))
+
 /** A number as people see it: 13912345678, never 1.3912345678e+10. */
-function numberText(n: number): string {
-  if (!Number.isFinite(n)) return ''
+function numberText(value: number): string {
+  if (!Number.isFinite(value)) return ''
+  const n = asExcelShows(value)
   if (Number.isInteger(n)) return BigInt(n).toString()
   const s = String(n)
   if (!/e/i.test(s)) return s
@@ -175,7 +179,7 @@ export function readPhone(cell: unknown, required: boolean): Read<string> {
 export function readInteger(cell: unknown, min: number, max: number): Read<number> {
   const v = plainValue(cell)
   let n: number
-  if (typeof v === 'number') n = v
+  if (typeof v === 'number') n = asExcelShows(v)
   else {
     const m = /^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+))(?:\.0+)?[人户个名口位次件]?$/.exec(cellText(v).replace(/\s/g, ''))
     n = m ? Number(m[1].replace(/,/g, '')) : NaN
