@@ -43,6 +43,7 @@ import rectificationRoutes from './ratings/rectifications.routes.ts'
 import statsRoutes from './supervision/stats.routes.ts'
 import open311Routes from './open311/open311.routes.ts'
 import apiKeyRoutes from './partners/api-keys.routes.ts'
+import importRoutes from './imports/imports.routes.ts'
 import evaluationExportRoutes from './ratings/evaluation-export.routes.ts'
 
 declare module 'fastify' {
@@ -180,7 +181,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
 
   // Hooks: CSRF on every state-changing request, before its body is validated or used.
   app.addHook('preValidation', (request, reply, done) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || request.routeOptions.config.csrf === false) return done()
+    const checked = request.routeOptions.config.csrf
+    if (request.method === 'GET' || request.method === 'HEAD' || checked === false || checked === 'after-body') return done()
     app.csrfProtection(request, reply, done)
   })
   await app.register(layoutLocals)
@@ -214,6 +216,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(rectificationRoutes)
   await app.register(statsRoutes)
   await app.register(apiKeyRoutes)
+  await app.register(importRoutes)
   await app.register(open311Routes, { prefix: '/open311' })
   await app.register(evaluationExportRoutes)
 
@@ -222,7 +225,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Set false only for machine endpoints that take no cookies. */
-    csrf?: boolean
+    /**
+     * Set false only for machine endpoints that take no cookies; 'after-body' for a file upload,
+     * whose form (token included) is read after this check would run: the route checks it itself
+     * in its preHandler (imports/imports.routes.ts).
+     */
+    csrf?: boolean | 'after-body'
   }
 }

@@ -210,6 +210,8 @@ export default async function caseRoutes(fastify: FastifyInstance) {
       handbackOutstanding: outstandingHandback(c.handback, events),
       rating,
       events,
+      // A case brought in from an old workbook says so: its dates are the ledger's, not this system's.
+      imported: events.some((e) => e.action === 'imported'),
       assists,
       extensions,
       windows,

@@ -383,6 +383,8 @@ export interface VisitsTable {
   caseId: string | null
   recordedBy: number
   createdAt: CreatedAt
+  /** Set on visits brought in from a workbook: its natural key (imports/kinds.ts). */
+  importKey: Generated<string | null>
 }
 
 /** Money is integer fen in bigint; pg returns it as a string, parsed with BigInt where summed. */
@@ -589,6 +591,43 @@ export interface RatingOutboxTable {
   sentAt: Timestamp | null
 }
 
+export const IMPORT_KINDS = ['applicants', 'cases', 'visits'] as const
+export type ImportKind = (typeof IMPORT_KINDS)[number]
+
+/** A row's problem found by an import: its row number in the workbook, the column, what was there. */
+export interface ImportProblem {
+  row: number
+  column: string
+  value: string
+  /** A locale key and its parameters: the page says it in the reader's language. */
+  key: string
+  params?: Record<string, unknown>
+}
+
+export interface ImportJobsTable {
+  id: Generated<number>
+  countyId: number
+  kind: ImportKind
+  mode: 'dry_run' | 'import'
+  status: Generated<'queued' | 'running' | 'done' | 'refused' | 'failed'>
+  fileName: string
+  filePath: string
+  fileSha256: string
+  dryRunId: number | null
+  totalRows: Generated<number>
+  rowsDone: Generated<number>
+  added: Generated<number>
+  alreadyThere: Generated<number>
+  errorCount: Generated<number>
+  errors: JsonDefault<ImportProblem[]>
+  message: Generated<string>
+  createdBy: number
+  createdAt: CreatedAt
+  finishedAt: Timestamp | null
+  /** Raised while the job runs: a running job whose heartbeat stopped was cut off (a restart). */
+  heartbeatAt: Timestamp | null
+}
+
 export interface Database {
   counties: CountiesTable
   towns: TownsTable
@@ -627,6 +666,7 @@ export interface Database {
   smsOutbox: SmsOutboxTable
   apiKeys: ApiKeysTable
   ratingOutbox: RatingOutboxTable
+  importJobs: ImportJobsTable
 }
 
 export type County = Selectable<CountiesTable>

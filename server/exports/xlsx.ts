@@ -1,5 +1,5 @@
 import { PassThrough, type Writable } from 'node:stream'
-import ExcelJS from 'exceljs'
+import ExcelJS from './exceljs.ts'
 import type { FastifyReply } from 'fastify'
 import { formatFen } from '../fees/money.ts'
 import type { CellKind, CellValue, Column, ExportTable } from './table.ts'

@@ -23,6 +23,6 @@ export function navigationFor(actor: Actor | null): NavItem[] {
     case 'supervisor':
       return [{ href: '/overdue', labelKey: 'nav.overdue' }, { href: '/stats', labelKey: 'nav.stats' }, { href: '/cases', labelKey: 'nav.search' }, home, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/visits', labelKey: 'nav.visits' }, { href: '/fees', labelKey: 'nav.fees' }, { href: '/notices', labelKey: 'nav.notices' }, { href: '/rectifications', labelKey: 'nav.rectifications' }, { href: '/villages', labelKey: 'nav.villages' }]
     case 'admin':
-      return [home, { href: '/admin/users', labelKey: 'nav.users' }, { href: '/admin/org', labelKey: 'nav.org' }, { href: '/admin/matters', labelKey: 'nav.matters' }, { href: '/admin/calendar', labelKey: 'nav.calendar' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/admin/ledger/verify', labelKey: 'nav.verify' }, { href: '/admin/jobs', labelKey: 'nav.jobs' }, { href: '/admin/api-keys', labelKey: 'nav.apiKeys' }]
+      return [home, { href: '/admin/users', labelKey: 'nav.users' }, { href: '/admin/org', labelKey: 'nav.org' }, { href: '/admin/matters', labelKey: 'nav.matters' }, { href: '/admin/calendar', labelKey: 'nav.calendar' }, { href: '/ledger', labelKey: 'nav.ledger' }, { href: '/admin/ledger/verify', labelKey: 'nav.verify' }, { href: '/admin/jobs', labelKey: 'nav.jobs' }, { href: '/imports', labelKey: 'nav.imports' }, { href: '/admin/api-keys', labelKey: 'nav.apiKeys' }]
   }
 }
