@@ -8,8 +8,8 @@ import type ExcelJSModule from 'exceljs'
  * sheet on its own (lib/utils/parse-sax.js), so a Chinese character whose three bytes straddle
  * two chunks becomes '���': about one cell in 2,000 of a real workbook came out corrupted (a
  * village, a matter, an ID number). The parser below keeps a StringDecoder across chunks. It
- * replaces exceljs's module before exceljs is loaded here, so every reader made from this
- * instance uses it; the rest of the library is exceljs's own. Import ExcelJS from this file.
+ * takes the place of exceljs's module before exceljs is first loaded, here; the rest of the
+ * library is exceljs's own. Import ExcelJS from this file, never from 'exceljs'.
  */
 const require = createRequire(import.meta.url)
 const root = path.dirname(require.resolve('exceljs/package.json'))
@@ -45,10 +45,12 @@ async function* parseSax(input: AsyncIterable<Buffer | string> & { pipe?: unknow
   }
 }
 
-// A copy of exceljs loaded by someone else before this file (a test) keeps its own modules; this
-// instance is loaded afresh with the fixed parser.
-for (const key of Object.keys(require.cache)) if (key.startsWith(root + path.sep)) delete require.cache[key]
+// Every import of exceljs goes through this file: a copy loaded before it would keep the broken
+// parser (and Node's ES module loader forbids loading a second copy beside it), so say so.
 const parseSaxFile = path.join(root, 'lib', 'utils', 'parse-sax.js')
+if (require.cache[parseSaxFile] && require.cache[parseSaxFile]!.exports !== parseSax) {
+  throw new Error("exceljs was loaded before server/exports/exceljs.ts: import ExcelJS from that file, not from 'exceljs'")
+}
 require.cache[parseSaxFile] = { id: parseSaxFile, filename: parseSaxFile, loaded: true, exports: parseSax } as unknown as NodeJS.Module
 
 const ExcelJS = require('exceljs') as typeof ExcelJSModule

@@ -19,7 +19,7 @@ export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 /** A running job whose heartbeat is older than this was cut off (the server restarted). */
 const STALE_MS = 5 * 60 * 1000
 
-const kindParams = { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: IMPORT_KINDS } } } as const
+const kindQuery = { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: IMPORT_KINDS } } } as const
 
 /** A problem in the reader's words: its message, and the column's name. */
 function describe(t: Translate, p: ImportProblem) {
@@ -83,8 +83,8 @@ export default async function importRoutes(fastify: FastifyInstance) {
     return reply.viewAsync('imports/index.hbs', view)
   })
 
-  app.get('/imports/templates/:kind.xlsx', { config: admin, schema: { params: kindParams } }, async (request, reply) => {
-    const kind = specOf(request.params.kind as ImportKind)
+  app.get('/imports/template.xlsx', { config: admin, schema: { querystring: kindQuery } }, async (request, reply) => {
+    const kind = specOf(request.query.kind as ImportKind)
     const t = request.t
     const workbook = new ExcelJS.Workbook()
     const sheet = workbook.addWorksheet(t(`imports.kinds.${kind.kind}`), { views: [{ state: 'frozen', ySplit: 1 }] })
@@ -102,8 +102,9 @@ export default async function importRoutes(fastify: FastifyInstance) {
     return reply.type(XLSX_TYPE).send(Buffer.from(buffer))
   })
 
-  // The upload's form is read by the multipart hook, after the app-wide CSRF check: checked here.
-  app.post('/imports', { config: { ...admin, csrf: 'after-body' }, preHandler: app.csrfProtection }, async (request, reply) => {
+  // The upload's form is read by the multipart hook, after the app-wide CSRF check: checked here,
+  // once the form is read and before anything else (as the app-wide check would be).
+  app.post('/imports', { config: { ...admin, csrf: 'after-body' }, preValidation: app.csrfProtection }, async (request, reply) => {
     const body = (request.body ?? {}) as { kind?: unknown; file?: unknown }
     const kind = typeof body.kind === 'string' && (IMPORT_KINDS as readonly string[]).includes(body.kind) ? (body.kind as ImportKind) : null
     const file = Buffer.isBuffer(body.file) ? body.file : null

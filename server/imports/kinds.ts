@@ -132,14 +132,19 @@ async function writeApplicant(trx: Db, ctx: ImportContext, a: ApplicantValues): 
   return { id, added: true }
 }
 
+/** The person's columns: an applicant file's, and the first of a past case's. */
+const PERSON_COLUMNS: Column[] = [
+  { key: 'village', required: true, example: '高桥村' },
+  { key: 'name', required: true, example: '张小三' },
+  { key: 'idNumber', required: false, example: '11010519491231002X' },
+  { key: 'phone', required: true, example: '13912345678' },
+  { key: 'villageGroup', required: false, example: '三组' },
+]
+
 const applicants: ImportKindSpec<ApplicantValues> = {
   kind: 'applicants',
   columns: [
-    { key: 'village', required: true, example: '高桥村' },
-    { key: 'name', required: true, example: '张小三' },
-    { key: 'idNumber', required: false, example: '11010519491231002X' },
-    { key: 'phone', required: true, example: '13912345678' },
-    { key: 'villageGroup', required: false, example: '三组' },
+    ...PERSON_COLUMNS,
     { key: 'address', required: false, example: '高桥村三组 12 号' },
     { key: 'vulnerable', required: false, example: '孤寡老人' },
   ],
@@ -171,11 +176,7 @@ interface CaseValues {
 const cases: ImportKindSpec<CaseValues> = {
   kind: 'cases',
   columns: [
-    { key: 'village', required: true, example: '高桥村' },
-    { key: 'name', required: true, example: '张小三' },
-    { key: 'idNumber', required: false, example: '11010519491231002X' },
-    { key: 'phone', required: true, example: '13912345678' },
-    { key: 'villageGroup', required: false, example: '三组' },
+    ...PERSON_COLUMNS,
     { key: 'matter', required: true, example: '农村低保对象申报办理' },
     { key: 'window', required: false, example: '锦屏镇民政窗口' },
     { key: 'registeredOn', required: true, example: '2025年3月2日' },

@@ -28,7 +28,7 @@ export function ledgerQuery(db: Db, scope: Scope, f: LedgerFilter) {
     .innerJoin('villages', 'villages.id', 'cases.villageId')
     .select([
       'cases.id', 'cases.caseNo', 'cases.stage', 'cases.serviceForm', 'cases.registeredOn', 'cases.acceptedOn', 'cases.forwardedOn', 'cases.completedOn', 'cases.repliedOn',
-      'cases.outcome', 'cases.rating', 'cases.dueOn', 'applicants.name as applicantName', 'applicants.phone as applicantPhone', 'matterVersions.name as matterName',
+      'cases.outcome', 'cases.rating', 'cases.dueOn', 'applicants.name as applicantName', 'applicants.idNumber as applicantIdNumber', 'applicants.phone as applicantPhone', 'matterVersions.name as matterName',
       'agent.displayName as agentName', 'villages.name as villageName',
     ])
     .where((eb) => inScope(eb, scope, CASE_COLUMNS))

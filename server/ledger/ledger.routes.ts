@@ -48,7 +48,9 @@ export function ledgerColumns(t: Translate): Column<LedgerCells>[] {
   const text = (key: string, value: Column<LedgerCells>['value']) => column(key, 'text', value)
   const date = (key: 'registeredOn' | 'acceptedOn' | 'forwardedOn' | 'completedOn' | 'repliedOn') => column(key, 'date', (r) => r[key])
   return [
-    text('caseNo', (r) => r.caseNo), text('villageName', (r) => r.villageName), text('applicantName', (r) => r.applicantName), text('applicantPhone', (r) => r.applicantPhone),
+    text('caseNo', (r) => r.caseNo), text('villageName', (r) => r.villageName), text('applicantName', (r) => r.applicantName),
+    // The export is the station's full record (the page shows no ID numbers): the ID number as text, every digit kept.
+    text('applicantIdNumber', (r) => r.applicantIdNumber), text('applicantPhone', (r) => r.applicantPhone),
     text('matterName', (r) => r.matterName), text('serviceForm', (r) => r.serviceFormText), text('agentName', (r) => r.agentName),
     date('registeredOn'), date('acceptedOn'), date('forwardedOn'), date('completedOn'), date('repliedOn'),
     text('stage', (r) => r.stageText), text('outcome', (r) => r.outcomeText), text('rating', (r) => r.ratingText),

@@ -17,6 +17,7 @@ import type { Db } from '../../server/db/connect.ts'
 import zhCN from '../../server/i18n/zh-CN.json' with { type: 'json' }
 import { translate } from '../../server/i18n/i18n.ts'
 import { createTestDatabase } from '../fixtures/database.ts'
+import { dryRunOf } from '../fixtures/imports.ts'
 import { launchChromium, signIn } from '../fixtures/chromium.ts'
 import { DEMO_LOGINS, DEMO_PASSWORD, type DemoLogin } from '../fixtures/demo-logins.ts'
 
@@ -51,7 +52,7 @@ const JOB_TIMEOUT_MS = 180_000
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']
 
 // Machine answers and files, not pages: recognised by their address before any request is made.
-const NOT_A_PAGE = /\.(csv|pdf|json)$|\/pdf$|\/poster$|^\/(healthz|logout)$|^\/(api|bench|lang|text-size|assets|schemas|open311)\//
+const NOT_A_PAGE = /\.(csv|pdf|json|xlsx)$|\/pdf$|\/poster$|^\/(healthz|logout)$|^\/(api|bench|lang|text-size|assets|schemas|open311)\//
 // A dotted key of the locale files shown as it is: a message nobody wrote.
 const LOCALE_KEY = new RegExp(`(?<![\\w./@-])(?:${Object.keys(zhCN).join('|')})\\.[a-zA-Z_][\\w]*(?:\\.[\\w]+)*`)
 const BAD_TEXT = /\b(?:undefined|null|NaN)\b|\[object Object\]|Invalid Date/
@@ -111,7 +112,7 @@ interface Outcome {
 }
 
 /** Parameter values from the demo data, each chosen inside the identity's jurisdiction. */
-function makeFillers(db: Db) {
+function makeFillers(db: Db, timeZone: string) {
   const caseRowsCache = new Map<string, Promise<CaseRow[]>>()
   type CaseRow = { id: string; caseNo: string; stage: Stage; acceptedOn: string | null; forwardedOn: string | null; completedOn: string | null; approvedExtension: boolean; events: number }
 
@@ -162,6 +163,7 @@ function makeFillers(db: Db) {
 
   const one = <T>(rows: T[], missing: string, url: (row: T) => string): Filled => (rows.length ? { urls: [url(rows[0])], missing: [] } : { urls: [], missing: [missing] })
 
+  let importJobId: number | undefined
   const fillers: Record<string, (who: Who) => Promise<Filled>> = {
     async '/cases/:id'(who) {
       const rows = await casesOf(who)
@@ -221,6 +223,11 @@ function makeFillers(db: Db) {
       const rows = await q.execute()
       if (!rows.length) return { urls: [], missing: [`no rectification in the demo county for ${who.login.username} (${actor.role === 'clerk' ? 'its window' : actor.role === 'agent' ? 'its station' : 'its jurisdiction'})`] }
       return { urls: rows.map((r) => `/rectifications/${r.id}`), missing: [] }
+    },
+    async '/imports/:id'(who) {
+      // The demo county has no import: a dry run of a small workbook with a problem, as an administrator starts one.
+      importJobId ??= await dryRunOf(db, who.actor!.id, who.actor!.countyId, timeZone, () => new Date())
+      return { urls: [`/imports/${importJobId}`], missing: [] }
     },
     async '/admin/users/:id/edit'() {
       const rows = await db.selectFrom('users').select(['id', 'role']).distinctOn('role').orderBy('role').orderBy('id').execute()
@@ -445,7 +452,7 @@ t.test('every HTML page, for every role, in both languages, on a phone and a des
   }
 
   // ---- What to open: the route table, filled from the demo data ----
-  const { fillers, variants } = makeFillers(database.db)
+  const { fillers, variants } = makeFillers(database.db, config.timeZone)
   const routes = [...new Map(app.routeTable.filter((r) => r.method === 'GET').map((r) => [r.url, r])).values()]
   const skipped = routes.filter((r) => NOT_A_PAGE.test(r.url)).map((r) => r.url)
   t.comment(`not pages (skipped by address): ${skipped.join(' ')}`)

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import ExcelJS from 'exceljs'
+import ExcelJS from '../../server/exports/exceljs.ts'
 import { setupCaseWorld, loggedIn, type CaseWorld } from '../fixtures/cases.ts'
 import { makeUser } from '../fixtures/factories.ts'
 import type { Browser } from '../fixtures/browser.ts'
@@ -267,7 +267,7 @@ test('templates, applicants and visits, and who may import', async (t) => {
   const admin = await makeUser(w.db, w.org, 'admin')
   const browser = await loggedIn(w, admin)
 
-  const template = await browser.get('/imports/templates/applicants.xlsx')
+  const template = await browser.get('/imports/template.xlsx?kind=applicants')
   t.equal(template.statusCode, 200)
   const tw = new ExcelJS.Workbook()
   await tw.xlsx.load(template.rawPayload as unknown as ArrayBuffer)
@@ -319,6 +319,11 @@ test('templates, applicants and visits, and who may import', async (t) => {
   t.match(refused.body, /这不是 .xlsx 文件/)
   const agent = await loggedIn(w, w.agent)
   t.equal((await agent.get('/imports')).statusCode, 403)
-  const noToken = await upload(w, w.browser(), 'cases', apps)
-  t.equal(noToken.statusCode, 303, 'anonymous: to the login page')
+  const jobs = await w.db.selectFrom('importJobs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()
+  const anonymous = w.browser()
+  await anonymous.get('/login')
+  const noLogin = await upload(w, anonymous, 'cases', apps)
+  t.equal(noLogin.statusCode, 303, 'anonymous: to the login page')
+  t.match(noLogin.headers.location, /^\/login/)
+  t.same(await w.db.selectFrom('importJobs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(), jobs, 'no job started')
 })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import type { LightMyRequestResponse } from 'fastify'
-import ExcelJS from 'exceljs'
+import ExcelJS from '../../server/exports/exceljs.ts'
 import type { Role } from '../../server/db/schema.ts'
 import type { Browser } from '../fixtures/browser.ts'
 import {
@@ -255,6 +255,10 @@ const NOT_RECORDS: Record<string, string> = {
   '/open311/v2/services/:code.:format': 'a public service definition (matter code and format)',
   '/open311/v2/requests.:format': "a county's public request list (the format)",
   '/open311/v2/requests/:id.:format': 'a public request status by case number (tests/open311)',
+  // An import job of the county's administrator: none exists here; tests/imports and the route
+  // matrix (another county's administrator: 404) check them.
+  '/imports/:id': 'an import job (none in this fixture)',
+  '/imports/:id/errors.xlsx': 'an import job (none in this fixture)',
 }
 
 function recordsOf(world: JurisdictionWorld, kind: RecordKind): unknown[] {
@@ -512,10 +516,16 @@ const LIST_ROUTES: Record<string, ListRoute> = {
   '/admin/matters/import': { ...NO_RECORDS('the catalogue import form'), roles: ['admin'] },
   '/admin/jobs': { ...NO_RECORDS('the job runs (no job has run here)'), roles: ['admin'] },
   '/admin/api-keys': { ...NO_RECORDS('the partner keys (none issued here)'), roles: ['admin'] },
+  '/imports': { ...NO_RECORDS('the import page (no job here)'), roles: ['admin'] },
+  // The month's ratings for the provincial platform: the rated cases in scope, with their applicants.
+  '/ratings/export.csv': { roles: ['supervisor', 'admin'], format: 'csv', query: `month=${MONTH}`, expect: (w, who) => ratedRows(w, who!) },
+  '/ratings/export.json': { roles: ['supervisor', 'admin'], format: 'json', query: `month=${MONTH}`, expect: (w, who) => ratedRows(w, who!) },
+  '/imports/template.xlsx': { ...NO_RECORDS('an empty import template'), roles: ['admin'], format: 'xlsx', query: 'kind=cases' },
 }
 
 // Each .xlsx export shows exactly what the CSV beside it shows (server/exports/table.ts writes both from one table).
-for (const [url, spec] of Object.entries(LIST_ROUTES)) if (url.endsWith('.csv')) LIST_ROUTES[url.replace(/\.csv$/, '.xlsx')] = { ...spec, format: 'xlsx' }
+// (The 好差评 export is CSV and JSON, the provincial platforms' formats: no workbook.)
+for (const [url, spec] of Object.entries(LIST_ROUTES)) if (url.endsWith('.csv') && !url.startsWith('/ratings/')) LIST_ROUTES[url.replace(/\.csv$/, '.xlsx')] = { ...spec, format: 'xlsx' }
 
 function ledgerRows(w: JurisdictionWorld, who: Identity): Partial<Record<Kind, string[]>> {
   const rows = seen(w, who)
@@ -529,6 +539,11 @@ function lateRows(w: JurisdictionWorld, who: Identity): Partial<Record<Kind, str
 function statsRows(w: JurisdictionWorld, who: Identity): Partial<Record<Kind, string[]>> {
   const villages = stations(w, who)
   return { village: villages.map((v) => v.name), town: uniq(villages.map((v) => townName(w, v.town))), case: [] }
+}
+function ratedRows(w: JurisdictionWorld, who: Identity): Partial<Record<Kind, string[]>> {
+  // The fixture's villagers rate the town windows' and the stations' cases; the county centre's are still open.
+  const rows = seen(w, who).filter((c) => c.route !== 'county')
+  return { case: rows.map((c) => c.caseNo), applicant: uniq(rows.map((c) => applicantName(w, c.applicantId))) }
 }
 function feeRows(w: JurisdictionWorld, s: VillageRec): Partial<Record<Kind, string[]>> {
   return { fee: onStation(w.fees, s).map((f) => f.serial), amount: onStation(w.fees, s).map((f) => f.amount), case: [townCase(w, s)] }

@@ -1,4 +1,8 @@
 import t from 'tap'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import ExcelJS from '../../server/exports/exceljs.ts'
 import { sql } from 'kysely'
 import { setupCaseWorld, loggedIn, submitIntake, versionOn, APPLICANT } from '../fixtures/cases.ts'
 import { makeOrg, makeUser } from '../fixtures/factories.ts'
@@ -92,6 +96,10 @@ const EXPECTED: Record<string, { public?: boolean; roles?: Who[]; foreign404?: b
   '/overdue.xlsx': { roles: ['supervisor', 'countySupervisor', 'admin'] },
   '/admin/jobs': { roles: ['admin'] },
   '/admin/api-keys': { roles: ['admin'] },
+  '/imports': { roles: ['admin'] },
+  '/imports/template.xlsx': { roles: ['admin'] },
+  '/imports/:id': { roles: ['admin'] },
+  '/imports/:id/errors.xlsx': { roles: ['admin'] },
   '/open311/discovery.:format': { public: true },
   '/open311/v2/discovery.:format': { public: true },
   '/open311/v2/services.:format': { skip: 'public machine API; needs jurisdiction_id with two counties: tests/open311/open311.test.ts' },
@@ -139,6 +147,8 @@ const EXPECTED_POST: Record<string, { public?: boolean; roles?: Who[]; foreign40
   '/admin/matters/import': { roles: ['admin'] },
   '/admin/api-keys': { roles: ['admin'] },
   '/admin/api-keys/:id/revoke': { roles: ['admin'] },
+  '/imports': { roles: ['admin'] },
+  '/imports/:id/run': { roles: ['admin'] },
   '/open311/v2/requests.:format': { public: true },
   '/cases': { roles: ['agent', 'foreignAgent'] },
   // The clerk's window has not been sent this case: out of its scope.
@@ -246,8 +256,19 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
   const isPdf = (res: { headers: Record<string, unknown> }) => String(res.headers['content-type']).startsWith('application/pdf')
   const isXlsx = (res: { headers: Record<string, unknown> }) => String(res.headers['content-type']).startsWith('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
   // Concrete values for each path parameter: records of the agent's own village.
+  // An import job (a dry run still queued) with its uploaded workbook, for the import pages.
+  const importFile = path.join(await mkdtemp(path.join(tmpdir(), 'bianmin-matrix-')), 'upload.xlsx')
+  const workbook = new ExcelJS.Workbook()
+  workbook.addWorksheet('申请人档案').addRow(['村', '姓名', '联系电话'])
+  await workbook.xlsx.writeFile(importFile)
+  const importJob = await w.db
+    .insertInto('importJobs')
+    .values({ countyId: w.org.countyId, kind: 'applicants', mode: 'dry_run', fileName: 'upload.xlsx', filePath: importFile, fileSha256: '0'.repeat(64), dryRunId: null, createdBy: admin.id })
+    .returning('id')
+    .executeTakeFirstOrThrow()
   const fill = (url: string) =>
     url
+      .replace('/imports/:id', `/imports/${importJob.id}`)
       .replace('/cases/:id/documents/:doc', `/cases/${caseId}/documents/acceptance-notice`)
       .replace('/cases/:id', `/cases/${caseId}`)
       .replace('/applicants/:id', `/applicants/${applicant.id}`)
@@ -265,6 +286,7 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
       .replace('/assets/*', '/assets/app.css')
       .replace('/api/v1/deadline', '/api/v1/deadline?start=2026-03-02&days=3')
       .replace('.:format', '.json')
+      .replace('/imports/template.xlsx', '/imports/template.xlsx?kind=cases')
 
   const phases: string[] = []
   let phaseStart = Date.now()
@@ -452,6 +474,8 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
     '/admin/users/:id/disable': '/admin/users',
     '/admin/users/:id/enable': '/admin/users',
     '/admin/api-keys/:id/revoke': '/admin/api-keys',
+    // A dry run not yet done cannot be imported: back to its page.
+    '/imports/:id/run': '/imports/',
     '/fees/settlement/agent': '/fees/settlement',
     '/notices/facts': '/notices',
     '/logout': '/login',
