@@ -14,6 +14,9 @@ import type { Browser } from '../fixtures/browser.ts'
 import { displayWidth, writeWorkbook, xlsxValue, XLSX_TYPE } from '../../server/exports/xlsx.ts'
 import type { ExportTable } from '../../server/exports/table.ts'
 
+// 100,000 cases inserted, downloaded and read back: longer than tap's default 30 s.
+t.setTimeout(10 * 60_000)
+
 const ID_X = '51078119800101001X'
 const ID_DIGITS = '510781198001010019'
 

@@ -1,8 +1,11 @@
-import { test } from 'tap'
+import tap, { test } from 'tap'
 import { XMLParser } from 'fast-xml-parser'
 import { setupCaseWorld, loggedIn, type CaseWorld } from '../fixtures/cases.ts'
 import { makeUser } from '../fixtures/factories.ts'
 
+
+// Whole workbooks and a database per test: longer than tap's default 30 s on a loaded machine.
+tap.setTimeout(5 * 60_000)
 /**
  * The Open311 GeoReport v2 API driven as a partner's client would: discovery, the service list,
  * a service definition, a POST with a valid and an invalid key, and the requests it filed, by
