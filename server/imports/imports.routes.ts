@@ -63,7 +63,9 @@ export default async function importRoutes(fastify: FastifyInstance) {
       .executeTakeFirst()
     if (!job) throw new NotFound()
     const running = job.status === 'queued' || job.status === 'running'
-    const cutOff = running && job.heartbeatAt !== null && app.now().getTime() - new Date(job.heartbeatAt).getTime() > STALE_MS
+    // A job never started (the server stopped right after the upload) has only its creation time.
+    const lastSign = new Date(job.heartbeatAt ?? job.createdAt).getTime()
+    const cutOff = running && app.now().getTime() - lastSign > STALE_MS
     return { ...job, running: running && !cutOff, cutOff }
   }
 

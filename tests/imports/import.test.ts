@@ -314,6 +314,18 @@ test('templates, applicants and visits, and who may import', async (t) => {
   const people = await w.db.selectFrom('visits').select((eb) => eb.fn.sum<string>('people').as('n')).where('visitDate', '>=', '2025-11-01').where('visitDate', '<', '2025-12-01').executeTakeFirstOrThrow()
   t.equal(Number(people.n), 7)
 
+  // A job cut off by a restart (never started, or its heartbeat stopped) stops reloading and says so.
+  for (const heartbeatAt of [null, new Date(w.app.now().getTime() - 10 * 60_000)]) {
+    const { id } = await w.db
+      .insertInto('importJobs')
+      .values({ countyId: w.org.countyId, kind: 'visits', mode: 'import', status: heartbeatAt ? 'running' : 'queued', fileName: 'x.xlsx', filePath: visits, fileSha256: '0'.repeat(64), dryRunId: null, createdBy: admin.id, createdAt: new Date(w.app.now().getTime() - 10 * 60_000), heartbeatAt })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    const cut = await browser.get(`/imports/${id}`)
+    t.match(cut.body, /已中断（服务器重启）/, `${heartbeatAt ? 'a stopped heartbeat' : 'never started'}: shown as cut off`)
+    t.notMatch(cut.body, /http-equiv="refresh"/, 'and the page no longer reloads')
+  }
+
   // Not a workbook; no file; and only administrators.
   const notXlsx = path.join(dir, 'x.xlsx')
   await import('node:fs/promises').then((fs) => fs.writeFile(notXlsx, 'name,id\n'))
