@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 import type { Actor } from '../accounts/actor.ts'
@@ -38,6 +39,16 @@ export interface IntakeResult {
   caseNo: string
   stage: Stage
   duplicate: boolean
+}
+
+/**
+ * A case's idempotency key (the column is a uuid) made from text that names the request: the same
+ * text, the same key, so a request sent again finds the case it made (a partner's retry, a workbook
+ * imported again).
+ */
+export function idempotencyKeyOf(text: string): string {
+  const h = createHash('sha256').update(text).digest('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
 }
 
 /** The station's next case number of the day: numbers run without gaps, whoever files the case. */

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { Db } from '../db/connect.ts'
 import { VULNERABLE, type Case } from '../db/schema.ts'
 import { RuleViolation } from '../errors/errors.ts'
@@ -10,7 +10,7 @@ import { notify } from '../notifications/notifications.service.ts'
 import type { PartnerKey } from '../partners/api-keys.ts'
 import { REGISTRATION_LIMIT } from './case-deadlines.ts'
 import { appendEvent, type EventActor } from './case-events.ts'
-import { isUniqueViolation, nextCaseNo } from './intake.ts'
+import { idempotencyKeyOf, isUniqueViolation, nextCaseNo } from './intake.ts'
 
 /**
  * A request filed for a villager by a partner channel (the 12345 hotline, a mini-program, the
@@ -45,12 +45,6 @@ export interface PartnerRequestResult {
   stationPhone: string
   registrationDue: string
   duplicate: boolean
-}
-
-/** The case's idempotency key (a uuid) from the partner's own request id: one per key and id. */
-function partnerIdempotencyKey(keyId: number, requestId: string): string {
-  const h = createHash('sha256').update(`partner:${keyId}:${requestId}`).digest('hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
 }
 
 /** A phone the agent can call back: a mobile or a landline with its area code. */
@@ -127,7 +121,7 @@ async function check(db: Db, key: PartnerKey, input: PartnerRequestInput) {
  * chain, a message to the station's agents and the audit entry, in one transaction.
  */
 export async function registerPartnerRequest(db: Db, key: PartnerKey, input: PartnerRequestInput, today: string, now: Date): Promise<PartnerRequestResult> {
-  const idempotencyKey = input.idempotencyKey ? partnerIdempotencyKey(key.id, input.idempotencyKey) : randomUUID()
+  const idempotencyKey = input.idempotencyKey ? idempotencyKeyOf(`partner:${key.id}:${input.idempotencyKey}`) : randomUUID()
   const resultOf = async (caseId: string, caseNo: string, villageId: number, registeredOn: string, duplicate: boolean): Promise<PartnerRequestResult> => {
     const village = await db.selectFrom('villages').innerJoin('towns', 'towns.id', 'villages.townId').select(['villages.name', 'villages.stationPhone', 'villages.countyId', 'towns.name as townName']).where('villages.id', '=', villageId).executeTakeFirstOrThrow()
     const calendar = await loadCalendar(db, village.countyId)

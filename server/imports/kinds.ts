@@ -8,7 +8,7 @@ import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { formatLocalDate } from '../calendar/local-time.ts'
 import { completeDue, forwardDue } from '../cases/case-deadlines.ts'
 import { appendEvent, type EventActor } from '../cases/case-events.ts'
-import { nextCaseNo } from '../cases/intake.ts'
+import { idempotencyKeyOf, nextCaseNo } from '../cases/intake.ts'
 import { listMatters } from '../matters/matters.repository.ts'
 import { cellText, matchName, readChoice, readDate, readIdNumber, readInteger, readOptionalDate, readPhone, readRequiredText, readText, type Read } from './cells.ts'
 
@@ -67,8 +67,6 @@ function reader(cells: Record<string, unknown>, problems: RowProblem[]) {
 }
 
 const hashKey = (...parts: (string | number | null)[]) => createHash('sha256').update(parts.map((p) => String(p ?? '')).join('\u0001')).digest('hex')
-/** A uuid made from a hash: the cases table keeps idempotency keys as uuids. */
-const uuidOf = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
 
 const villageCandidates = (ctx: ImportContext) => ctx.villages.map((v) => ({ id: v.id, names: [v.name, v.code, `${v.townName}${v.name}`] }))
 
@@ -220,7 +218,7 @@ const cases: ImportKindSpec<CaseValues> = {
     if (problems.length) return { ok: false, problems }
     const m = ctx.matters[values.matterIndex]
     const who = values.originalNo ? `no:${values.originalNo}` : applicant.idNumber ? `id:${applicant.idNumber}` : `np:${applicant.name}:${applicant.phone}`
-    return { ok: true, values, naturalKey: uuidOf(hashKey('import-case', ctx.countyId, applicant.villageId, who, m.code, values.registeredOn)) }
+    return { ok: true, values, naturalKey: idempotencyKeyOf(['import-case', ctx.countyId, applicant.villageId, who, m.code, values.registeredOn].join('\u0001')) }
   },
   async write(trx, v, naturalKey, row, ctx) {
     const exists = await trx.selectFrom('cases').select('id').where('idempotencyKey', '=', naturalKey).executeTakeFirst()
