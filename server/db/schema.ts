@@ -117,6 +117,25 @@ export interface AuditEventsTable {
   at: CreatedAt
 }
 
+export type PersonalDataField = 'id_number' | 'phone'
+
+/** One reveal, export or access report of personal data (migration 2026_12_06_012). */
+export interface PersonalDataAccessTable {
+  id: Generated<string>
+  countyId: number
+  actorId: number
+  at: CreatedAt
+  kind: 'reveal' | 'export' | 'report'
+  applicantId: number | null
+  field: PersonalDataField | null
+  /** The page the reveal was made from, or the export's path. */
+  page: string
+  exportName: string | null
+  rowCount: number | null
+  /** The applicants whose data an export carried, for the villager's access report. */
+  applicantIds: number[] | null
+}
+
 export interface CalendarDaysTable {
   date: string
   kind: 'holiday' | 'workday'
@@ -637,6 +656,7 @@ export interface Database {
   loginFailures: LoginFailuresTable
   lookupFailures: LookupFailuresTable
   auditEvents: AuditEventsTable
+  personalDataAccess: PersonalDataAccessTable
   calendarDays: CalendarDaysTable
   calendarChanges: CalendarChangesTable
   regionalHolidays: RegionalHolidaysTable
