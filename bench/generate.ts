@@ -8,6 +8,7 @@
  * pages are born all-visible, so index-only scans work without a VACUUM. Secondary indexes and
  * unique constraints are dropped before the load and rebuilt after it from their own definitions.
  */
+import { sealedIdNumber } from '../server/privacy/id-vault.ts'
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
@@ -190,7 +191,8 @@ function* applicantRows(org: Org, scale: Scale, createdAt: Date): Generator<unkn
     const first17 = `510722${birth}${String(Math.floor(i / 27000)).padStart(3, '0')}`
     const idNumber = first17 + idCheckChar(first17)
     const phone = `13${String(800000000 + i * 37).slice(0, 9)}`
-    yield [i + 1, org.countyId, village.id, applicantName(r), idNumber, phone, `${1 + (i % 9)}组`, `${1 + (i % 9)}组${i % 97}号`, 'none', null, createdAt]
+    const { idNumberSealed, idNumberHash } = sealedIdNumber(idNumber)
+    yield [i + 1, org.countyId, village.id, applicantName(r), idNumberSealed, idNumberHash, phone, `${1 + (i % 9)}组`, `${1 + (i % 9)}组${i % 97}号`, 'none', null, createdAt]
   }
 }
 
@@ -486,7 +488,7 @@ export async function generateCounty(db: Db, pool: pg.Pool, scale: Scale, today:
     await client.query(`truncate ${BULK_TABLES.join(', ')} cascade`)
     await client.query(`set local session_replication_role = replica`)
     const createdAt = new Date(`${addCalendarDays(today, -scale.years * 365)}T01:00:00.000Z`)
-    rows.applicants = await copyRows(client, 'applicants', ['id', 'county_id', 'village_id', 'name', 'id_number', 'phone', 'village_group', 'address', 'vulnerable', 'created_by', 'created_at'], applicantRows(org, scale, createdAt))
+    rows.applicants = await copyRows(client, 'applicants', ['id', 'county_id', 'village_id', 'name', 'id_number_sealed', 'id_number_hash', 'phone', 'village_group', 'address', 'vulnerable', 'created_by', 'created_at'], applicantRows(org, scale, createdAt))
     lap(`applicants (${rows.applicants})`)
 
     // The drafts are computed once (due dates are the costly part) and read by every later table.

@@ -20,6 +20,7 @@ import layoutLocals, { isAssetUrl } from './views/layout-locals.ts'
 import textSizeRoutes from './views/text-size.ts'
 import { AJV_OPTIONS } from './views/forms.ts'
 import exportSlots from './ledger/export-slots.ts'
+import { useIdVault } from './privacy/id-vault.ts'
 import healthRoutes, { benchFloorRoutes } from './health/health.routes.ts'
 import accountRoutes from './accounts/accounts.routes.ts'
 import userAdminRoutes from './accounts/users.routes.ts'
@@ -92,6 +93,7 @@ export const requestLogSerializers = {
 /** Builds the application without listening; only server/index.ts listens. */
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const { config } = options
+  useIdVault(config.piiKeyFile)
   const app = Fastify({
     logger: options.logger === false ? false : { level: config.logLevel, ...(typeof options.logger === 'object' ? options.logger : {}), serializers: requestLogSerializers },
     bodyLimit: BODY_LIMIT_BYTES,

@@ -5,6 +5,7 @@ import { NotFound } from '../errors/errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
 import { maskIdNumber } from '../privacy/mask.ts'
+import { openIdNumber } from '../privacy/id-vault.ts'
 import { idParams } from '../views/forms.ts'
 
 /** 一人一档: every visit, case, fee and rating of one applicant on one page. */
@@ -29,7 +30,9 @@ export default async function applicantRoutes(fastify: FastifyInstance) {
       app.db.selectFrom('caseRatings').innerJoin('cases', 'cases.id', 'caseRatings.caseId').select(['cases.caseNo', 'caseRatings.overall', 'caseRatings.comment', 'caseRatings.recordedAt']).where('cases.applicantId', '=', id).orderBy('caseRatings.recordedAt', 'desc').execute(),
     ])
     const fullId = actor.role === 'agent' && actor.villageId === applicant.villageId
-    return { applicant: { ...applicant, idNumberShown: fullId ? (applicant.idNumber ?? '') : maskIdNumber(applicant.idNumber) }, cases, visits, fees, ratings }
+    const { idNumberSealed, idNumberHash: _hash, ...person } = applicant
+    const idNumber = openIdNumber(idNumberSealed)
+    return { applicant: { ...person, idNumber, idNumberShown: fullId ? (idNumber ?? '') : maskIdNumber(idNumber) }, cases, visits, fees, ratings }
   }
   const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
 

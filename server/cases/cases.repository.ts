@@ -5,12 +5,13 @@ import { inScope } from '../accounts/scope.ts'
 import type { Stage } from '../db/schema.ts'
 import { RuleViolation } from '../errors/errors.ts'
 import { OPEN_STAGES } from './case-rules.ts'
+import { openIdNumber } from '../privacy/id-vault.ts'
 
 export const CASE_COLUMNS = { countyId: 'cases.countyId', townId: 'cases.townId', villageId: 'cases.villageId', windowId: 'cases.windowId' } as const
 
 /** A case the actor may see, with what its page needs; undefined outside scope (→ 404). */
-export function findCaseInScope(db: Db, scope: Scope, caseId: string) {
-  return db
+export async function findCaseInScope(db: Db, scope: Scope, caseId: string) {
+  const row = await db
     .selectFrom('cases')
     .innerJoin('applicants', 'applicants.id', 'cases.applicantId')
     .innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId')
@@ -22,7 +23,7 @@ export function findCaseInScope(db: Db, scope: Scope, caseId: string) {
     .selectAll('cases')
     .select([
       'applicants.name as applicantName',
-      'applicants.idNumber as applicantIdNumber',
+      'applicants.idNumberSealed as applicantIdNumberSealed',
       'applicants.phone as applicantPhone',
       'applicants.villageGroup as applicantGroup',
       'applicants.address as applicantAddress',
@@ -57,6 +58,9 @@ export function findCaseInScope(db: Db, scope: Scope, caseId: string) {
     .where('cases.id', '=', caseId)
     .where((eb) => inScope(eb, scope, CASE_COLUMNS))
     .executeTakeFirst()
+  if (!row) return undefined
+  const { applicantIdNumberSealed, ...view } = row
+  return { ...view, applicantIdNumber: openIdNumber(applicantIdNumberSealed) }
 }
 export type CaseView = NonNullable<Awaited<ReturnType<typeof findCaseInScope>>>
 

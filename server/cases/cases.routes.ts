@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { idNumberHashes, openIdNumber } from '../privacy/id-vault.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { sql } from 'kysely'
@@ -118,7 +119,7 @@ export default async function caseRoutes(fastify: FastifyInstance) {
       matters,
       matter,
       materials: matter?.materials.map((m) => ({ ...m, received: received.includes(m.name) })) ?? [],
-      applicant: applicant && { ...applicant, idNumber: applicant.idNumber ?? '' },
+      applicant: applicant && { ...applicant, idNumberSealed: undefined, idNumberHash: undefined, idNumber: openIdNumber(applicant.idNumberSealed) ?? '' },
       found,
       channels: COUNTER_CHANNELS,
       serviceForms: CASE_SERVICE_FORMS,
@@ -126,15 +127,16 @@ export default async function caseRoutes(fastify: FastifyInstance) {
     })
   }
 
-  function searchApplicants(villageId: number, q: string) {
-    return app.db
+  async function searchApplicants(villageId: number, q: string) {
+    const rows = await app.db
       .selectFrom('applicants')
-      .select(['id', 'name', 'phone', 'idNumber', 'villageGroup'])
+      .select(['id', 'name', 'phone', 'idNumberSealed', 'villageGroup'])
       .where('villageId', '=', villageId)
-      .where((eb) => eb.or([nameContains(q), eb(sql`name`, sql`%`, q), eb('phone', '=', q), eb('idNumber', '=', q.toUpperCase())]))
+      .where((eb) => eb.or([nameContains(q), eb(sql`name`, sql`%`, q), eb('phone', '=', q), eb('idNumberHash', 'in', idNumberHashes(q.toUpperCase()))]))
       .orderBy(sql`similarity(name, ${q})`, 'desc')
       .limit(10)
       .execute()
+    return rows.map(({ idNumberSealed, ...row }) => ({ ...row, idNumber: openIdNumber(idNumberSealed) }))
   }
 
   const intakeQuery = {
@@ -283,7 +285,7 @@ export default async function caseRoutes(fastify: FastifyInstance) {
         .select(['cases.id', 'cases.caseNo', 'cases.stage', 'cases.registeredOn', 'cases.dueOn', 'cases.dueLimit', 'matterVersions.caseType', 'applicants.name as applicantName', 'applicants.phone', 'matterVersions.name as matterName', 'villages.name as villageName'])
         .where((eb) => inScope(eb, scopeOf(actor), CASE_COLUMNS))
       if (kind === 'caseNo') q = q.where('cases.caseNo', '=', text.toUpperCase())
-      else if (kind === 'idNumber') q = q.where('applicants.idNumber', '=', text.toUpperCase())
+      else if (kind === 'idNumber') q = q.where('applicants.idNumberHash', 'in', idNumberHashes(text.toUpperCase()))
       else if (kind === 'phone') q = q.where('applicants.phone', '=', text)
       else if (kind === 'name' && fuzzy) q = q.where(sql`applicants.name`, sql`%`, text)
       else if (kind === 'name') q = q.where(nameContains(text))

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { idNumberHashes, sealedIdNumber } from '../privacy/id-vault.ts'
 import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 import type { Actor } from '../accounts/actor.ts'
@@ -100,7 +101,7 @@ async function resolveApplicant(trx: Db, actor: Actor, input: IntakeInput): Prom
   const a = input.applicant
   const idNumber = a.idNumber.trim() ? normaliseIdNumber(a.idNumber) : null
   if (idNumber) {
-    const holder = await trx.selectFrom('applicants').select(['id', 'villageId']).where('countyId', '=', actor.countyId).where('idNumber', '=', idNumber).executeTakeFirst()
+    const holder = await trx.selectFrom('applicants').select(['id', 'villageId']).where('countyId', '=', actor.countyId).where('idNumberHash', 'in', idNumberHashes(idNumber)).executeTakeFirst()
     if (holder) throw new RuleViolation('intake.idTaken', 'idNumber')
   }
   const { id } = await trx
@@ -109,7 +110,7 @@ async function resolveApplicant(trx: Db, actor: Actor, input: IntakeInput): Prom
       countyId: actor.countyId,
       villageId: actor.villageId!,
       name: a.name.trim(),
-      idNumber,
+      ...sealedIdNumber(idNumber),
       phone: a.phone.trim(),
       villageGroup: a.villageGroup.trim(),
       address: a.address.trim(),
@@ -206,7 +207,7 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
       return { caseId: winner.id, caseNo: winner.caseNo, stage: winner.stage, duplicate: true }
     }
     // Two stations filed the same new person at once: the second is told the file exists.
-    if (isUniqueViolation(error, 'applicants_county_id_number_key')) throw new RuleViolation('intake.idTaken', 'idNumber')
+    if (isUniqueViolation(error, 'applicants_county_id_number_hash_key')) throw new RuleViolation('intake.idTaken', 'idNumber')
     throw error
   }
 }

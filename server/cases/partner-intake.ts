@@ -146,7 +146,7 @@ export async function registerPartnerRequest(db: Db, key: PartnerKey, input: Par
           : (
               await trx
                 .insertInto('applicants')
-                .values({ countyId: key.countyId, villageId: station!.id, name, idNumber: null, phone, villageGroup: input.villageGroup.trim(), vulnerable: input.vulnerable as (typeof VULNERABLE)[number], createdBy: null })
+                .values({ countyId: key.countyId, villageId: station!.id, name, idNumberSealed: null, idNumberHash: null, phone, villageGroup: input.villageGroup.trim(), vulnerable: input.vulnerable as (typeof VULNERABLE)[number], createdBy: null })
                 .returning('id')
                 .executeTakeFirstOrThrow()
             ).id

@@ -8,6 +8,8 @@ import { createUser } from '../accounts/users.service.ts'
 import { ROLES, type Role } from '../db/schema.ts'
 import { RuleViolation } from '../errors/errors.ts'
 import { translate } from '../i18n/i18n.ts'
+import { idVault } from '../privacy/id-vault.ts'
+import { rotatePiiKey } from '../privacy/rotate-key.ts'
 
 const HELP = `Bianmin operator commands
 
@@ -22,6 +24,11 @@ const HELP = `Bianmin operator commands
   npm run admin -- import-calendar --year YEAR --file FILE.json
       Enters a year's holiday and make-up-workday schedule (the format of /schemas/calendar-year.json).
       With several counties this is the only way to change the shared schedule.
+
+  npm run admin -- rotate-pii-key
+      Makes a new key current in the keyring that seals ID numbers (DATA_DIR/pii-keys.json or
+      PII_KEY_FILE), re-seals every ID number under it and drops the keys no longer used.
+      Safe while the server runs. Keep a copy of the keyring with the backups, apart from them.
 
   npm run admin -- --help
       This text.
@@ -66,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP)
     return command || values.help ? 0 : 1
   }
-  if (!['create-county', 'create-user', 'import-calendar'].includes(command)) {
+  if (!['create-county', 'create-user', 'import-calendar', 'rotate-pii-key'].includes(command)) {
     console.error(`Unknown command: ${command}`)
     console.error('Run with --help for the commands.')
     return 2
@@ -99,6 +106,11 @@ async function main(argv: string[]): Promise<number> {
         }
         throw error
       }
+    }
+    if (command === 'rotate-pii-key') {
+      const { keyId, resealed, dropped } = await rotatePiiKey(database.db, idVault())
+      console.log(`Key ${keyId} is current: ${resealed} ID numbers re-sealed${dropped.length ? `; keys ${dropped.join(', ')} dropped` : ''}.`)
+      return 0
     }
     if (command === 'create-user') {
       const role = values.role as Role

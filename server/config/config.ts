@@ -14,6 +14,8 @@ export interface AppConfig {
   databaseUrl: string | null
   embeddedPgPort: number
   jwtSecret: string
+  /** The keyring that seals ID numbers at rest (privacy/id-vault.ts): outside the database, never in a backup. */
+  piiKeyFile: string
   timeZone: string
   /** Seed the demo county on first start with an empty database. */
   demoData: boolean
@@ -162,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: env.DATABASE_URL || null,
     embeddedPgPort: readInt(env, 'EMBEDDED_PG_PORT', 54329),
     jwtSecret,
+    piiKeyFile: env.PII_KEY_FILE ? path.resolve(env.PII_KEY_FILE) : path.join(dataDir, 'pii-keys.json'),
     timeZone,
     demoData: readBool(env, 'DEMO_DATA', nodeEnv !== 'production'),
     secureCookies: readBool(env, 'SECURE_COOKIES', nodeEnv === 'production'),

@@ -5,6 +5,7 @@ import { localSecret, startEmbeddedPostgres, type EmbeddedServer } from './embed
 import { appRoleUrl, ensureAppRole } from './app-role.ts'
 import { createDb, createPool, ensureDatabase, type Db } from './connect.ts'
 import { migrateToLatest } from './migrate.ts'
+import { useIdVault } from '../privacy/id-vault.ts'
 
 export const APP_DATABASE = 'bianmin'
 
@@ -25,6 +26,8 @@ export interface OpenDatabase {
  * `asOwner` (the bench generator, which truncates and loads tables).
  */
 export async function openDatabase(config: AppConfig, log: (message: string) => void = () => {}, options: { migrate?: boolean; asOwner?: boolean } = {}): Promise<OpenDatabase> {
+  // The migrations seal ID numbers a database still holds in clear; the commands read them.
+  useIdVault(config.piiKeyFile)
   let embedded: EmbeddedServer | null = null
   let url: string
   if (config.databaseUrl) {

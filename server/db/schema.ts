@@ -256,7 +256,10 @@ export interface ApplicantsTable {
   countyId: number
   villageId: number
   name: string
-  idNumber: string | null
+  /** The ID number sealed under the PII keyring (privacy/id-vault.ts); never stored in clear. */
+  idNumberSealed: string | null
+  /** Its keyed hash, for exact look-up: `<key id>.<HMAC>`. */
+  idNumberHash: string | null
   phone: string
   villageGroup: Generated<string>
   address: Generated<string>

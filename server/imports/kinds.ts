@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { idNumberHashes, sealedIdNumber } from '../privacy/id-vault.ts'
 import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 import type { ImportKind, MatterVersion } from '../db/schema.ts'
@@ -92,7 +93,7 @@ const PURPOSE_NAMES: Record<(typeof VISIT_PURPOSES)[number], readonly string[]> 
 /** An applicant's file: by ID number in the county; without one, by station, name and phone. */
 async function findApplicant(trx: Db, ctx: ImportContext, a: { villageId: number; name: string; idNumber: string | null; phone: string }) {
   let q = trx.selectFrom('applicants').select(['id', 'villageId']).where('countyId', '=', ctx.countyId)
-  q = a.idNumber ? q.where('idNumber', '=', a.idNumber) : q.where('villageId', '=', a.villageId).where('name', '=', a.name).where('phone', '=', a.phone).where('idNumber', 'is', null)
+  q = a.idNumber ? q.where('idNumberHash', 'in', idNumberHashes(a.idNumber)) : q.where('villageId', '=', a.villageId).where('name', '=', a.name).where('phone', '=', a.phone).where('idNumberHash', 'is', null)
   return q.executeTakeFirst()
 }
 
@@ -124,7 +125,7 @@ async function writeApplicant(trx: Db, ctx: ImportContext, a: ApplicantValues): 
   if (found) return { id: found.id, added: false }
   const { id } = await trx
     .insertInto('applicants')
-    .values({ countyId: ctx.countyId, villageId: a.villageId, name: a.name, idNumber: a.idNumber, phone: a.phone, villageGroup: a.villageGroup, address: a.address, vulnerable: a.vulnerable, createdBy: ctx.actor.id })
+    .values({ countyId: ctx.countyId, villageId: a.villageId, name: a.name, ...sealedIdNumber(a.idNumber), phone: a.phone, villageGroup: a.villageGroup, address: a.address, vulnerable: a.vulnerable, createdBy: ctx.actor.id })
     .returning('id')
     .executeTakeFirstOrThrow()
   return { id, added: true }

@@ -1,4 +1,5 @@
 import ExcelJS from '../exports/exceljs.ts'
+import { maskIdNumbersIn } from '../privacy/mask.ts'
 import type { Db } from '../db/connect.ts'
 import type { Updateable } from 'kysely'
 import type { ImportJobsTable, ImportProblem } from '../db/schema.ts'
@@ -95,7 +96,7 @@ async function pass(db: Db, jobId: number, filePath: string, ctx: ImportContext,
       tally.rowsWithProblems++
       for (const p of checked.problems) {
         tally.problemCount++
-        if (tally.problems.length < MAX_KEPT_PROBLEMS) tally.problems.push({ row: item.row, column: p.column, value: p.value.slice(0, 200), key: p.key, params: p.params })
+        if (tally.problems.length < MAX_KEPT_PROBLEMS) tally.problems.push({ row: item.row, column: p.column, value: maskIdNumbersIn(p.value.slice(0, 200)), key: p.key, params: p.params })
       }
     } else if (each) {
       // A record listed twice in one workbook is one record; alike visits are separate ones.

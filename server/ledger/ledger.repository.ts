@@ -1,4 +1,5 @@
 
+import { openIdNumber } from '../privacy/id-vault.ts'
 import type { Db } from '../db/connect.ts'
 import type { Scope } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
@@ -28,7 +29,7 @@ export function ledgerQuery(db: Db, scope: Scope, f: LedgerFilter) {
     .innerJoin('villages', 'villages.id', 'cases.villageId')
     .select([
       'cases.id', 'cases.caseNo', 'cases.stage', 'cases.serviceForm', 'cases.registeredOn', 'cases.acceptedOn', 'cases.forwardedOn', 'cases.completedOn', 'cases.repliedOn',
-      'cases.outcome', 'cases.rating', 'cases.dueOn', 'applicants.name as applicantName', 'applicants.idNumber as applicantIdNumber', 'applicants.phone as applicantPhone', 'matterVersions.name as matterName',
+      'cases.outcome', 'cases.rating', 'cases.dueOn', 'applicants.name as applicantName', 'applicants.idNumberSealed as applicantIdNumberSealed', 'applicants.phone as applicantPhone', 'matterVersions.name as matterName',
       'agent.displayName as agentName', 'villages.name as villageName',
     ])
     .where((eb) => inScope(eb, scope, CASE_COLUMNS))
@@ -43,10 +44,12 @@ export function ledgerQuery(db: Db, scope: Scope, f: LedgerFilter) {
   return q
 }
 
-export function ledgerPage(db: Db, scope: Scope, f: LedgerFilter, beforeId: string | null, limit: number) {
+export async function ledgerPage(db: Db, scope: Scope, f: LedgerFilter, beforeId: string | null, limit: number) {
   let q = ledgerQuery(db, scope, f)
   if (beforeId) q = q.where('cases.id', '<', beforeId)
-  return q.orderBy('cases.id', 'desc').limit(limit).execute()
+  const rows = await q.orderBy('cases.id', 'desc').limit(limit).execute()
+  // Opened here, for the page and the exports alike; the query itself only carries the sealed value.
+  return rows.map(({ applicantIdNumberSealed, ...row }) => ({ ...row, applicantIdNumber: openIdNumber(applicantIdNumberSealed) }))
 }
 export type LedgerRow = Awaited<ReturnType<typeof ledgerPage>>[number]
 

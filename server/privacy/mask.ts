@@ -54,3 +54,11 @@ export function maskIdNumber(id: string | null): string {
   if (!id) return ''
   return `${id.slice(0, 6)}${'*'.repeat(Math.max(0, id.length - 7))}${id.slice(-1)}`
 }
+
+/**
+ * Text kept for later that may hold an ID number someone typed (an import's problem list): every
+ * run that looks like one (15 to 18 characters) is masked, so the database holds none in clear.
+ */
+export function maskIdNumbersIn(text: string): string {
+  return text.replace(/\d{14,17}[\dXx]/g, (run) => maskIdNumber(run))
+}

@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { openIdNumber } from '../privacy/id-vault.ts'
 import type { Db } from '../db/connect.ts'
 import type { Scope } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
@@ -102,7 +103,7 @@ function evaluationRows(db: Db, filter: EvaluationFilter, timeZone: string) {
       'w.name as windowName', 'w.townId as windowTownId', 'wt.name as windowTownName', 'w.departmentCode',
       'dw.deputyName', 'dw.deputyTownId', 'dw.deputyTownName', 'dw.deputyCode',
       'v.name as villageName', 'v.divisionCode as villageDivisionCode', 't.name as townName', 't.divisionCode as townDivisionCode',
-      'a.name as applicantName', 'a.idNumber', 'a.phone as applicantPhone', 'ag.displayName as agentName',
+      'a.name as applicantName', 'a.idNumberSealed', 'a.phone as applicantPhone', 'ag.displayName as agentName',
       'r.overall', 'r.efficiency', 'r.competence', 'r.attitude', 'r.satisfaction', 'r.comment', 'r.recordedAt', 'r.byDefault',
       'rc.status as rectificationStatus', 'rc.fixed as rectificationFixed',
     ])
@@ -149,7 +150,7 @@ export function toEvaluationRecord(row: EvaluationRow, t: Translate, timeZone: s
     applicant_type: 'natural_person',
     applicant_name: row.applicantName,
     applicant_id_type: 'resident_id_card',
-    applicant_id_number: row.idNumber ?? '',
+    applicant_id_number: openIdNumber(row.idNumberSealed) ?? '',
     applicant_phone: row.applicantPhone,
     agent_name: row.agentName,
     channel: row.channel,

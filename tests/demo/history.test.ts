@@ -1,6 +1,8 @@
 import t from 'tap'
 import { sql } from 'kysely'
 import { createTestDatabase } from '../fixtures/database.ts'
+import { testConfig } from '../fixtures/app.ts'
+import { useIdVault } from '../../server/privacy/id-vault.ts'
 import { seedDemoIfEmpty } from '../../server/demo/seed.ts'
 import { verifyChain } from '../../server/ledger/chain.ts'
 import { loadCalendar } from '../../server/calendar/calendar.repository.ts'
@@ -15,6 +17,8 @@ const TODAY = '2026-11-26'
 t.setTimeout(300_000)
 
 const count = async (db: Db, table: string, where = sql`true`) => Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)} where ${where}`.execute(db)).rows[0].n)
+
+useIdVault(testConfig().piiKeyFile)
 
 t.test('the demo county has three months of history: every stage, late cases, ratings, postings, records and notices', async (t) => {
   const [first, second] = await Promise.all([createTestDatabase(t), createTestDatabase(t)])

@@ -17,6 +17,8 @@ import type { Db } from '../../server/db/connect.ts'
 import zhCN from '../../server/i18n/zh-CN.json' with { type: 'json' }
 import { translate } from '../../server/i18n/i18n.ts'
 import { createTestDatabase } from '../fixtures/database.ts'
+import { testConfig } from '../fixtures/app.ts'
+import { useIdVault } from '../../server/privacy/id-vault.ts'
 import { dryRunOf } from '../fixtures/imports.ts'
 import { launchChromium, signIn } from '../fixtures/chromium.ts'
 import { DEMO_LOGINS, DEMO_PASSWORD, type DemoLogin } from '../fixtures/demo-logins.ts'
@@ -427,6 +429,8 @@ async function judgePage(page: Page, timed: Timed, size: TextSize, paper: boolea
 t.test('every HTML page, for every role, in both languages, on a phone and a desktop, in normal and large text', async (t) => {
   const started = Date.now()
   const database = await createTestDatabase(t)
+  // The demo seeds ID numbers sealed under the keyring the app will open them with.
+  useIdVault(testConfig().piiKeyFile)
   const seeded = await seedDemoIfEmpty(database.db)
   t.ok(seeded, 'the demo county is created')
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent' }, { jwtSecret: 'test-secret-test-secret-test-secret-0123', dataDir: '/tmp/bianmin-test', databaseUrl: database.url })

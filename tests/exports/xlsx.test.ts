@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap'
+import { sealedIdNumber } from '../../server/privacy/id-vault.ts'
 import http from 'node:http'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -296,10 +297,11 @@ t.test('acceptance (issue 20): a ledger of 100,000 rows opens with its ID number
   // loss to a floating-point number; all-digit mobile phones likewise.
   const idOf = (g: number) => `5107811980${String(g).padStart(7, '0')}${g % 2 ? String(g % 10) : 'X'}`
   const phoneOf = (g: number) => `139${String(g).padStart(8, '0')}`
-  await sql`insert into applicants (county_id, village_id, name, id_number, phone)
-    select ${template.countyId}, ${template.villageId}, '批量' || g, ${sql.lit('5107811980')} || lpad(g::text, 7, '0') || case when g % 2 = 1 then (g % 10)::text else 'X' end,
-      ${sql.lit('139')} || lpad(g::text, 8, '0')
-    from generate_series(1, ${ROWS}) g`.execute(w.db)
+  // ID numbers are stored sealed (privacy/id-vault.ts): sealed here, as intake would.
+  const sealed = Array.from({ length: ROWS }, (_, i) => sealedIdNumber(idOf(i + 1)))
+  await sql`insert into applicants (county_id, village_id, name, id_number_sealed, id_number_hash, phone)
+    select ${template.countyId}, ${template.villageId}, '批量' || g, s.sealed, s.hash, ${sql.lit('139')} || lpad(g::text, 8, '0')
+    from unnest(${sealed.map((s) => s.idNumberSealed)}::text[], ${sealed.map((s) => s.idNumberHash)}::text[]) with ordinality as s(sealed, hash, g)`.execute(w.db)
   await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on, accepted_on)
     select c.county_id, c.town_id, c.village_id, 'BULK' || lpad(g::text, 7, '0'), gen_random_uuid(), a.id, c.matter_id, c.matter_version_id, c.channel, c.service_form, c.stage, c.agent_id,
       date '2025-01-01' + (g % 400), date '2025-01-01' + (g % 400)

@@ -1,4 +1,5 @@
 import tap, { test } from 'tap'
+import { openIdNumber } from '../../server/privacy/id-vault.ts'
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -169,7 +170,7 @@ test('10,000 messy rows: a dry run, the import, a second import adding nothing, 
     .selectFrom('caseEvents')
     .innerJoin('cases', 'cases.id', 'caseEvents.caseId')
     .innerJoin('applicants', 'applicants.id', 'cases.applicantId')
-    .select(['caseEvents.data', 'cases.registeredOn', 'cases.completedOn', 'cases.outcome', 'cases.stage', 'applicants.idNumber', 'applicants.phone', 'applicants.name'])
+    .select(['caseEvents.data', 'cases.registeredOn', 'cases.completedOn', 'cases.outcome', 'cases.stage', 'applicants.idNumberSealed', 'applicants.phone', 'applicants.name'])
     .where('caseEvents.action', '=', 'imported')
     .execute()
   t.equal(imported.length, ROWS, 'one imported event per row')
@@ -180,7 +181,7 @@ test('10,000 messy rows: a dry run, the import, a second import adding nothing, 
     const r = byOriginal.get(`OLD-${i}`)
     const month = String(1 + (i % 6)).padStart(2, '0')
     if (!r) wrong.push(`OLD-${i} missing`)
-    else if (r.idNumber !== idNumber(i) || r.name !== `导入${i}` || r.registeredOn !== `2025-${month}-03` || r.completedOn !== `2025-${month}-20` || r.outcome !== (i % 4 === 3 ? 'refused' : 'approved') || r.phone !== `139${String(10000000 + i).slice(-8)}` || r.stage !== 'closed') {
+    else if (openIdNumber(r.idNumberSealed) !== idNumber(i) || r.name !== `导入${i}` || r.registeredOn !== `2025-${month}-03` || r.completedOn !== `2025-${month}-20` || r.outcome !== (i % 4 === 3 ? 'refused' : 'approved') || r.phone !== `139${String(10000000 + i).slice(-8)}` || r.stage !== 'closed') {
       wrong.push(`OLD-${i}: ${JSON.stringify(r)}`)
     }
   }
