@@ -23,4 +23,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter table applicants add constraint applicants_county_id_number_hash_key unique (county_id, id_number_hash)`.execute(db)
   await sql`alter table applicants add constraint applicants_id_number_sealed_with_hash check ((id_number_sealed is null) = (id_number_hash is null))`.execute(db)
   await sql`alter table applicants add constraint applicants_id_number_sealed_form check (id_number_sealed is null or id_number_sealed like 'v1.%')`.execute(db)
+  // An anonymised file (migration 013) keeps no ID number either.
+  await sql`alter table applicants add constraint applicants_anonymised_without_id check (anonymised_at is null or id_number_sealed is null)`.execute(db)
 }

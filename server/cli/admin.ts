@@ -10,6 +10,8 @@ import { RuleViolation } from '../errors/errors.ts'
 import { translate } from '../i18n/i18n.ts'
 import { idVault } from '../privacy/id-vault.ts'
 import { rotatePiiKey } from '../privacy/rotate-key.ts'
+import { runRecordedJob } from '../jobs/run-job.ts'
+import { anonymiseDormantApplicants, purgeExpiredAccessRecords } from '../privacy/retention.ts'
 
 const HELP = `Bianmin operator commands
 
@@ -29,6 +31,15 @@ const HELP = `Bianmin operator commands
       Makes a new key current in the keyring that seals ID numbers (DATA_DIR/pii-keys.json or
       PII_KEY_FILE), re-seals every ID number under it and drops the keys no longer used.
       Safe while the server runs. Keep a copy of the keyring with the backups, apart from them.
+
+  npm run admin -- anonymise
+      Anonymises the applicants with no case or visit for ANONYMISE_AFTER_YEARS years (default 5)
+      and no open case, as the nightly job does: name reduced, ID number, phone and address removed,
+      cases kept for the statistics. Prints how many.
+
+  npm run admin -- purge-access-records
+      Deletes the records of who saw whose personal data older than ACCESS_RECORD_YEARS years
+      (default and minimum 3), as the nightly job does. Prints how many.
 
   npm run admin -- --help
       This text.
@@ -73,14 +84,16 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP)
     return command || values.help ? 0 : 1
   }
-  if (!['create-county', 'create-user', 'import-calendar', 'rotate-pii-key'].includes(command)) {
+  if (!['create-county', 'create-user', 'import-calendar', 'rotate-pii-key', 'anonymise', 'purge-access-records'].includes(command)) {
     console.error(`Unknown command: ${command}`)
     console.error('Run with --help for the commands.')
     return 2
   }
   let database
+  let config
   try {
-    database = await openDatabase(loadConfig())
+    config = loadConfig()
+    database = await openDatabase(config)
   } catch (error) {
     console.error(`Cannot open the database: ${(error as Error).message}${(error as Error).cause ? ` (${((error as Error).cause as Error).message})` : ''}`)
     return 1
@@ -110,6 +123,27 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'rotate-pii-key') {
       const { keyId, resealed, dropped } = await rotatePiiKey(database.db, idVault())
       console.log(`Key ${keyId} is current: ${resealed} ID numbers re-sealed${dropped.length ? `; keys ${dropped.join(', ')} dropped` : ''}.`)
+      return 0
+    }
+    if (command === 'anonymise' || command === 'purge-access-records') {
+      // Under the nightly job's name: recorded on the jobs page, and never run twice at once.
+      const run =
+        command === 'anonymise'
+          ? await runRecordedJob(database.db, 'anonymise-dormant-applicants', () => anonymiseDormantApplicants(database.db, new Date(), { years: config.anonymiseAfterYears, timeZone: config.timeZone }))
+          : await runRecordedJob(database.db, 'purge-access-records', () => purgeExpiredAccessRecords(database.db, new Date(), { years: config.accessRecordYears }))
+      if (!run.ran) {
+        console.error('The job is running elsewhere now; try again when it has finished.')
+        return 1
+      }
+      if (run.error) {
+        console.error(`The job failed: ${run.error}`)
+        return 1
+      }
+      console.log(
+        command === 'anonymise'
+          ? `${run.rows} applicant files anonymised (no case or visit for ${config.anonymiseAfterYears} years).`
+          : `${run.rows} access records older than ${Math.max(3, config.accessRecordYears)} years deleted.`,
+      )
       return 0
     }
     if (command === 'create-user') {

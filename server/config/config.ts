@@ -63,6 +63,10 @@ export interface AppConfig {
   ratingPushUrl: string | null
   /** Working days a unit has to rectify a bad rating. */
   rectificationDays: number
+  /** Years without a case or visit after which an applicant's file is anonymised (privacy/retention.ts). */
+  anonymiseAfterYears: number
+  /** Years the records of who saw whose personal data are kept; never fewer than three. */
+  accessRecordYears: number
 }
 
 export class ConfigError extends Error {}
@@ -73,6 +77,13 @@ function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const value = Number(raw)
   if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`)
   return value
+}
+
+/** A number of years no shorter than `minimum`: a retention period the law or the rules set a floor to. */
+function readYears(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum: number, why: string): number {
+  const years = readInt(env, name, fallback)
+  if (years < minimum) throw new ConfigError(`${name} must be at least ${minimum} (${why}), got "${env[name]}"`)
+  return years
 }
 
 function readBool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -188,6 +199,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     smsWebhookUrl: env.SMS_WEBHOOK_URL || null,
     ratingPushUrl: env.RATING_PUSH_URL || null,
     rectificationDays: readInt(env, 'RECTIFICATION_DAYS', 10),
+    anonymiseAfterYears: readYears(env, 'ANONYMISE_AFTER_YEARS', 5, 1, 'a file is anonymised no sooner than a year after its last case or visit'),
+    accessRecordYears: readYears(env, 'ACCESS_RECORD_YEARS', 3, 3, 'records of access to personal data are kept three years'),
     ...overrides,
   }
 }

@@ -266,6 +266,8 @@ export interface ApplicantsTable {
   vulnerable: Generated<(typeof VULNERABLE)[number]>
   createdBy: number | null
   createdAt: CreatedAt
+  /** When the retention job anonymised the file (privacy/retention.ts); null: the file is whole. */
+  anonymisedAt: Timestamp | null
   /** The name's characters and adjacent pairs, kept by the database (name_grams()); the index of name search. */
   nameGrams: GeneratedAlways<string[]>
 }

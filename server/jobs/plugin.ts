@@ -7,6 +7,7 @@ import { sweepDeadlines } from './deadline-sweep.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { deliverSms, LogSender, WebhookSender } from '../sms/outbox.ts'
 import { deliverRatings, WebhookRatingSender } from '../ratings/rating-push.ts'
+import { anonymiseDormantApplicants, purgeExpiredAccessRecords } from '../privacy/retention.ts'
 import { applyDeemedApprovals, followUpUnrated, remindCalendar, snapshotMonthlyStats } from './case-rules-jobs.ts'
 
 /** Scheduled work, in the configured local time zone; every instance schedules, one runs each slot (run-job.ts). */
@@ -49,6 +50,9 @@ async function jobsPlugin(app: FastifyInstance, options: { enabled: boolean }) {
     // Monthly statistics on the 1st at 01:00 for the month before.
     job('monthly-stats', '0 1 1 * *', () => snapshotMonthlyStats(app.db, app.today(), app.config.timeZone)),
     job('calendar-reminder', '0 8 * * *', () => remindCalendar(app.db, app.today())),
+    // Retention (PIPL): files with no case or visit for years are anonymised; old access records go.
+    job('anonymise-dormant-applicants', '40 1 * * *', () => anonymiseDormantApplicants(app.db, app.now(), { years: app.config.anonymiseAfterYears, timeZone: app.config.timeZone })),
+    job('purge-access-records', '50 1 * * *', () => purgeExpiredAccessRecords(app.db, app.now(), { years: app.config.accessRecordYears })),
     job('sms-delivery', '* * * * *', () => deliverSms(app.db, sender, app.now())),
   ]
   // Without RATING_PUSH_URL the ratings stay queued (held) until one is configured.
