@@ -61,6 +61,8 @@ export interface AppConfig {
   ratingPushUrl: string | null
   /** Working days a unit has to rectify a bad rating. */
   rectificationDays: number
+  /** The unusual-access page lists whoever revealed this many different applicants' ID numbers or phones in one day. */
+  unusualRevealsPerDay: number
 }
 
 export class ConfigError extends Error {}
@@ -185,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     smsWebhookUrl: env.SMS_WEBHOOK_URL || null,
     ratingPushUrl: env.RATING_PUSH_URL || null,
     rectificationDays: readInt(env, 'RECTIFICATION_DAYS', 10),
+    unusualRevealsPerDay: Math.max(1, readInt(env, 'UNUSUAL_REVEALS_PER_DAY', 20)),
     ...overrides,
   }
 }
