@@ -36,6 +36,14 @@ export function pageName(page: string, t: Translate): string {
   return known ? t(`access.pages.${known[1]}`) : path
 }
 
+/** An export by the name people know it by (access.exportNames), else as it was recorded. */
+function exportName(name: string | null, t: Translate): string {
+  if (!name) return ''
+  const key = `access.exportNames.${name}`
+  const known = t(key)
+  return known === key ? name : known
+}
+
 export function describeAccess(entry: AccessEntry, t: Translate): AccessLine {
   const who = t('access.who', { name: entry.actorName, role: t(`roles.${entry.actorRole}`) })
   let what: string
@@ -44,7 +52,7 @@ export function describeAccess(entry: AccessEntry, t: Translate): AccessLine {
       what = t('access.what.reveal', { field: t(`access.fields.${entry.field ?? 'id_number'}`) })
       break
     case 'export':
-      what = t('access.what.export', { name: entry.exportName ?? '', rows: entry.rowCount ?? 0 })
+      what = t('access.what.export', { name: exportName(entry.exportName, t), rows: entry.rowCount ?? 0 })
       break
     case 'report':
       what = t('access.what.report')
