@@ -5,7 +5,7 @@ import { inScope } from '../accounts/scope.ts'
 import { NotFound } from '../errors/errors.ts'
 import { addCalendarDays, isValidDate } from '../calendar/working-days.ts'
 import { renderReportHtml } from '../printing/reports.ts'
-import { text, idParams, sentValues } from '../views/forms.ts'
+import { text, idParams, sentValues, toRecordId } from '../views/forms.ts'
 import { fieldErrorsFromValidation, type FieldErrors } from '../views/form-errors.ts'
 import { maskIdNumber, maskName } from './mask.ts'
 import { recordAccess } from './access-log.ts'
@@ -70,8 +70,8 @@ export default async function accessRoutes(fastify: FastifyInstance) {
 
   app.get('/privacy/access/users/:id', { config: supervisors, schema: { params: idParams, querystring: rangeQuery }, attachValidation: true }, async (request, reply) => {
     const actor = request.actor!
-    // A params error is no page of its own: the id is then not a user's (404 below).
-    const userId = typeof request.params.id === 'number' ? request.params.id : 0
+    // The query's errors are shown on the page; a refused id (validation is attached, so it gets here) names no user: 404.
+    const userId = toRecordId(request.params.id) ?? 0
     const user = await app.db.selectFrom('users').select(['id', 'displayName', 'role']).where('id', '=', userId).where('countyId', '=', actor.countyId).executeTakeFirst()
     if (!user) throw new NotFound()
     const { range, errors, values } = readRange(request, lastDays())
@@ -119,7 +119,7 @@ export default async function accessRoutes(fastify: FastifyInstance) {
   }
 
   app.get('/applicants/:id/access-report', { config: station, schema: { params: idParams, querystring: rangeQuery }, attachValidation: true }, async (request, reply) => {
-    const id = typeof request.params.id === 'number' ? request.params.id : 0
+    const id = toRecordId(request.params.id) ?? 0
     const { range, errors, values } = readRange(request, {})
     if (hasErrors(errors)) {
       // The station's header only: no access is listed, so none is recorded.
@@ -141,7 +141,7 @@ export default async function accessRoutes(fastify: FastifyInstance) {
   })
 
   app.get('/applicants/:id/access-report/pdf', { config: station, schema: { params: idParams, querystring: rangeQuery }, attachValidation: true }, async (request, reply) => {
-    const id = typeof request.params.id === 'number' ? request.params.id : 0
+    const id = toRecordId(request.params.id) ?? 0
     const { range, errors } = readRange(request, {})
     const back = request.url.replace('/access-report/pdf', '/access-report')
     if (!app.printing.available || hasErrors(errors)) {

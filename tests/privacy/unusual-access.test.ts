@@ -124,3 +124,27 @@ t.test("the page is scoped: another town's supervisor sees none of this town's a
   t.equal((await (await loggedIn(w, w.agent)).get('/privacy/access')).statusCode, 403)
   t.equal((await (await loggedIn(w, w.clerk)).get(`/privacy/access/users/${heavy.id}`)).statusCode, 403)
 })
+
+t.test('odd addresses and queries answer 400 or 404, never a server error', async (t) => {
+  const w = await setupCaseWorld(t, '2026-03-02 09:00')
+  const browser = await loggedIn(w, w.countySupervisor)
+  const cases: [string, number][] = [
+    ['/privacy/access?from=2026-02-30', 400],
+    ['/privacy/access?from=0000-01-01', 400],
+    ['/privacy/access?to=x%27%3B--', 400],
+    ['/privacy/access?from=2026-01-01&from=2026-02-01', 400],
+    ['/privacy/access?from=&to=', 200],
+    ['/privacy/access/users/abc', 404],
+    ['/privacy/access/users/99999999999', 404],
+    ['/privacy/access/users/2147483647', 404],
+    [`/privacy/access/users/${w.agent.id}?from=2026-13-01`, 400],
+    ['/applicants/abc/access-report', 404],
+    ['/applicants/2147483647/access-report', 404],
+    ['/applicants/2147483647/access-report/pdf', 404],
+  ]
+  for (const [url, status] of cases) {
+    const res = await browser.get(url)
+    t.equal(res.statusCode, status, url)
+    t.notMatch(res.body, /at .*\.ts:\d+/, `${url}: no stack trace`)
+  }
+})
