@@ -46,6 +46,7 @@ import open311Routes from './open311/open311.routes.ts'
 import apiKeyRoutes from './partners/api-keys.routes.ts'
 import importRoutes from './imports/imports.routes.ts'
 import evaluationExportRoutes from './ratings/evaluation-export.routes.ts'
+import accessRoutes from './privacy/access.routes.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -221,6 +222,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(importRoutes)
   await app.register(open311Routes, { prefix: '/open311' })
   await app.register(evaluationExportRoutes)
+  await app.register(accessRoutes)
 
   return app
 }

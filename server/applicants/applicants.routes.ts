@@ -7,6 +7,7 @@ import { inScope } from '../accounts/scope.ts'
 import { maskIdNumber } from '../privacy/mask.ts'
 import { openIdNumber } from '../privacy/id-vault.ts'
 import { idParams } from '../views/forms.ts'
+import { accessHistoryForFile } from '../privacy/access-view.ts'
 
 /** 一人一档: every visit, case, fee and rating of one applicant on one page. */
 export default async function applicantRoutes(fastify: FastifyInstance) {
@@ -38,7 +39,8 @@ export default async function applicantRoutes(fastify: FastifyInstance) {
 
   app.get('/applicants/:id', { config: roles, schema: { params: idParams } }, async (request, reply) => {
     const model = await fileModel(request, request.params.id)
-    return reply.viewAsync('applicants/file.hbs', { title: model.applicant.name, ...model, pdfAvailable: app.printing.available })
+    const accessHistory = await accessHistoryForFile(app.db, request.actor!, model.applicant.id, app.config.timeZone, request.t)
+    return reply.viewAsync('applicants/file.hbs', { title: model.applicant.name, ...model, pdfAvailable: app.printing.available, accessHistory })
   })
 
   app.get('/applicants/:id/pdf', { config: roles, schema: { params: idParams } }, async (request, reply) => {

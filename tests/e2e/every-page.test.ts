@@ -10,6 +10,8 @@ import { seedDemoIfEmpty } from '../../server/demo/seed.ts'
 import { findActor } from '../../server/accounts/users.repository.ts'
 import { scopeOf, type Scope } from '../../server/accounts/actor.ts'
 import { inScope } from '../../server/accounts/scope.ts'
+import { recordAccess } from '../../server/privacy/access-log.ts'
+import { formatLocalDate } from '../../server/calendar/local-time.ts'
 import { CASE_COLUMNS } from '../../server/cases/cases.repository.ts'
 import { CASE_DOCUMENTS, documentsFor, type CaseDocument } from '../../server/cases/case-documents.ts'
 import { STAGES, type Stage } from '../../server/db/schema.ts'
@@ -166,6 +168,24 @@ function makeFillers(db: Db, timeZone: string) {
   const one = <T>(rows: T[], missing: string, url: (row: T) => string): Filled => (rows.length ? { urls: [url(rows[0])], missing: [] } : { urls: [], missing: [missing] })
 
   let importJobId: number | undefined
+  let revealer: Promise<{ userId: number; day: string }> | undefined
+  async function revealMany(who: Who) {
+    const clerk = await db.selectFrom('users').select('id').where('username', '=', 'jp.mz').executeTakeFirstOrThrow()
+    const actor = (await findActor(db, clerk.id))!
+    const applicants = await db
+      .selectFrom('applicants')
+      .innerJoin('villages', 'villages.id', 'applicants.villageId')
+      .select(['applicants.id', sql<number>`(select count(*)::int from cases c where c.applicant_id = applicants.id)`.as('n')])
+      .where('villages.townId', '=', actor.townId!)
+      .orderBy('n', 'desc')
+      .orderBy('applicants.id')
+      .limit(25)
+      .execute()
+    const now = new Date()
+    for (const a of applicants) await recordAccess(db, actor, { kind: 'reveal', applicantId: a.id, field: 'id_number', page: `/applicants/${a.id}` }, now)
+    if (applicants[0]) await recordAccess(db, who.actor!, { kind: 'export', exportName: 'ledger', page: '/ledger.csv', rowCount: applicants.length, applicantIds: applicants.map((a) => a.id) }, now)
+    return { userId: clerk.id, day: formatLocalDate(now, timeZone) }
+  }
   const fillers: Record<string, (who: Who) => Promise<Filled>> = {
     async '/cases/:id'(who) {
       const rows = await casesOf(who)
@@ -201,6 +221,17 @@ function makeFillers(db: Db, timeZone: string) {
         .execute()
       if (rows[0] && rows[0].n >= 2) return { urls: [`/applicants/${rows[0].applicantId}`], missing: [] }
       return { urls: rows.map((r) => `/applicants/${r.applicantId}`), missing: [`no applicant with several cases in the demo county within ${who.login.username}'s scope`] }
+    },
+    async '/applicants/:id/access-report'(who) {
+      const file = await fillers['/applicants/:id'](who)
+      return { urls: file.urls.map((url) => `${url}/access-report`), missing: file.missing }
+    },
+    async '/privacy/access/users/:id'(who) {
+      // The demo county has no reveal: a window clerk of 锦屏镇 reveals many of its villagers today, as
+      // the unusual-access page is there to find (the page and the person files then show them too).
+      revealer ??= revealMany(who)
+      const { userId, day } = await revealer
+      return { urls: [`/privacy/access/users/${userId}?from=${day}&to=${day}`], missing: [] }
     },
     async '/villages/:id'(who) {
       return one(await villagesOf(who), `no village within ${who.login.username}'s scope`, (v) => `/villages/${v.id}`)

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import type { LightMyRequestResponse } from 'fastify'
 import ExcelJS from '../../server/exports/exceljs.ts'
 import type { Role } from '../../server/db/schema.ts'
+import { maskName } from '../../server/privacy/mask.ts'
 import type { Browser } from '../fixtures/browser.ts'
 import {
   setupJurisdiction,
@@ -229,6 +230,11 @@ const ID_ROUTES: Record<string, IdRoute> = {
   '/cases/:id/documents/:doc/pdf': { kind: 'case', roles: 'any', format: 'pdf', url: (_w, c: CaseRec) => `/cases/${c.id}/documents/one-time-notice/pdf`, shows: (_w, c: CaseRec) => c.caseNo },
   '/applicants/:id': { kind: 'applicant', roles: staffRoles, format: 'html', url: (_w, a: { id: number }) => `/applicants/${a.id}`, shows: (_w, a: { name: string }) => a.name },
   '/applicants/:id/pdf': { kind: 'applicant', roles: staffRoles, format: 'pdf', url: (_w, a: { id: number }) => `/applicants/${a.id}/pdf`, shows: (_w, a: { name: string }) => a.name },
+  // The villager's access report names the person masked, as on paper handed over the counter.
+  '/applicants/:id/access-report': { kind: 'applicant', roles: staffRoles, format: 'html', url: (_w, a: { id: number }) => `/applicants/${a.id}/access-report`, shows: (_w, a: { name: string }) => maskName(a.name) },
+  '/applicants/:id/access-report/pdf': { kind: 'applicant', roles: staffRoles, format: 'pdf', url: (_w, a: { id: number }) => `/applicants/${a.id}/access-report/pdf`, shows: (_w, a: { name: string }) => maskName(a.name) },
+  // One person's accesses to personal data: any user of the county, read within the supervisor's area.
+  '/privacy/access/users/:id': { kind: 'user', roles: ['supervisor', 'admin'], format: 'html', url: (_w, u: Identity) => `/privacy/access/users/${u.userId}`, shows: (_w, u: Identity) => u.displayName },
   '/villages/:id': { kind: 'village', roles: 'any', format: 'html', url: (_w, v: VillageRec) => `/villages/${v.id}`, shows: (_w, v: VillageRec) => v.name },
   '/board/:code': { kind: 'village', roles: 'public', format: 'html', url: (_w, v: VillageRec) => `/board/${v.code}`, shows: (_w, v: VillageRec) => v.name },
   '/board/:code/poster': { kind: 'village', roles: staffRoles, format: 'pdf', url: (_w, v: VillageRec) => `/board/${v.code}/poster`, shows: (_w, v: VillageRec) => v.name },
@@ -516,6 +522,7 @@ const LIST_ROUTES: Record<string, ListRoute> = {
   '/admin/matters/import': { ...NO_RECORDS('the catalogue import form'), roles: ['admin'] },
   '/admin/jobs': { ...NO_RECORDS('the job runs (no job has run here)'), roles: ['admin'] },
   '/admin/api-keys': { ...NO_RECORDS('the partner keys (none issued here)'), roles: ['admin'] },
+  '/privacy/access': { ...NO_RECORDS('the unusual reveals (none made here: tests/privacy/unusual-access.test.ts)'), roles: ['supervisor', 'admin'] },
   '/imports': { ...NO_RECORDS('the import page (no job here)'), roles: ['admin'] },
   // The month's ratings for the provincial platform: the rated cases in scope, with their applicants.
   '/ratings/export.csv': { roles: ['supervisor', 'admin'], format: 'csv', query: `month=${MONTH}`, expect: (w, who) => ratedRows(w, who!) },

@@ -86,6 +86,12 @@ const EXPECTED: Record<string, { public?: boolean; roles?: Who[]; foreign404?: b
   '/visits/pdf': { roles: ['agent', 'foreignAgent', 'supervisor', 'countySupervisor', 'admin'] },
   '/applicants/:id': { roles: ['agent', 'supervisor', 'countySupervisor', 'admin'], foreign404: true },
   '/applicants/:id/pdf': { roles: ['agent', 'supervisor', 'countySupervisor', 'admin'], foreign404: true },
+  // The villager's access report, printed by the station (issue 21).
+  '/applicants/:id/access-report': { roles: ['agent', 'supervisor', 'countySupervisor', 'admin'], foreign404: true },
+  '/applicants/:id/access-report/pdf': { roles: ['agent', 'supervisor', 'countySupervisor', 'admin'], foreign404: true },
+  // Who saw whose personal data: supervisors and administrators only.
+  '/privacy/access': { roles: ['supervisor', 'countySupervisor', 'admin'] },
+  '/privacy/access/users/:id': { roles: ['supervisor', 'countySupervisor', 'admin'] },
   '/board': { public: true },
   '/board/:code': { public: true },
   '/board/:code/poster': { roles: ['agent', 'supervisor', 'countySupervisor', 'admin'], foreign404: true },
@@ -273,6 +279,7 @@ t.test('every route, every role: login, role and jurisdiction hold', async (t) =
       .replace('/cases/:id', `/cases/${caseId}`)
       .replace('/applicants/:id', `/applicants/${applicant.id}`)
       .replace('/villages/:id', `/villages/${w.org.villages[0].id}`)
+      .replace('/privacy/access/users/:id', `/privacy/access/users/${w.agent.id}`)
       .replace('/board/:code', `/board/${w.org.villages[0].code}`)
       .replace('/guides/:code', '/guides/MZ-01')
       .replace('/lang/:locale', '/lang/zh-CN')
