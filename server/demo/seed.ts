@@ -5,6 +5,7 @@ import { hashPassword } from '../accounts/passwords.ts'
 import { importCatalogue } from '../matters/matters.service.ts'
 import { demoCatalogue } from './matters.ts'
 import { seedDemoHistory, type HistorySummary } from './history.ts'
+import { seedDemoAccess } from './access.ts'
 
 /** Known to everyone who reads the README: demo data is for trying the product, never for production. */
 export const DEMO_PASSWORD = 'demo1234'
@@ -132,6 +133,7 @@ export async function seedDemoIfEmpty(db: Db, options: SeedOptions = {}): Promis
   await importCatalogue(db, null, seeded.countyId, demoCatalogue(), { demo: true })
   const now = options.now ?? new Date()
   const history = options.history === false ? null : await seedDemoHistory(db, seeded.countyId, { now, timeZone: options.timeZone ?? 'Asia/Shanghai' })
+  if (history) await seedDemoAccess(db, seeded.countyId, now)
   // People read their inbox: the months of replayed history leave only the last two days' messages unread.
   await db.updateTable('notifications').set({ readAt: sql`created_at` }).where('countyId', '=', seeded.countyId).where('createdAt', '<', new Date(now.getTime() - 2 * 86_400_000)).execute()
   return { password: DEMO_PASSWORD, logins: seeded.logins, history }

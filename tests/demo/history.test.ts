@@ -1,6 +1,7 @@
 import t from 'tap'
 import { sql } from 'kysely'
 import { createTestDatabase } from '../fixtures/database.ts'
+import { frequentRevealers } from '../../server/privacy/access-history.ts'
 import { testConfig } from '../fixtures/app.ts'
 import { useIdVault } from '../../server/privacy/id-vault.ts'
 import { seedDemoIfEmpty } from '../../server/demo/seed.ts'
@@ -78,6 +79,13 @@ t.test('the demo county has three months of history: every stage, late cases, ra
 
   // Deterministic: the same "now" makes the same county.
   const digest = (d: Db) => d.selectFrom('cases').innerJoin('applicants', 'applicants.id', 'cases.applicantId').select(['caseNo', 'stage', 'applicants.name', 'dueOn']).orderBy('caseNo').execute()
+  // The record of who saw whose data is not empty: the unusual-access page finds the clerk's afternoon.
+  const countyId = (await db.selectFrom('counties').select('id').executeTakeFirstOrThrow()).id
+  const heavy = await frequentRevealers(db, { kind: 'county', countyId }, {}, 'Asia/Shanghai', 20)
+  const clerk = await db.selectFrom('users').select('id').where('username', '=', 'jp.mz').executeTakeFirstOrThrow()
+  t.same(heavy.map((r) => [r.actorId, r.applicants]), [[clerk.id, 24]], 'one heavy revealer in the demo county: the clerk who looked at 24 people in a day')
+  t.ok(await count(db, 'personal_data_access', sql`kind = 'export'`), 'an export is on record')
+  t.ok(await count(db, 'personal_data_access', sql`kind = 'report'`), 'an access report is on record')
   t.same(await digest(second.db), await digest(db), 'a second seed with the same clock makes the same cases')
   t.equal(again!.history!.cases, history.cases)
 
