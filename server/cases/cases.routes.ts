@@ -132,6 +132,8 @@ export default async function caseRoutes(fastify: FastifyInstance) {
       .selectFrom('applicants')
       .select(['id', 'name', 'phone', 'idNumberSealed', 'villageGroup'])
       .where('villageId', '=', villageId)
+      // An anonymised file (privacy/retention.ts) is history: a returning person gets a new one.
+      .where('anonymisedAt', 'is', null)
       .where((eb) => eb.or([nameContains(q), eb(sql`name`, sql`%`, q), eb('phone', '=', q), eb('idNumberHash', 'in', idNumberHashes(q.toUpperCase()))]))
       .orderBy(sql`similarity(name, ${q})`, 'desc')
       .limit(10)

@@ -124,6 +124,10 @@ t.test('an applicant with nothing for years is anonymised; the statistics do not
   t.notMatch(file.body, /13912345678|11010519491231002X|高桥村三组/, 'no phone, ID number or address left on it')
   t.notMatch((await supervisor.get(`/applicants/${recentVisitor}`)).body, '匿名化', 'a whole file has no such notice')
 
+  const picker = await loggedIn(w, w.agent)
+  t.notMatch((await picker.get(`/cases/new?q=${encodeURIComponent('三')}`)).body, '张*三', 'the intake picker no longer offers the anonymised file')
+  t.match((await picker.get(`/cases/new?q=${encodeURIComponent('李四')}`)).body, '李四', 'while it finds a whole one')
+
   t.equal(await anonymiseDormantApplicants(w.db, LATER, RULE), 0, 'a second run finds nothing to do')
   t.equal((await w.db.selectFrom('auditEvents').select('id').where('action', '=', 'applicant.anonymised').execute()).length, 1, 'and records nothing')
 })
