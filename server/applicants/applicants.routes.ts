@@ -4,7 +4,7 @@ import { renderReportHtml } from '../printing/reports.ts'
 import { NotFound } from '../errors/errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
-import { maskIdNumber } from '../privacy/mask.ts'
+import { maskedContact } from '../privacy/need-to-see.ts'
 import { idParams } from '../views/forms.ts'
 
 /** 一人一档: every visit, case, fee and rating of one applicant on one page. */
@@ -28,14 +28,14 @@ export default async function applicantRoutes(fastify: FastifyInstance) {
       app.db.selectFrom('feeEntries').select(['id', 'serial', 'day', 'kind', 'amountFen', 'department']).where('applicantId', '=', id).orderBy('id', 'desc').execute(),
       app.db.selectFrom('caseRatings').innerJoin('cases', 'cases.id', 'caseRatings.caseId').select(['cases.caseNo', 'caseRatings.overall', 'caseRatings.comment', 'caseRatings.recordedAt']).where('cases.applicantId', '=', id).orderBy('caseRatings.recordedAt', 'desc').execute(),
     ])
-    const fullId = actor.role === 'agent' && actor.villageId === applicant.villageId
-    return { applicant: { ...applicant, idNumberShown: fullId ? (applicant.idNumber ?? '') : maskIdNumber(applicant.idNumber) }, cases, visits, fees, ratings }
+    return { applicant, cases, visits, fees, ratings }
   }
   const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
 
   app.get('/applicants/:id', { config: roles, schema: { params: idParams } }, async (request, reply) => {
     const model = await fileModel(request, request.params.id)
-    return reply.viewAsync('applicants/file.hbs', { title: model.applicant.name, ...model, pdfAvailable: app.printing.available })
+    // The page shows the ID number and phone masked, each with its "show" control (need to see).
+    return reply.viewAsync('applicants/file.hbs', { title: model.applicant.name, ...model, contact: maskedContact(model.applicant, `/applicants/${model.applicant.id}`), pdfAvailable: app.printing.available })
   })
 
   app.get('/applicants/:id/pdf', { config: roles, schema: { params: idParams } }, async (request, reply) => {

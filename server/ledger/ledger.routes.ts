@@ -13,6 +13,7 @@ import { translator, type Translate } from '../i18n/i18n.ts'
 import { ledgerPage, ledgerRows, type LedgerFilter, type LedgerRow } from './ledger.repository.ts'
 import { EXPORT_FORMATS, sendTable, type CellKind, type Column } from '../exports/table.ts'
 import { verifyChain } from './chain.ts'
+import { maskedField } from '../privacy/need-to-see.ts'
 
 const ledgerQuerySchema = {
   type: 'object',
@@ -96,9 +97,12 @@ export default async function ledgerRoutes(fastify: FastifyInstance) {
     const page = rows.slice(0, LEDGER_PAGE)
     const exportQuery = queryString(sent, 'before')
     const agents = await app.db.selectFrom('users').innerJoin('villages', 'villages.id', 'users.villageId').select(['users.id', 'users.displayName', 'villages.name as villageName']).where('users.role', '=', 'agent').where('users.countyId', '=', request.actor!.countyId).where('users.villageId', 'in', (await listVillagesInScope(app.db, scope)).map((v) => v.id).concat(0)).orderBy('villages.code').execute()
+    // Phones masked, each with its "show" control; the rows name cases, so their applicants are looked up for the control.
+    const applicantOf = new Map((page.length ? await app.db.selectFrom('cases').select(['id', 'applicantId']).where('id', 'in', page.map((r) => r.id)).execute() : []).map((c) => [c.id, c.applicantId]))
+    const from = request.url
     return reply.code(Object.keys(errors).length ? 400 : 200).viewAsync('ledger/ledger.hbs', {
       title: request.t('ledger.title'),
-      rows: page.map((r) => cells(r, request.t)),
+      rows: page.map((r) => ({ ...cells(r, request.t), phone: maskedField(applicantOf.get(r.id)!, 'phone', r.applicantPhone, from) })),
       next: rows.length > LEDGER_PAGE ? `${exportQuery}${exportQuery ? '&' : ''}before=${page[page.length - 1].id}` : null,
       exportQuery,
       query: sent,

@@ -8,6 +8,7 @@ import { RuleViolation } from '../errors/errors.ts'
 import { recordVisit } from './visits.service.ts'
 import { resolveStation } from '../org/station.ts'
 import { EXPORT_FORMATS, sendTable, type Column } from '../exports/table.ts'
+import { maskPhone } from '../privacy/mask.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { formatLocalDateTime } from '../calendar/local-time.ts'
 import { isValidMonth, MONTH_PATTERN } from '../calendar/working-days.ts'
@@ -70,7 +71,8 @@ export default async function visitRoutes(fastify: FastifyInstance) {
 
   async function render(request: FastifyRequest, reply: FastifyReply, status: number, query: MonthQuery, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
     const model = await monthModel(request, query)
-    const applicants = request.actor!.role === 'agent' ? await app.db.selectFrom('applicants').select(['id', 'name', 'phone']).where('villageId', '=', model.station.id).orderBy('name').limit(500).execute() : []
+    // The picker tells people apart by the phone's last digits: the full number is not needed to record a visit.
+    const applicants = request.actor!.role === 'agent' ? (await app.db.selectFrom('applicants').select(['id', 'name', 'phone']).where('villageId', '=', model.station.id).orderBy('name').limit(500).execute()).map((a) => ({ ...a, phone: maskPhone(a.phone) })) : []
     return reply.code(status).viewAsync('visits/visits.hbs', {
       title: request.t('visits.title'),
       ...model,
