@@ -5,6 +5,7 @@ import { NotFound } from '../errors/errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
 import { maskedContact } from '../privacy/need-to-see.ts'
+import { recordExport } from '../privacy/export-record.ts'
 import { idParams } from '../views/forms.ts'
 
 /** 一人一档: every visit, case, fee and rating of one applicant on one page. */
@@ -42,6 +43,9 @@ export default async function applicantRoutes(fastify: FastifyInstance) {
     if (!app.printing.available) return reply.redirect(request.url.replace('/pdf', ''), 303)
     const model = await fileModel(request, request.params.id)
     const html = await renderReportHtml('person-file', { locale: request.locale, title: `${model.applicant.name} · ${request.t('applicants.file')}`, subtitle: `${model.applicant.townName} · ${model.applicant.villageName}`, generatedAt: app.now() }, model, app.config.timeZone)
-    return reply.sendPdf(html, `person-${model.applicant.id}`, { footerText: `person ${model.applicant.id}` })
+    // The printed file is the full record, ID number and phone included: recorded as an export of this one person.
+    return reply.sendPdf(html, `person-${model.applicant.id}`, { footerText: `person ${model.applicant.id}` }, () =>
+      recordExport(app.db, request.actor!, { exportName: 'person-file.pdf', page: request.url, rowCount: 1, applicantIds: [model.applicant.id] }, app.now()),
+    )
   })
 }

@@ -11,9 +11,10 @@ import { listMatters } from '../matters/matters.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { translator, type Translate } from '../i18n/i18n.ts'
 import { ledgerPage, ledgerRows, type LedgerFilter, type LedgerRow } from './ledger.repository.ts'
-import { EXPORT_FORMATS, sendTable, type CellKind, type Column } from '../exports/table.ts'
-import { verifyChain } from './chain.ts'
+import { EXPORT_FORMATS, type CellKind, type Column } from '../exports/table.ts'
+import { applicantsOfCases, recordExport, sendRecordedTable } from '../privacy/export-record.ts'
 import { maskedField } from '../privacy/need-to-see.ts'
+import { verifyChain } from './chain.ts'
 
 const ledgerQuerySchema = {
   type: 'object',
@@ -121,14 +122,19 @@ export default async function ledgerRoutes(fastify: FastifyInstance) {
       const { filter, errors } = readFilter(request, request.validationError ? null : request.query)
       if (Object.keys(errors).length) return reply.code(400).type('text/plain; charset=utf-8').send(Object.values(errors).join('\n'))
       const t = translator(request.locale)
-      return sendTable(reply, format, {
-        filename: `ledger-${app.today()}`,
-        sheet: t('xlsx.sheets.ledger'),
-        columns: ledgerColumns(t),
-        rows: (async function* () {
-          for await (const row of ledgerRows(app.db, scopeOf(request.actor!), filter)) yield cells(row, t)
-        })(),
-      })
+      return sendRecordedTable(
+        reply,
+        format,
+        {
+          filename: `ledger-${app.today()}`,
+          sheet: t('xlsx.sheets.ledger'),
+          columns: ledgerColumns(t),
+          rows: (async function* () {
+            for await (const row of ledgerRows(app.db, scopeOf(request.actor!), filter)) yield cells(row, t)
+          })(),
+        },
+        { db: app.db, actor: request.actor!, exportName: `ledger.${format}`, whose: { caseId: (r) => r.id }, now: () => app.now() },
+      )
     })
   }
 
@@ -137,13 +143,16 @@ export default async function ledgerRoutes(fastify: FastifyInstance) {
     if (Object.keys(errors).length || !app.printing.available) return reply.redirect(`/ledger?${queryString(sent)}`, 303)
     const rows = await ledgerPage(app.db, scopeOf(request.actor!), filter, null, LEDGER_PDF_MAX_ROWS + 1)
     const truncated = rows.length > LEDGER_PDF_MAX_ROWS
+    const printed = rows.slice(0, LEDGER_PDF_MAX_ROWS)
     const html = await renderReportHtml(
       'ledger',
       { locale: request.locale, title: request.t('ledger.title'), subtitle: [filter.from, filter.to].filter(Boolean).join(' – '), generatedAt: app.now() },
-      { rows: rows.slice(0, LEDGER_PDF_MAX_ROWS).map((r) => cells(r, request.t)), truncated, max: LEDGER_PDF_MAX_ROWS },
+      { rows: printed.map((r) => cells(r, request.t)), truncated, max: LEDGER_PDF_MAX_ROWS },
       app.config.timeZone,
     )
-    return reply.sendPdf(html, `ledger-${app.today()}`, { landscape: true, footerText: `ledger ${app.today()}` })
+    return reply.sendPdf(html, `ledger-${app.today()}`, { landscape: true, footerText: `ledger ${app.today()}` }, async () =>
+      recordExport(app.db, request.actor!, { exportName: 'ledger.pdf', page: request.url, rowCount: printed.length, applicantIds: await applicantsOfCases(app.db, printed.map((r) => r.id)) }, app.now()),
+    )
   })
 
   // The chains of case events and fee entries, walked on demand.
