@@ -8,7 +8,7 @@ import { makeUser } from '../fixtures/factories.ts'
 import { idCheckChar } from '../../server/applicants/id-number.ts'
 import { specOf } from '../../server/imports/kinds.ts'
 import { translator } from '../../server/i18n/i18n.ts'
-import { countedRows } from '../../server/privacy/export-record.ts'
+import { applicantsOfCases, countedRows } from '../../server/privacy/export-record.ts'
 
 t.setTimeout(10 * 60_000)
 
@@ -120,4 +120,13 @@ t.test('a download cut off is recorded with the rows that went out', async (t) =
   const recorded = await exportRows(w)
   t.equal(recorded.length, 1)
   t.match(recorded[0], { exportName: 'test.csv', rowCount: 2, page: '/test.csv' })
+})
+
+t.test("a large export's people are looked up in one query, past PostgreSQL's 65,535 parameters", async (t) => {
+  const w = await setupCaseWorld(t, '2026-03-02 09:00')
+  const agent = await loggedIn(w, w.agent)
+  const { caseId } = await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, idNumber: '', decision: 'register' })
+  const { applicantId } = await w.db.selectFrom('cases').select('applicantId').where('id', '=', caseId!).executeTakeFirstOrThrow()
+  const ids = [caseId!, ...Array.from({ length: 70_000 }, (_, i) => String(1_000_000 + i))]
+  t.same(await applicantsOfCases(w.db, ids), [applicantId])
 })
