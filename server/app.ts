@@ -37,6 +37,7 @@ import feeRoutes from './fees/fees.routes.ts'
 import ledgerRoutes from './ledger/ledger.routes.ts'
 import visitRoutes from './visits/visits.routes.ts'
 import applicantRoutes from './applicants/applicants.routes.ts'
+import privacyRoutes from './privacy/privacy.routes.ts'
 import boardRoutes from './notices/board.routes.ts'
 import notificationRoutes from './notifications/notifications.routes.ts'
 import supervisionRoutes from './supervision/supervision.routes.ts'
@@ -213,6 +214,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   await app.register(ledgerRoutes)
   await app.register(visitRoutes)
   await app.register(applicantRoutes)
+  await app.register(privacyRoutes)
   await app.register(boardRoutes)
   await app.register(notificationRoutes)
   await app.register(supervisionRoutes)

@@ -4,8 +4,9 @@ import { renderReportHtml } from '../printing/reports.ts'
 import { NotFound } from '../errors/errors.ts'
 import { scopeOf } from '../accounts/actor.ts'
 import { inScope } from '../accounts/scope.ts'
-import { maskIdNumber } from '../privacy/mask.ts'
 import { openIdNumber } from '../privacy/id-vault.ts'
+import { maskedContact } from '../privacy/need-to-see.ts'
+import { recordExport } from '../privacy/export-record.ts'
 import { idParams } from '../views/forms.ts'
 import { accessHistoryForFile } from '../privacy/access-view.ts'
 
@@ -30,23 +31,26 @@ export default async function applicantRoutes(fastify: FastifyInstance) {
       app.db.selectFrom('feeEntries').select(['id', 'serial', 'day', 'kind', 'amountFen', 'department']).where('applicantId', '=', id).orderBy('id', 'desc').execute(),
       app.db.selectFrom('caseRatings').innerJoin('cases', 'cases.id', 'caseRatings.caseId').select(['cases.caseNo', 'caseRatings.overall', 'caseRatings.comment', 'caseRatings.recordedAt']).where('cases.applicantId', '=', id).orderBy('caseRatings.recordedAt', 'desc').execute(),
     ])
-    const fullId = actor.role === 'agent' && actor.villageId === applicant.villageId
     const { idNumberSealed, idNumberHash: _hash, ...person } = applicant
-    const idNumber = openIdNumber(idNumberSealed)
-    return { applicant: { ...person, idNumber, idNumberShown: fullId ? (idNumber ?? '') : maskIdNumber(idNumber) }, cases, visits, fees, ratings }
+    return { applicant: { ...person, idNumber: openIdNumber(idNumberSealed) }, cases, visits, fees, ratings }
   }
   const roles = { roles: ['agent', 'supervisor', 'admin'] as const }
 
   app.get('/applicants/:id', { config: roles, schema: { params: idParams } }, async (request, reply) => {
     const model = await fileModel(request, request.params.id)
     const accessHistory = await accessHistoryForFile(app.db, request.actor!, model.applicant.id, app.config.timeZone, request.t)
-    return reply.viewAsync('applicants/file.hbs', { title: model.applicant.name, ...model, pdfAvailable: app.printing.available, accessHistory })
+    // The page shows the ID number and phone masked, each with its "show" control (need to see).
+    const contact = maskedContact(model.applicant, `/applicants/${model.applicant.id}`)
+    return reply.viewAsync('applicants/file.hbs', { title: model.applicant.name, ...model, contact, pdfAvailable: app.printing.available, accessHistory })
   })
 
   app.get('/applicants/:id/pdf', { config: roles, schema: { params: idParams } }, async (request, reply) => {
     if (!app.printing.available) return reply.redirect(request.url.replace('/pdf', ''), 303)
     const model = await fileModel(request, request.params.id)
     const html = await renderReportHtml('person-file', { locale: request.locale, title: `${model.applicant.name} · ${request.t('applicants.file')}`, subtitle: `${model.applicant.townName} · ${model.applicant.villageName}`, generatedAt: app.now() }, model, app.config.timeZone)
-    return reply.sendPdf(html, `person-${model.applicant.id}`, { footerText: `person ${model.applicant.id}` })
+    // The printed file is the full record, ID number and phone included: recorded as an export of this one person.
+    return reply.sendPdf(html, `person-${model.applicant.id}`, { footerText: `person ${model.applicant.id}` }, () =>
+      recordExport(app.db, request.actor!, { exportName: 'person-file.pdf', page: request.url, rowCount: 1, applicantIds: [model.applicant.id] }, app.now()),
+    )
   })
 }

@@ -1,6 +1,6 @@
 import type { Actor } from '../accounts/actor.ts'
 import { isProvisional, lastPublishedYear, type Calendar } from '../calendar/working-days.ts'
-import { maskIdNumber } from '../privacy/mask.ts'
+import { maskedContact } from '../privacy/need-to-see.ts'
 import type { CaseFlags } from './case-rules.ts'
 import { allowedActions, type Action } from './actions/registry.ts'
 import type { FieldErrors } from '../views/form-errors.ts'
@@ -8,16 +8,6 @@ import type { Translate } from '../i18n/i18n.ts'
 import { openDue } from './case-deadlines.ts'
 import { explanationHref } from '../calendar/explain.ts'
 import type { CaseView } from './cases.repository.ts'
-
-/**
- * The full ID number is shown to the agents of the applicant's station and to the clerk handling
- * the case; everyone else sees it masked.
- */
-export function mayseeFullId(actor: Actor, c: Pick<CaseView, 'applicantVillageId' | 'windowId'>): boolean {
-  if (actor.role === 'agent') return actor.villageId === c.applicantVillageId
-  if (actor.role === 'clerk') return actor.windowId !== null && actor.windowId === c.windowId
-  return false
-}
 
 /** Everything the case page shows, decided here so the template only lays it out. */
 export function caseViewModel(actor: Actor, c: CaseView, flags: CaseFlags, calendar: Calendar, today: string) {
@@ -27,7 +17,8 @@ export function caseViewModel(actor: Actor, c: CaseView, flags: CaseFlags, calen
   const provisional = (date: string | null) => isProvisional(date, lastPublishedYear(calendar))
   return {
     ...c,
-    idNumberShown: mayseeFullId(actor, c) ? (c.applicantIdNumber ?? '') : maskIdNumber(c.applicantIdNumber),
+    // Masked for everyone (need to see): the reply step shows the phone in full, since the agent calls the villager.
+    contact: maskedContact({ id: c.applicantId, idNumber: c.applicantIdNumber, phone: c.applicantPhone }, `/cases/${c.id}`),
     materialRows: c.materials.map((m) => ({ ...m, received: received.has(m.name) })),
     // The page reads as a receipt: what the station holds, what is still owed, what was optional and not brought.
     materialsHeld: c.materials.filter((m) => received.has(m.name)),

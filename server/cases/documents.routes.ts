@@ -14,7 +14,11 @@ const params = {
   properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,17}$' }, doc: { type: 'string', enum: CASE_DOCUMENTS } },
 } as const
 
-/** Every document a villager takes home: an HTML print view and the same as a PDF. */
+/**
+ * Every document a villager takes home: an HTML print view and the same as a PDF. These are the
+ * villager's own papers (receipts, notices, reply slips), printed to be handed over, not exports of
+ * other people's data: they are not written to the record of personal-data access (privacy/export-record.ts).
+ */
 export default async function documentRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   async function prepare(request: FastifyRequest, { id, doc }: { id: string; doc: CaseDocument }, target: 'pdf' | 'browser') {

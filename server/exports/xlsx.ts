@@ -113,6 +113,8 @@ export async function sendXlsx<Row>(reply: FastifyReply, table: ExportTable<Row>
   const out = new PassThrough()
   writeWorkbook(out, table, first, rows).catch((error: unknown) => {
     reply.log.error({ err: error }, 'xlsx export failed')
+    // The rows' own end runs, so a recorded export (privacy/export-record.ts) records what went out before the failure.
+    Promise.resolve(rows.return?.()).catch(() => undefined)
     out.destroy(error as Error)
   })
   reply.header('content-disposition', `attachment; filename="${table.filename}.xlsx"`)

@@ -21,7 +21,7 @@ export function listJournal(db: Db, f: JournalFilter, timeZone: string) {
     .leftJoin('feeEntries as r', 'r.reversesId', 'e.id')
     .leftJoin('feeEntries as o', 'o.id', 'e.reversesId')
     .select([
-      'e.id', 'e.serial', 'e.day', 'e.kind', 'e.amountFen', 'e.department', 'e.payer', 'e.note', 'e.enteredAt', 'e.reversesId',
+      'e.id', 'e.serial', 'e.day', 'e.kind', 'e.amountFen', 'e.department', 'e.payer', 'e.applicantId', 'e.note', 'e.enteredAt', 'e.reversesId',
       'users.displayName as enteredByName', 'cases.caseNo', 'r.serial as reversedBySerial', 'o.serial as reversesSerial',
     ])
     .where('e.villageId', '=', f.villageId)

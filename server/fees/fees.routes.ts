@@ -10,7 +10,8 @@ import { resolveStation } from '../org/station.ts'
 import { recordFee, reverseFee, settleAgent, settleStation, totalsByDepartment } from './fees.service.ts'
 import { dailyReport, listJournal, listSettlements } from './fees.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
-import { EXPORT_FORMATS, sendTable, type Column } from '../exports/table.ts'
+import { EXPORT_FORMATS, type Column } from '../exports/table.ts'
+import { recordExport, sendRecordedTable } from '../privacy/export-record.ts'
 import { formatLocalDateTime } from '../calendar/local-time.ts'
 import { yuanToFen } from './money.ts'
 
@@ -146,7 +147,8 @@ export default async function feeRoutes(fastify: FastifyInstance) {
         { header: header('enteredBy'), kind: 'text', value: (e) => e.enteredByName },
         { header: header('note'), kind: 'text', value: (e) => e.note },
       ]
-      return sendTable(reply, format, { filename: `fees-${station.code}-${from}-${to}`, sheet: t('xlsx.sheets.fees'), columns, rows: entries })
+      // Payers are named: the journal is recorded as an export of personal data.
+      return sendRecordedTable(reply, format, { filename: `fees-${station.code}-${from}-${to}`, sheet: t('xlsx.sheets.fees'), columns, rows: entries }, { db: app.db, actor: request.actor!, exportName: `fees.${format}`, whose: { applicantId: (e) => e.applicantId }, now: () => app.now() })
     })
   }
 
@@ -154,7 +156,10 @@ export default async function feeRoutes(fastify: FastifyInstance) {
     if (!app.printing.available) return reply.redirect(request.url.replace('/fees/pdf', '/fees'), 303)
     const model = await journalExport(request, request.query)
     const html = await renderReportHtml('fee-journal', { locale: request.locale, title: request.t('fees.title'), subtitle: `${model.station.townName} · ${model.station.name} · ${model.from} – ${model.to}`, generatedAt: app.now() }, model, app.config.timeZone)
-    return reply.sendPdf(html, `fees-${model.station.code}-${model.from}`, { landscape: true, footerText: `${model.station.code} ${model.from}..${model.to}` })
+    const applicantIds = [...new Set(model.entries.flatMap((e) => (e.applicantId ? [e.applicantId] : [])))]
+    return reply.sendPdf(html, `fees-${model.station.code}-${model.from}`, { landscape: true, footerText: `${model.station.code} ${model.from}..${model.to}` }, () =>
+      recordExport(app.db, request.actor!, { exportName: 'fees.pdf', page: request.url, rowCount: model.entries.length, applicantIds }, app.now()),
+    )
   })
 
   // ---- Settlement ----

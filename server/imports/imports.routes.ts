@@ -10,6 +10,7 @@ import { NotFound } from '../errors/errors.ts'
 import { idParams } from '../views/forms.ts'
 import type { Translate } from '../i18n/i18n.ts'
 import { sendXlsx, XLSX_TYPE } from '../exports/xlsx.ts'
+import { countedRows } from '../privacy/export-record.ts'
 import { cellText } from './cells.ts'
 import { specOf } from './kinds.ts'
 import { runImportJob, workbookRows } from './run-import.ts'
@@ -180,7 +181,8 @@ export default async function importRoutes(fastify: FastifyInstance) {
         ...kind.columns.map((c) => ({ header: t(`imports.columns.${c.key}`), kind: 'text' as const, value: (r: { cells: Record<string, unknown> }) => cellText(r.cells[c.key]) })),
         { header: t('imports.errorColumn'), kind: 'text', value: (r: { row: number }) => (byRow.get(r.row) ?? []).join('；') },
       ],
-      rows: rows(),
+      // The uploaded rows carry names, ID numbers and phones: recorded as an export (of people not yet known by id).
+      rows: countedRows(rows(), { db: app.db, actor: request.actor!, exportName: 'import-errors.xlsx', page: request.url, whose: null, now: () => app.now() }),
     })
   })
 }

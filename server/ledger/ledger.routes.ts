@@ -11,7 +11,9 @@ import { listMatters } from '../matters/matters.repository.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { translator, type Translate } from '../i18n/i18n.ts'
 import { ledgerPage, ledgerRows, type LedgerFilter, type LedgerRow } from './ledger.repository.ts'
-import { EXPORT_FORMATS, sendTable, type CellKind, type Column } from '../exports/table.ts'
+import { EXPORT_FORMATS, type CellKind, type Column } from '../exports/table.ts'
+import { applicantsOfCases, recordExport, sendRecordedTable } from '../privacy/export-record.ts'
+import { maskedField } from '../privacy/need-to-see.ts'
 import { verifyChain } from './chain.ts'
 
 const ledgerQuerySchema = {
@@ -96,9 +98,12 @@ export default async function ledgerRoutes(fastify: FastifyInstance) {
     const page = rows.slice(0, LEDGER_PAGE)
     const exportQuery = queryString(sent, 'before')
     const agents = await app.db.selectFrom('users').innerJoin('villages', 'villages.id', 'users.villageId').select(['users.id', 'users.displayName', 'villages.name as villageName']).where('users.role', '=', 'agent').where('users.countyId', '=', request.actor!.countyId).where('users.villageId', 'in', (await listVillagesInScope(app.db, scope)).map((v) => v.id).concat(0)).orderBy('villages.code').execute()
+    // Phones masked, each with its "show" control; the rows name cases, so their applicants are looked up for the control.
+    const applicantOf = new Map((page.length ? await app.db.selectFrom('cases').select(['id', 'applicantId']).where('id', 'in', page.map((r) => r.id)).execute() : []).map((c) => [c.id, c.applicantId]))
+    const from = request.url
     return reply.code(Object.keys(errors).length ? 400 : 200).viewAsync('ledger/ledger.hbs', {
       title: request.t('ledger.title'),
-      rows: page.map((r) => cells(r, request.t)),
+      rows: page.map((r) => ({ ...cells(r, request.t), phone: maskedField(applicantOf.get(r.id)!, 'phone', r.applicantPhone, from) })),
       next: rows.length > LEDGER_PAGE ? `${exportQuery}${exportQuery ? '&' : ''}before=${page[page.length - 1].id}` : null,
       exportQuery,
       query: sent,
@@ -117,14 +122,19 @@ export default async function ledgerRoutes(fastify: FastifyInstance) {
       const { filter, errors } = readFilter(request, request.validationError ? null : request.query)
       if (Object.keys(errors).length) return reply.code(400).type('text/plain; charset=utf-8').send(Object.values(errors).join('\n'))
       const t = translator(request.locale)
-      return sendTable(reply, format, {
-        filename: `ledger-${app.today()}`,
-        sheet: t('xlsx.sheets.ledger'),
-        columns: ledgerColumns(t),
-        rows: (async function* () {
-          for await (const row of ledgerRows(app.db, scopeOf(request.actor!), filter)) yield cells(row, t)
-        })(),
-      })
+      return sendRecordedTable(
+        reply,
+        format,
+        {
+          filename: `ledger-${app.today()}`,
+          sheet: t('xlsx.sheets.ledger'),
+          columns: ledgerColumns(t),
+          rows: (async function* () {
+            for await (const row of ledgerRows(app.db, scopeOf(request.actor!), filter)) yield cells(row, t)
+          })(),
+        },
+        { db: app.db, actor: request.actor!, exportName: `ledger.${format}`, whose: { caseId: (r) => r.id }, now: () => app.now() },
+      )
     })
   }
 
@@ -133,13 +143,16 @@ export default async function ledgerRoutes(fastify: FastifyInstance) {
     if (Object.keys(errors).length || !app.printing.available) return reply.redirect(`/ledger?${queryString(sent)}`, 303)
     const rows = await ledgerPage(app.db, scopeOf(request.actor!), filter, null, LEDGER_PDF_MAX_ROWS + 1)
     const truncated = rows.length > LEDGER_PDF_MAX_ROWS
+    const printed = rows.slice(0, LEDGER_PDF_MAX_ROWS)
     const html = await renderReportHtml(
       'ledger',
       { locale: request.locale, title: request.t('ledger.title'), subtitle: [filter.from, filter.to].filter(Boolean).join(' – '), generatedAt: app.now() },
-      { rows: rows.slice(0, LEDGER_PDF_MAX_ROWS).map((r) => cells(r, request.t)), truncated, max: LEDGER_PDF_MAX_ROWS },
+      { rows: printed.map((r) => cells(r, request.t)), truncated, max: LEDGER_PDF_MAX_ROWS },
       app.config.timeZone,
     )
-    return reply.sendPdf(html, `ledger-${app.today()}`, { landscape: true, footerText: `ledger ${app.today()}` })
+    return reply.sendPdf(html, `ledger-${app.today()}`, { landscape: true, footerText: `ledger ${app.today()}` }, async () =>
+      recordExport(app.db, request.actor!, { exportName: 'ledger.pdf', page: request.url, rowCount: printed.length, applicantIds: await applicantsOfCases(app.db, printed.map((r) => r.id)) }, app.now()),
+    )
   })
 
   // The chains of case events and fee entries, walked on demand.

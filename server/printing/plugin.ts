@@ -9,7 +9,8 @@ declare module 'fastify' {
     printing: PdfRenderer
   }
   interface FastifyReply {
-    sendPdf(html: string, fileName: string, options?: PdfOptions): Promise<FastifyReply>
+    /** `beforeSend` runs once the PDF is made and before it goes out: an export of personal data records itself there, so a failed rendering is not recorded and an unrecorded one is not sent. */
+    sendPdf(html: string, fileName: string, options?: PdfOptions, beforeSend?: () => Promise<unknown>): Promise<FastifyReply>
   }
 }
 
@@ -25,8 +26,9 @@ async function printingPlugin(app: FastifyInstance) {
   if (baseUrlWarning) app.log.warn(baseUrlWarning)
   if (!renderer.available) app.log.warn('No Chromium found: documents are offered as HTML print views only. Install it with: apt-get install -y chromium fonts-noto-cjk')
   app.decorate('printing', renderer)
-  app.decorateReply('sendPdf', async function (this: FastifyReply, html: string, fileName: string, options: PdfOptions = {}) {
+  app.decorateReply('sendPdf', async function (this: FastifyReply, html: string, fileName: string, options: PdfOptions = {}, beforeSend?: () => Promise<unknown>) {
     const pdf = await renderer.pdf(html, options, this.request.actor ? `user:${this.request.actor.id}` : `ip:${this.request.ip}`)
+    await beforeSend?.()
     return this.type('application/pdf').header('content-disposition', `inline; filename="${encodeURIComponent(fileName)}.pdf"`).send(pdf)
   })
   app.addHook('onClose', async () => renderer.close())

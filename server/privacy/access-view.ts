@@ -36,12 +36,14 @@ export function pageName(page: string, t: Translate): string {
   return known ? t(`access.pages.${known[1]}`) : path
 }
 
-/** An export by the name people know it by (access.exportNames), else as it was recorded. */
+/** An export by the name people know it by (access.exportNames) and its format: ledger.xlsx → 台账 · XLSX; else as it was recorded. */
 function exportName(name: string | null, t: Translate): string {
   if (!name) return ''
-  const key = `access.exportNames.${name}`
+  const [, base, format] = /^(.*?)(?:\.([a-z]+))?$/.exec(name)!
+  const key = `access.exportNames.${base}`
   const known = t(key)
-  return known === key ? name : known
+  if (known === key) return name
+  return format ? `${known} · ${format.toUpperCase()}` : known
 }
 
 export function describeAccess(entry: AccessEntry, t: Translate): AccessLine {

@@ -7,7 +7,9 @@ import { fieldErrorsFromRule, fieldErrorsFromValidation, type FieldErrors } from
 import { RuleViolation } from '../errors/errors.ts'
 import { recordVisit } from './visits.service.ts'
 import { resolveStation } from '../org/station.ts'
-import { EXPORT_FORMATS, sendTable, type Column } from '../exports/table.ts'
+import { EXPORT_FORMATS, type Column } from '../exports/table.ts'
+import { recordExport, sendRecordedTable } from '../privacy/export-record.ts'
+import { maskPhone } from '../privacy/mask.ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { formatLocalDateTime } from '../calendar/local-time.ts'
 import { isValidMonth, MONTH_PATTERN } from '../calendar/working-days.ts'
@@ -70,7 +72,8 @@ export default async function visitRoutes(fastify: FastifyInstance) {
 
   async function render(request: FastifyRequest, reply: FastifyReply, status: number, query: MonthQuery, form: { values: Record<string, unknown>; errors: FieldErrors } = { values: {}, errors: {} }) {
     const model = await monthModel(request, query)
-    const applicants = request.actor!.role === 'agent' ? await app.db.selectFrom('applicants').select(['id', 'name', 'phone']).where('villageId', '=', model.station.id).orderBy('name').limit(500).execute() : []
+    // The picker tells people apart by the phone's last digits: the full number is not needed to record a visit.
+    const applicants = request.actor!.role === 'agent' ? (await app.db.selectFrom('applicants').select(['id', 'name', 'phone']).where('villageId', '=', model.station.id).orderBy('name').limit(500).execute()).map((a) => ({ ...a, phone: maskPhone(a.phone) })) : []
     return reply.code(status).viewAsync('visits/visits.hbs', {
       title: request.t('visits.title'),
       ...model,
@@ -98,7 +101,7 @@ export default async function visitRoutes(fastify: FastifyInstance) {
         { header: t('cases.caseNo'), kind: 'text', value: (v) => v.caseNo },
         { header: t('fees.enteredBy'), kind: 'text', value: (v) => v.recordedByName },
       ]
-      return sendTable(reply, format, { filename: `visits-${m.station.code}-${m.month}`, sheet: t('xlsx.sheets.visits'), columns, rows: m.visits })
+      return sendRecordedTable(reply, format, { filename: `visits-${m.station.code}-${m.month}`, sheet: t('xlsx.sheets.visits'), columns, rows: m.visits }, { db: app.db, actor: request.actor!, exportName: `visits.${format}`, whose: { applicantId: (v) => v.applicantId }, now: () => app.now() })
     })
   }
 
@@ -106,7 +109,10 @@ export default async function visitRoutes(fastify: FastifyInstance) {
     if (!app.printing.available) return reply.redirect(request.url.replace('/visits/pdf', '/visits'), 303)
     const m = await monthModel(request, request.query)
     const html = await renderReportHtml('visits', { locale: request.locale, title: request.t('visits.monthStats', { month: m.month }), subtitle: `${m.station.townName} · ${m.station.name}`, generatedAt: app.now() }, m, app.config.timeZone)
-    return reply.sendPdf(html, `visits-${m.station.code}-${m.month}`, { landscape: true, footerText: `${m.station.code} ${m.month}` })
+    const applicantIds = [...new Set(m.visits.flatMap((v) => (v.applicantId ? [v.applicantId] : [])))]
+    return reply.sendPdf(html, `visits-${m.station.code}-${m.month}`, { landscape: true, footerText: `${m.station.code} ${m.month}` }, () =>
+      recordExport(app.db, request.actor!, { exportName: 'visits.pdf', page: request.url, rowCount: m.visits.length, applicantIds }, app.now()),
+    )
   })
 
   app.post('/visits', { config: { roles: ['agent'] }, schema: { body: visitBody }, attachValidation: true }, async (request, reply) => {

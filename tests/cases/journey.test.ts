@@ -20,7 +20,8 @@ t.test('agent, clerk and supervisor take a case from intake to closed, every ste
   t.match(page.body, '已受理')
   t.match(page.body, '报送截止</dt><dd><a href="/deadline?start&#x3D;2026-02-13&amp;days&#x3D;3"')
   t.match(page.body, '2026-02-25</a>', 'forward due: 3 working days over the Spring Festival')
-  t.match(page.body, '11010519491231002X', 'the station agent sees the full ID number')
+  t.notMatch(page.body, '11010519491231002X', 'even the station agent sees the ID number masked until asking to see it')
+  t.match(page.body, '110105***********X')
 
   // Agent forwards on Tuesday 24 February to the town civil-affairs window.
   w.clock.set('2026-02-24 09:00')
@@ -34,7 +35,8 @@ t.test('agent, clerk and supervisor take a case from intake to closed, every ste
   let inbox = await clerk.get('/')
   t.match(inbox.body, caseNo!)
   page = await clerk.get(`/cases/${caseId}`)
-  t.match(page.body, '11010519491231002X', 'the handling clerk sees the full ID number')
+  t.notMatch(page.body, '11010519491231002X', 'so does the handling clerk')
+  t.match(page.body, 'action="/applicants/', 'with the control to show it')
   step = await clerk.post(`/cases/${caseId}/receive`, { version: versionOn(page.body) })
   t.equal(step.statusCode, 303)
   page = await clerk.get(`/cases/${caseId}`)

@@ -37,6 +37,14 @@ t.test('in a browser, agent, clerk and supervisor take a case from intake to clo
   t.match(body, '已受理')
   t.match(body, /报送截止\s+2026-02-25/, 'forward due over the Spring Festival')
 
+  // The ID number is masked on the page; "显示" shows it in full, and back leads to the case.
+  t.notMatch(body, APPLICANT.idNumber, 'the ID number masked')
+  await Promise.all([agent.waitForNavigation(), agent.click('form.reveal:has(input[value="id_number"]) button')])
+  t.match(await text(agent), APPLICANT.idNumber, 'shown in full after 显示')
+  t.match(await text(agent), '此次查看已记录')
+  await Promise.all([agent.waitForNavigation(), agent.click('main a[role="button"][href^="/cases/"]')])
+  t.equal(agent.url(), caseUrl, 'back to the case')
+
   await step(agent, 'forward')
   t.match(await text(agent), '已报送')
 

@@ -368,4 +368,7 @@ t.test('acceptance (issue 20): a ledger of 100,000 rows opens with its ID number
   t.equal(rows, ROWS + 2, 'the header, the 100,000 cases and the fixture’s own case')
   t.ok(sampled > 90, `${sampled} rows sampled`)
   t.same(wrong, [], 'every sampled ID number and phone is an intact string and every day a date')
+  // Recorded as an export of personal data (issue 21): every row counted as it streamed, every person in it.
+  const recorded = await w.db.selectFrom('personalDataAccess').select(['exportName', 'rowCount', 'applicantIds']).where('kind', '=', 'export').execute()
+  t.same(recorded.map((r) => [r.exportName, r.rowCount, r.applicantIds?.length]), [['ledger.xlsx', ROWS + 1, ROWS + 1]], 'one record of the 100,001 rows and their people')
 })

@@ -164,6 +164,8 @@ const EXPECTED_POST: Record<string, { public?: boolean; roles?: Who[]; foreign40
   '/fees/settlement/agent': { roles: ['agent', 'foreignAgent'] },
   '/fees/settlement/station': { roles: ['agent', 'foreignAgent'] },
   '/visits': { roles: ['agent', 'foreignAgent'] },
+  // The "show" control of a masked ID number or phone: whoever's jurisdiction holds the applicant; a clerk only at a window the applicant's case was sent to.
+  '/applicants/:id/reveal': { roles: ['agent', 'foreignAgent', 'clerk', 'supervisor', 'countySupervisor', 'admin'], foreign404: true, scope404: ['clerk'] },
   '/notices/announcements': { roles: ['agent', 'foreignAgent'] },
   '/notices/monthly': { roles: ['agent', 'foreignAgent'] },
   // A supervisor names the village in the form; without one there is nothing in scope to change.
