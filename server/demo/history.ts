@@ -131,7 +131,7 @@ interface Task {
 }
 
 /** The instant of a local time in the given zone (the demo zone has no daylight saving, but this does not assume it). */
-function instantOf(day: string, minute: number, timeZone: string): Date {
+export function instantOf(day: string, minute: number, timeZone: string): Date {
   const guess = new Date(`${day}T${String(Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}:00Z`)
   const local = new Date(`${formatLocalDate(guess, timeZone)}T${new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(guess)}:00Z`)
   return new Date(guess.getTime() - (local.getTime() - guess.getTime()))

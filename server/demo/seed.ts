@@ -132,8 +132,9 @@ export async function seedDemoIfEmpty(db: Db, options: SeedOptions = {}): Promis
   if (!seeded) return null
   await importCatalogue(db, null, seeded.countyId, demoCatalogue(), { demo: true })
   const now = options.now ?? new Date()
-  const history = options.history === false ? null : await seedDemoHistory(db, seeded.countyId, { now, timeZone: options.timeZone ?? 'Asia/Shanghai' })
-  if (history) await seedDemoAccess(db, seeded.countyId, now)
+  const timeZone = options.timeZone ?? 'Asia/Shanghai'
+  const history = options.history === false ? null : await seedDemoHistory(db, seeded.countyId, { now, timeZone })
+  if (history) await seedDemoAccess(db, seeded.countyId, now, timeZone)
   // People read their inbox: the months of replayed history leave only the last two days' messages unread.
   await db.updateTable('notifications').set({ readAt: sql`created_at` }).where('countyId', '=', seeded.countyId).where('createdAt', '<', new Date(now.getTime() - 2 * 86_400_000)).execute()
   return { password: DEMO_PASSWORD, logins: seeded.logins, history }
