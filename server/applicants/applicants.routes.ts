@@ -2,8 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { renderReportHtml } from '../printing/reports.ts'
 import { NotFound } from '../errors/errors.ts'
-import { scopeOf } from '../accounts/actor.ts'
-import { inScope } from '../accounts/scope.ts'
+import { findApplicantInScope } from './applicants.repository.ts'
 import { openIdNumber } from '../privacy/id-vault.ts'
 import { maskedContact } from '../privacy/need-to-see.ts'
 import { recordExport } from '../privacy/export-record.ts'
@@ -14,16 +13,7 @@ import { accessHistoryForFile } from '../privacy/access-view.ts'
 export default async function applicantRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   async function fileModel(request: FastifyRequest, id: number) {
-    const actor = request.actor!
-    const applicant = await app.db
-      .selectFrom('applicants')
-      .innerJoin('villages', 'villages.id', 'applicants.villageId')
-      .innerJoin('towns', 'towns.id', 'villages.townId')
-      .selectAll('applicants')
-      .select(['villages.name as villageName', 'towns.name as townName'])
-      .where('applicants.id', '=', id)
-      .where((eb) => inScope(eb, scopeOf(actor), { countyId: 'applicants.countyId', townId: 'villages.townId', villageId: 'applicants.villageId' }))
-      .executeTakeFirst()
+    const applicant = await findApplicantInScope(app.db, request.actor!, id)
     if (!applicant) throw new NotFound()
     const [cases, visits, fees, ratings] = await Promise.all([
       app.db.selectFrom('cases').innerJoin('matterVersions', 'matterVersions.id', 'cases.matterVersionId').select(['cases.id', 'cases.caseNo', 'cases.stage', 'cases.registeredOn', 'cases.completedOn', 'cases.outcome', 'matterVersions.name as matterName']).where('cases.applicantId', '=', id).orderBy('cases.id', 'desc').execute(),

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { openIdNumber } from './id-vault.ts'
+import { findApplicantInScope } from '../applicants/applicants.repository.ts'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { scopeOf } from '../accounts/actor.ts'
-import { inScope } from '../accounts/scope.ts'
 import { NotFound } from '../errors/errors.ts'
 import { addCalendarDays, isValidDate } from '../calendar/working-days.ts'
 import { renderReportHtml } from '../printing/reports.ts'
@@ -90,15 +90,7 @@ export default async function accessRoutes(fastify: FastifyInstance) {
 
   /** The applicant within the station's jurisdiction, with what the report's header says; 404 outside it. */
   async function applicantForReport(request: FastifyRequest, id: number) {
-    const actor = request.actor!
-    const applicant = await app.db
-      .selectFrom('applicants')
-      .innerJoin('villages', 'villages.id', 'applicants.villageId')
-      .innerJoin('towns', 'towns.id', 'villages.townId')
-      .select(['applicants.id', 'applicants.name', 'applicants.idNumberSealed', 'villages.name as villageName', 'villages.stationPhone', 'towns.name as townName'])
-      .where('applicants.id', '=', id)
-      .where((eb) => inScope(eb, scopeOf(actor), { countyId: 'applicants.countyId', townId: 'villages.townId', villageId: 'applicants.villageId' }))
-      .executeTakeFirst()
+    const applicant = await findApplicantInScope(app.db, request.actor!, id)
     if (!applicant) throw new NotFound()
     return applicant
   }
