@@ -8,6 +8,9 @@ import { createTestDatabase } from '../fixtures/database.ts'
 import { backupDatabase, restoreDatabase } from '../../server/backup/backup.ts'
 import { verifyChain } from '../../server/ledger/chain.ts'
 
+// Two databases, a backup and a restore: a busy machine needs more than tap's 30 s.
+t.setTimeout(5 * 60_000)
+
 async function everyTable(url: string): Promise<Record<string, string[]>> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()

@@ -4,6 +4,9 @@ import { promisify } from 'node:util'
 import path from 'node:path'
 import { createTestDatabase } from '../fixtures/database.ts'
 
+// Six command-line runs, each starting tsx: the file, not only its test, needs more than tap's 30 s.
+t.setTimeout(5 * 60_000)
+
 const run = promisify(execFile)
 const root = path.resolve(import.meta.dirname, '../..')
 const tsx = path.join(root, 'node_modules/.bin/tsx')

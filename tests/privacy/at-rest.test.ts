@@ -17,6 +17,9 @@ import { migrateToLatest } from '../../server/db/migrate.ts'
 import ExcelJS from '../../server/exports/exceljs.ts'
 import { runImportJob } from '../../server/imports/run-import.ts'
 
+// Command-line runs (npm run backup, rotate-pii-key) each start tsx: a busy machine needs more than tap's 30 s.
+t.setTimeout(5 * 60_000)
+
 const run = promisify(execFile)
 const root = path.resolve(import.meta.dirname, '../..')
 const tsx = path.join(root, 'node_modules/.bin/tsx')
