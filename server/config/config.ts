@@ -67,6 +67,8 @@ export interface AppConfig {
   anonymiseAfterYears: number
   /** Years the records of who saw whose personal data are kept; never fewer than three. */
   accessRecordYears: number
+  /** Days an uploaded import workbook (names, ID numbers in clear) stays in DATA_DIR after its import finished. */
+  importWorkbookDays: number
   /** The unusual-access page lists whoever revealed this many different applicants' ID numbers or phones in one day. */
   unusualRevealsPerDay: number
 }
@@ -203,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     rectificationDays: readInt(env, 'RECTIFICATION_DAYS', 10),
     anonymiseAfterYears: readYears(env, 'ANONYMISE_AFTER_YEARS', 5, 1, 'a file is anonymised no sooner than a year after its last case or visit'),
     accessRecordYears: readYears(env, 'ACCESS_RECORD_YEARS', 3, 3, 'records of access to personal data are kept three years'),
+    importWorkbookDays: Math.max(1, readInt(env, 'IMPORT_WORKBOOK_DAYS', 30)),
     unusualRevealsPerDay: Math.max(1, readInt(env, 'UNUSUAL_REVEALS_PER_DAY', 20)),
     ...overrides,
   }

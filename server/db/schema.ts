@@ -650,6 +650,8 @@ export interface ImportJobsTable {
   finishedAt: Timestamp | null
   /** Raised while the job runs: a running job whose heartbeat stopped was cut off (a restart). */
   heartbeatAt: Timestamp | null
+  /** When the retention job removed the uploaded workbook from DATA_DIR (its problem list stays). */
+  workbookRemovedAt: Timestamp | null
 }
 
 export interface Database {

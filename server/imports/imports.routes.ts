@@ -144,13 +144,14 @@ export default async function importRoutes(fastify: FastifyInstance) {
       problems: job.errors.slice(0, 500).map((p) => describe(t, p)),
       moreProblems: Math.max(0, job.errorCount - 500),
       message: message ? t(message.key, { ...message.params, columns: missing?.map((c) => t(`imports.columns.${c}`)).join('、') }) : null,
-      canImport: job.mode === 'dry_run' && job.status === 'done' && job.errorCount === 0 && job.totalRows > 0,
+      // A workbook removed by the retention job (privacy/retention.ts) can no longer be imported: upload it again.
+      canImport: job.mode === 'dry_run' && job.status === 'done' && job.errorCount === 0 && job.totalRows > 0 && !job.workbookRemovedAt,
     })
   })
 
   app.post('/imports/:id/run', { config: admin, schema: { params: idParams } }, async (request, reply) => {
     const dry = await findJob(request, request.params.id)
-    if (dry.mode !== 'dry_run' || dry.status !== 'done' || dry.errorCount > 0) return reply.redirect(`/imports/${dry.id}`, 303)
+    if (dry.mode !== 'dry_run' || dry.status !== 'done' || dry.errorCount > 0 || dry.workbookRemovedAt) return reply.redirect(`/imports/${dry.id}`, 303)
     const { id } = await app.db
       .insertInto('importJobs')
       .values({ countyId: dry.countyId, kind: dry.kind, mode: 'import', fileName: dry.fileName, filePath: dry.filePath, fileSha256: dry.fileSha256, dryRunId: dry.id, totalRows: dry.totalRows, createdBy: request.actor!.id, createdAt: app.now() })
@@ -163,6 +164,8 @@ export default async function importRoutes(fastify: FastifyInstance) {
   /** The uploaded workbook again, every row with its problems in a last column. */
   app.get('/imports/:id/errors.xlsx', { config: admin, schema: { params: idParams } }, async (request, reply) => {
     const job = await findJob(request, request.params.id)
+    // Its rows went with the workbook; the page says when.
+    if (job.workbookRemovedAt) throw new NotFound()
     const kind = specOf(job.kind)
     const t = request.t
     const byRow = new Map<number, string[]>()

@@ -1,4 +1,5 @@
-import { sql } from 'kysely'
+import { sql, type SqlBool } from 'kysely'
+import { rm } from 'node:fs/promises'
 import type { Db } from '../db/connect.ts'
 import { recordAudit } from '../audit/audit.ts'
 import { OPEN_STAGES } from '../cases/case-rules.ts'
@@ -131,4 +132,37 @@ export async function purgeExpiredAccessRecords(db: Db, now: Date, rule: { years
     }
     return rows.reduce((sum, r) => sum + Number(r.deleted), 0)
   })
+}
+
+/**
+ * Removes uploaded import workbooks `days` days after the last job that used them was made (a
+ * workbook is named by its content, so one file can serve a dry run, its import and a later
+ * re-upload): they hold the rows as typed, ID numbers in clear, in DATA_DIR where neither the
+ * sealing nor the database's grants reach. A file a queued or running job still reads is kept.
+ * The jobs keep their counts and problem list (masked) and say when the workbook went; one audit
+ * event per county. Returns how many files were removed.
+ */
+export async function removeOldImportWorkbooks(db: Db, now: Date, rule: { days: number }): Promise<number> {
+  const cutoff = new Date(now.getTime() - Math.max(1, rule.days) * 86_400_000)
+  const stale = await db
+    .selectFrom('importJobs')
+    .select(['filePath', sql<number[]>`array_agg(distinct county_id)`.as('counties')])
+    .where('workbookRemovedAt', 'is', null)
+    .groupBy('filePath')
+    .having((eb) => eb.fn.max('createdAt'), '<', cutoff)
+    .having(sql<SqlBool>`bool_and(status not in ('queued', 'running'))`)
+    .execute()
+  const perCounty = new Map<number, number>()
+  for (const { filePath, counties } of stale) {
+    await db.transaction().execute(async (trx) => {
+      await trx.updateTable('importJobs').set({ workbookRemovedAt: now }).where('filePath', '=', filePath).where('workbookRemovedAt', 'is', null).execute()
+      // Removed inside the transaction: should it fail, the jobs still say the workbook is there.
+      await rm(filePath, { force: true })
+    })
+    for (const countyId of counties) perCounty.set(countyId, (perCounty.get(countyId) ?? 0) + 1)
+  }
+  for (const [countyId, files] of perCounty) {
+    await recordAudit(db, { countyId, actorId: null, action: 'imports.workbooks_removed', subjectType: 'import_jobs', subjectId: countyId, data: { files, olderThanDays: rule.days } })
+  }
+  return stale.length
 }

@@ -6,7 +6,9 @@ import { sql } from 'kysely'
 import { setupCaseWorld, loggedIn, submitIntake, act, APPLICANT, type CaseWorld } from '../fixtures/cases.ts'
 import { createTestDatabase } from '../fixtures/database.ts'
 import { makeOrg, makeUser } from '../fixtures/factories.ts'
-import { anonymiseDormantApplicants, purgeExpiredAccessRecords } from '../../server/privacy/retention.ts'
+import { anonymiseDormantApplicants, purgeExpiredAccessRecords, removeOldImportWorkbooks } from '../../server/privacy/retention.ts'
+import { dryRunOf } from '../fixtures/imports.ts'
+import { existsSync } from 'node:fs'
 import { monthlyStats, staffPerformance, totalsOf } from '../../server/supervision/stats.ts'
 import { ledgerQuery } from '../../server/ledger/ledger.repository.ts'
 import { loadCalendar } from '../../server/calendar/calendar.repository.ts'
@@ -157,6 +159,32 @@ t.test('access records older than the kept years are deleted, younger ones stay,
   const audit = await db.selectFrom('auditEvents').select(['actorId', 'action', 'data']).where('action', '=', 'personal_data_access.purged').execute()
   t.same(audit, [{ actorId: null, action: 'personal_data_access.purged', data: { deleted: 1, before: yearsAgo(3).toISOString(), keptYears: 3 } }], 'one event with the count and the cut-off')
   await t.rejects(db.deleteFrom('personalDataAccess').execute(), /append-only for three years/, 'the table itself still refuses to lose a young record')
+})
+
+t.test('uploaded workbooks are deleted some days after their import; the job page says so', async (t) => {
+  const w = await setupCaseWorld(t, '2026-03-02 09:00')
+  const admin = await makeUser(w.db, w.org, 'admin')
+  const browser = await loggedIn(w, admin)
+  const now = w.clock.now()
+  const old = await dryRunOf(w.db, admin.id, w.org.countyId, TIME_ZONE, () => now)
+  const recent = await dryRunOf(w.db, admin.id, w.org.countyId, TIME_ZONE, () => now)
+  const jobs = await w.db.selectFrom('importJobs').select(['id', 'filePath']).where('id', 'in', [old, recent]).orderBy('id').execute()
+  await sql`update import_jobs set created_at = ${new Date(now.getTime() - 31 * 86_400_000)} where id = ${old}`.execute(w.db)
+  t.ok(existsSync(jobs[0].filePath) && existsSync(jobs[1].filePath), 'both workbooks are in DATA_DIR')
+  t.equal((await browser.get(`/imports/${old}/errors.xlsx`)).statusCode, 200, 'the old one can still be downloaded')
+
+  t.equal(await removeOldImportWorkbooks(w.db, now, { days: 30 }), 1, 'one workbook past its 30 days')
+  t.notOk(existsSync(jobs[0].filePath), 'deleted from DATA_DIR')
+  t.ok(existsSync(jobs[1].filePath), 'the recent one stays')
+  const page = await browser.get(`/imports/${old}`)
+  t.match(page.body, '已于 2026-03-02 按保存期限删除', 'the job page says when it went')
+  t.notMatch(page.body, `/imports/${old}/errors.xlsx`, 'and offers no download')
+  t.match(page.body, '不存在村', 'the problem list stays')
+  t.equal((await browser.get(`/imports/${old}/errors.xlsx`)).statusCode, 404)
+  t.notMatch((await browser.get(`/imports/${recent}`)).body, '按保存期限删除', 'the recent job is whole')
+  const audit = await w.db.selectFrom('auditEvents').select(['action', 'data']).where('action', '=', 'imports.workbooks_removed').execute()
+  t.same(audit, [{ action: 'imports.workbooks_removed', data: { files: 1, olderThanDays: 30 } }], 'recorded')
+  t.equal(await removeOldImportWorkbooks(w.db, now, { days: 30 }), 0, 'a second run has nothing to do')
 })
 
 t.test('the retention settings: defaults, and access records kept no less than three years', async (t) => {
