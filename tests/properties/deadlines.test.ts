@@ -24,6 +24,11 @@ import { demoCatalogue } from '../../server/demo/matters.ts'
 import { createTestDatabase } from '../fixtures/database.ts'
 import { makeOrg, makeUser } from '../fixtures/factories.ts'
 import { APPLICANT } from '../fixtures/cases.ts'
+import { testConfig } from '../fixtures/app.ts'
+import { useIdVault } from '../../server/privacy/id-vault.ts'
+
+// Intake without an app: ID numbers are sealed under the test keyring.
+useIdVault(testConfig().piiKeyFile)
 
 /*
  * The working-day rules of server/calendar/working-days.ts against a reference that walks the

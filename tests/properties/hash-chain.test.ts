@@ -17,6 +17,11 @@ import type { Db } from '../../server/db/connect.ts'
 import { createTestDatabase } from '../fixtures/database.ts'
 import { makeOrg, makeUser } from '../fixtures/factories.ts'
 import { APPLICANT } from '../fixtures/cases.ts'
+import { testConfig } from '../fixtures/app.ts'
+import { useIdVault } from '../../server/privacy/id-vault.ts'
+
+// Intake without an app: ID numbers are sealed under the test keyring.
+useIdVault(testConfig().piiKeyFile)
 
 /*
  * The ledger's hash chains (server/ledger/chain.ts) against an insider with SQL access: every
