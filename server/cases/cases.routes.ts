@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { idNumberHashes, openIdNumber } from '../privacy/id-vault.ts'
+import { maskIdNumber, maskPhone } from '../privacy/mask.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
 import { sql } from 'kysely'
@@ -95,6 +96,9 @@ function intakeInputFrom(body: Record<string, unknown>): IntakeInput {
   }
 }
 
+/** An applicant's ID number and phone as the intake form lists them: masked (PIPL art. 6). */
+const maskedValues = (a: { idNumberSealed: string | null; phone: string }) => ({ maskedIdNumber: maskIdNumber(openIdNumber(a.idNumberSealed)), maskedPhone: maskPhone(a.phone) })
+
 export default async function caseRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const today = () => app.today()
@@ -119,7 +123,9 @@ export default async function caseRoutes(fastify: FastifyInstance) {
       matters,
       matter,
       materials: matter?.materials.map((m) => ({ ...m, received: received.includes(m.name) })) ?? [],
-      applicant: applicant && { ...applicant, idNumberSealed: undefined, idNumberHash: undefined, idNumber: openIdNumber(applicant.idNumberSealed) ?? '' },
+      // Masked, as on every staff page (need to see): the agent picks a person here, and copies
+      // nothing; the person file's "show" control is where a full value is seen, and recorded.
+      applicant: applicant && { id: applicant.id, name: applicant.name, villageGroup: applicant.villageGroup, ...maskedValues(applicant) },
       found,
       channels: COUNTER_CHANNELS,
       serviceForms: CASE_SERVICE_FORMS,
@@ -138,7 +144,7 @@ export default async function caseRoutes(fastify: FastifyInstance) {
       .orderBy(sql`similarity(name, ${q})`, 'desc')
       .limit(10)
       .execute()
-    return rows.map(({ idNumberSealed, ...row }) => ({ ...row, idNumber: openIdNumber(idNumberSealed) }))
+    return rows.map((row) => ({ id: row.id, name: row.name, villageGroup: row.villageGroup, ...maskedValues(row) }))
   }
 
   const intakeQuery = {

@@ -45,7 +45,7 @@ t.test('staff pages show the ID number and phone masked; "show" reveals one fiel
 
   const phone = await (await loggedIn(w, w.supervisor)).post(`/applicants/${applicantId}/reveal`, { field: 'phone', from: `/applicants/${applicantId}` })
   t.equal(phone.statusCode, 200, 'the town supervisor may reveal')
-  t.match(phone.body, `data-revealed>${APPLICANT.phone}</p>`)
+  t.match(phone.body, `data-revealed><a href="tel:${APPLICANT.phone}">${APPLICANT.phone}</a></p>`)
   t.match((await accessRows(w))[1], { kind: 'reveal', actorId: w.supervisor.id, field: 'phone', page: `/applicants/${applicantId}` })
 
   // In English too.
@@ -134,7 +134,7 @@ t.test('revealedFrom keeps same-site paths only', async (t) => {
   for (const [from, expected] of rows) t.equal(revealedFrom(from, 7), expected, JSON.stringify(from))
 })
 
-t.test('the reply step shows the applicant’s phone in full: the agent calls the villager', async (t) => {
+t.test('the reply step shows the phone masked; "show the number to call" reveals it as a tel: link, recorded', async (t) => {
   const w = await setupCaseWorld(t, '2026-03-02 09:00')
   const agent = await loggedIn(w, w.agent)
   const clerk = await loggedIn(w, w.clerk)
@@ -147,7 +147,14 @@ t.test('the reply step shows the applicant’s phone in full: the agent calls th
   t.equal((await clerk.post(`/cases/${caseId}/complete`, { version: versionOn(page.body), outcome: 'approved', reason: '' })).statusCode, 303)
   page = await agent.get(`/cases/${caseId}`)
   t.match(page.body, 'id="step-reply"')
-  t.match(page.body, `href="tel:${APPLICANT.phone}"`, 'the reply form has the full phone')
+  t.notMatch(page.body, APPLICANT.phone, 'the reply form shows no full phone')
   t.notMatch(page.body, APPLICANT.idNumber, 'the ID number stays masked')
-  t.same(await accessRows(w), [], 'shown for the task: not a reveal')
+  t.match(page.body, /<p class="reply-contact">[^\n]*139\*\*\*\*5678[^\n]*form="reply-call"/, 'the reply step: the phone masked, and a button for the reveal form')
+  t.match(page.body, new RegExp(`<form id="reply-call" method="post" action="/applicants/(\\d+)/reveal" hidden>[\\s\\S]*name="field" value="phone"[\\s\\S]*name="from" value="/cases/${caseId}"`), 'that form reveals the phone, from this case')
+  t.same(await accessRows(w), [], 'the page alone records nothing')
+  const { applicantId } = await w.db.selectFrom('cases').select('applicantId').where('id', '=', caseId!).executeTakeFirstOrThrow()
+  const call = await agent.post(`/applicants/${applicantId}/reveal`, { field: 'phone', from: `/cases/${caseId}` })
+  t.equal(call.statusCode, 200)
+  t.match(call.body, `<a href="tel:${APPLICANT.phone}">${APPLICANT.phone}</a>`, 'the number to call, as a tel: link')
+  t.match(await accessRows(w), [{ kind: 'reveal', actorId: w.agent.id, applicantId, field: 'phone', page: `/cases/${caseId}` }], 'the call is a recorded look')
 })
