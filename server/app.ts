@@ -17,6 +17,7 @@ import { projectRoot } from './config/paths.ts'
 import authPlugin, { cookieName, CSRF_COOKIE } from './accounts/auth.plugin.ts'
 import errorHandler from './errors/handler.ts'
 import layoutLocals, { isAssetUrl } from './views/layout-locals.ts'
+import recordedLinks from './privacy/recorded-links.ts'
 import textSizeRoutes from './views/text-size.ts'
 import { AJV_OPTIONS } from './views/forms.ts'
 import exportSlots from './ledger/export-slots.ts'
@@ -58,7 +59,7 @@ declare module 'fastify' {
     today: () => string
     /** Every route as registered (method, url, public, roles): the authorization test walks it. */
     /** Every route with who may use it and the fields its body schema declares (the security tests walk this). */
-    routeTable: { method: string; url: string; public: boolean; roles: readonly string[] | null; bodyFields: string[] }[]
+    routeTable: { method: string; url: string; public: boolean; roles: readonly string[] | null; bodyFields: string[]; recordsAccess: boolean }[]
   }
 }
 
@@ -124,9 +125,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     if (isAssetUrl(route.url)) route.config = { ...(route.config ?? {}), public: true }
     for (const method of [route.method].flat()) {
       if (method === 'HEAD') continue
-      const routeConfig = (route.config ?? {}) as { public?: boolean; roles?: readonly string[] }
+      const routeConfig = (route.config ?? {}) as { public?: boolean; roles?: readonly string[]; recordsAccess?: boolean }
       const body = (route.schema?.body ?? {}) as { properties?: Record<string, unknown> }
-      app.routeTable.push({ method, url: route.url, public: Boolean(routeConfig.public), roles: routeConfig.roles ?? null, bodyFields: Object.keys(body.properties ?? {}) })
+      app.routeTable.push({ method, url: route.url, public: Boolean(routeConfig.public), roles: routeConfig.roles ?? null, bodyFields: Object.keys(body.properties ?? {}), recordsAccess: Boolean(routeConfig.recordsAccess) })
     }
   })
 
@@ -190,6 +191,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     app.csrfProtection(request, reply, done)
   })
   await app.register(layoutLocals)
+  await app.register(recordedLinks)
   await app.register(exportSlots, { total: config.exportConcurrency })
   // Signed-in pages, CSVs and PDFs carry names and ID numbers: on a shared counter PC the back
   // button after logout must not show them from the browser's cache.

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import fp from 'fastify-plugin'
 import jwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -16,11 +17,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null
     /** What the pages show of the signed-in user beyond the actor, read with it in the same statement. */
-    signedIn: { unread: number; place: PlaceNames } | null
+    signedIn: { unread: number; place: PlaceNames; /** This sign-in (its time and random name), kept across refreshes: what a per-session token is bound to. */ session: string } | null
   }
   interface FastifyReply {
     /** Signs the user in; `startedAt` (seconds) is carried over when a live session is refreshed. */
-    startSession(userId: number, tokenVersion: number, startedAt?: number): Promise<void>
+    startSession(userId: number, tokenVersion: number, startedAt?: number, sessionId?: string): Promise<void>
     endSession(): void
   }
 }
@@ -43,6 +44,8 @@ interface SessionToken {
   tv: number
   /** When the user signed in (seconds); refreshes keep it, so a session cannot slide on forever. */
   st?: number
+  /** A random name of this sign-in, kept across refreshes: what a per-session token is bound to. */
+  sid?: string
   iat: number
   exp: number
 }
@@ -60,8 +63,8 @@ async function authPlugin(app: FastifyInstance, options: { secret: string; idleH
   app.decorateRequest('actor', null)
   app.decorateRequest('signedIn', null)
 
-  app.decorateReply('startSession', async function (this: FastifyReply, userId: number, tokenVersion: number, startedAt = Math.floor(Date.now() / 1000)) {
-    const token = app.jwt.sign({ sub: String(userId), tv: tokenVersion, st: startedAt })
+  app.decorateReply('startSession', async function (this: FastifyReply, userId: number, tokenVersion: number, startedAt = Math.floor(Date.now() / 1000), sessionId = randomBytes(12).toString('base64url')) {
+    const token = app.jwt.sign({ sub: String(userId), tv: tokenVersion, st: startedAt, sid: sessionId })
     this.setCookie(sessionCookie, token, { ...cookieOptions, maxAge: options.idleHours * 3600 })
   })
   app.decorateReply('endSession', function (this: FastifyReply) {
@@ -93,8 +96,9 @@ async function authPlugin(app: FastifyInstance, options: { secret: string; idleH
     }
     const { disabled: _disabled, unread, place, ...rest } = actor
     request.actor = rest
-    request.signedIn = { unread, place }
-    if (nowSeconds - payload.iat > REFRESH_AFTER_SECONDS) await reply.startSession(actor.id, actor.tokenVersion, startedAt)
+    const session = `${startedAt}.${payload.sid ?? ''}`
+    request.signedIn = { unread, place, session }
+    if (nowSeconds - payload.iat > REFRESH_AFTER_SECONDS) await reply.startSession(actor.id, actor.tokenVersion, startedAt, payload.sid)
   })
 
   // Login required by default; roles checked per route.

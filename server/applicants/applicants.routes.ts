@@ -34,7 +34,7 @@ export default async function applicantRoutes(fastify: FastifyInstance) {
     return reply.viewAsync('applicants/file.hbs', { title: model.applicant.name, ...model, contact, pdfAvailable: app.printing.available, accessHistory })
   })
 
-  app.get('/applicants/:id/pdf', { config: roles, schema: { params: idParams } }, async (request, reply) => {
+  app.get('/applicants/:id/pdf', { config: { ...roles, recordsAccess: true }, schema: { params: idParams } }, async (request, reply) => {
     if (!app.printing.available) return reply.redirect(request.url.replace('/pdf', ''), 303)
     const model = await fileModel(request, request.params.id)
     const html = await renderReportHtml('person-file', { locale: request.locale, title: `${model.applicant.name} · ${request.t('applicants.file')}`, subtitle: `${model.applicant.townName} · ${model.applicant.villageName}`, generatedAt: app.now() }, model, app.config.timeZone)

@@ -132,7 +132,7 @@ export default async function feeRoutes(fastify: FastifyInstance) {
   }
 
   for (const format of EXPORT_FORMATS) {
-    app.get(`/fees.${format}`, { config: roles, schema: { querystring: journalQuery } }, async (request, reply) => {
+    app.get(`/fees.${format}`, { config: { ...roles, recordsAccess: true }, schema: { querystring: journalQuery } }, async (request, reply) => {
       const { station, from, to, entries } = await journalExport(request, request.query)
       const t = request.t
       const header = (key: string) => t(`fees.csv.${key}`)
@@ -152,7 +152,7 @@ export default async function feeRoutes(fastify: FastifyInstance) {
     })
   }
 
-  app.get('/fees/pdf', { config: roles, schema: { querystring: journalQuery } }, async (request, reply) => {
+  app.get('/fees/pdf', { config: { ...roles, recordsAccess: true }, schema: { querystring: journalQuery } }, async (request, reply) => {
     if (!app.printing.available) return reply.redirect(request.url.replace('/fees/pdf', '/fees'), 303)
     const model = await journalExport(request, request.query)
     const html = await renderReportHtml('fee-journal', { locale: request.locale, title: request.t('fees.title'), subtitle: `${model.station.townName} · ${model.station.name} · ${model.from} – ${model.to}`, generatedAt: app.now() }, model, app.config.timeZone)

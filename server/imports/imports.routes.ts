@@ -162,7 +162,7 @@ export default async function importRoutes(fastify: FastifyInstance) {
   })
 
   /** The uploaded workbook again, every row with its problems in a last column. */
-  app.get('/imports/:id/errors.xlsx', { config: admin, schema: { params: idParams } }, async (request, reply) => {
+  app.get('/imports/:id/errors.xlsx', { config: { ...admin, recordsAccess: true }, schema: { params: idParams } }, async (request, reply) => {
     const job = await findJob(request, request.params.id)
     // Its rows went with the workbook; the page says when.
     if (job.workbookRemovedAt) throw new NotFound()

@@ -118,7 +118,7 @@ export default async function ledgerRoutes(fastify: FastifyInstance) {
   })
 
   for (const format of EXPORT_FORMATS) {
-    app.get(`/ledger.${format}`, { config: roles, schema: { querystring: ledgerQuerySchema }, attachValidation: true }, async (request, reply) => {
+    app.get(`/ledger.${format}`, { config: { ...roles, recordsAccess: true }, schema: { querystring: ledgerQuerySchema }, attachValidation: true }, async (request, reply) => {
       const { filter, errors } = readFilter(request, request.validationError ? null : request.query)
       if (Object.keys(errors).length) return reply.code(400).type('text/plain; charset=utf-8').send(Object.values(errors).join('\n'))
       const t = translator(request.locale)
@@ -138,7 +138,7 @@ export default async function ledgerRoutes(fastify: FastifyInstance) {
     })
   }
 
-  app.get('/ledger.pdf', { config: roles, schema: { querystring: ledgerQuerySchema }, attachValidation: true }, async (request, reply) => {
+  app.get('/ledger.pdf', { config: { ...roles, recordsAccess: true }, schema: { querystring: ledgerQuerySchema }, attachValidation: true }, async (request, reply) => {
     const { filter, errors, sent } = readFilter(request, request.validationError ? null : request.query)
     if (Object.keys(errors).length || !app.printing.available) return reply.redirect(`/ledger?${queryString(sent)}`, 303)
     const rows = await ledgerPage(app.db, scopeOf(request.actor!), filter, null, LEDGER_PDF_MAX_ROWS + 1)

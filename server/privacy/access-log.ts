@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.ts'
 import type { PersonalDataField } from '../db/schema.ts'
 import type { Actor } from '../accounts/actor.ts'
+import { withoutConfirmToken } from './recorded-links.ts'
 
 /**
  * The record of who saw whose personal data (table personal_data_access). Every reveal of a masked
@@ -22,7 +23,8 @@ export async function recordAccess(db: Db, actor: Actor, record: AccessRecord, a
       kind: record.kind,
       applicantId: 'applicantId' in record ? (record.applicantId ?? null) : null,
       field: record.kind === 'reveal' ? record.field : null,
-      page: record.page.slice(0, 300),
+      // The page without a recorded link's session token (privacy/recorded-links.ts): a record is read by others.
+      page: withoutConfirmToken(record.page).slice(0, 300),
       exportName: record.kind === 'export' ? record.exportName : null,
       rowCount: record.kind === 'export' ? record.rowCount : null,
       applicantIds: record.kind === 'export' && record.applicantIds ? [...new Set(record.applicantIds)] : null,

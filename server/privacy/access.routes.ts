@@ -111,7 +111,7 @@ export default async function accessRoutes(fastify: FastifyInstance) {
     }
   }
 
-  app.get('/applicants/:id/access-report', { config: station, schema: { params: idParams, querystring: rangeQuery }, attachValidation: true }, async (request, reply) => {
+  app.get('/applicants/:id/access-report', { config: { ...station, recordsAccess: true }, schema: { params: idParams, querystring: rangeQuery }, attachValidation: true }, async (request, reply) => {
     const id = toRecordId(request.params.id) ?? 0
     const { range, errors, values } = readRange(request, {})
     if (hasErrors(errors)) {
@@ -133,7 +133,7 @@ export default async function accessRoutes(fastify: FastifyInstance) {
     })
   })
 
-  app.get('/applicants/:id/access-report/pdf', { config: station, schema: { params: idParams, querystring: rangeQuery }, attachValidation: true }, async (request, reply) => {
+  app.get('/applicants/:id/access-report/pdf', { config: { ...station, recordsAccess: true }, schema: { params: idParams, querystring: rangeQuery }, attachValidation: true }, async (request, reply) => {
     const id = toRecordId(request.params.id) ?? 0
     const { range, errors } = readRange(request, {})
     const back = request.url.replace('/access-report/pdf', '/access-report')

@@ -32,7 +32,7 @@ export default async function evaluationExportRoutes(fastify: FastifyInstance) {
     return { month, records }
   }
 
-  app.get('/ratings/export.csv', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
+  app.get('/ratings/export.csv', { config: { ...roles, recordsAccess: true }, schema: { querystring: monthQuery } }, async (request, reply) => {
     const { month, records } = await exported(request, request.query.month, 'csv')
     const t = request.t
     let csv = BOM + csvLine(EVALUATION_FIELDS.map((f) => t(`evaluationExport.fields.${f}`)))
@@ -41,7 +41,7 @@ export default async function evaluationExportRoutes(fastify: FastifyInstance) {
     return reply.type('text/csv; charset=utf-8').send(csv)
   })
 
-  app.get('/ratings/export.json', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
+  app.get('/ratings/export.json', { config: { ...roles, recordsAccess: true }, schema: { querystring: monthQuery } }, async (request, reply) => {
     const { month, records } = await exported(request, request.query.month, 'json')
     reply.header('content-disposition', `attachment; filename="ratings-${month}.json"`)
     return reply.type('application/json; charset=utf-8').send(JSON.stringify({ month, count: records.length, records }))

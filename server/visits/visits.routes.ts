@@ -89,7 +89,7 @@ export default async function visitRoutes(fastify: FastifyInstance) {
   app.get('/visits', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => render(request, reply, 200, request.query))
 
   for (const format of EXPORT_FORMATS) {
-    app.get(`/visits.${format}`, { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
+    app.get(`/visits.${format}`, { config: { ...roles, recordsAccess: true }, schema: { querystring: monthQuery } }, async (request, reply) => {
       const m = await monthModel(request, request.query)
       const t = request.t
       const columns: Column<(typeof m.visits)[number]>[] = [
@@ -105,7 +105,7 @@ export default async function visitRoutes(fastify: FastifyInstance) {
     })
   }
 
-  app.get('/visits/pdf', { config: roles, schema: { querystring: monthQuery } }, async (request, reply) => {
+  app.get('/visits/pdf', { config: { ...roles, recordsAccess: true }, schema: { querystring: monthQuery } }, async (request, reply) => {
     if (!app.printing.available) return reply.redirect(request.url.replace('/visits/pdf', '/visits'), 303)
     const m = await monthModel(request, request.query)
     const html = await renderReportHtml('visits', { locale: request.locale, title: request.t('visits.monthStats', { month: m.month }), subtitle: `${m.station.townName} · ${m.station.name}`, generatedAt: app.now() }, m, app.config.timeZone)
