@@ -53,7 +53,8 @@ export class Client {
   }
 
   headers(): Record<string, string> {
-    return { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') }
+    // As a browser on this site sends it: recorded exports answer only this site (privacy/recorded-links.ts).
+    return { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'sec-fetch-site': 'same-origin' }
   }
 
   async get(url: string): Promise<{ status: number; body: string; bytes: number }> {

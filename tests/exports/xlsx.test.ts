@@ -268,7 +268,7 @@ t.test('a download the user abandons stops the workbook and frees the export slo
   await w.app.listen({ port: 0, host: '127.0.0.1' })
   const port = (w.app.server.address() as { port: number }).port
   await new Promise<void>((resolve, reject) => {
-    const request = http.get({ host: '127.0.0.1', port, path: '/ledger.xlsx', headers: { cookie: agent.cookieHeader() } }, (res) => {
+    const request = http.get({ host: '127.0.0.1', port, path: '/ledger.xlsx', headers: { cookie: agent.cookieHeader(), 'sec-fetch-site': 'same-origin' } }, (res) => {
       res.once('data', () => {
         request.destroy()
         resolve()
@@ -328,7 +328,7 @@ t.test('acceptance (issue 20): a ledger of 100,000 rows opens with its ID number
   }, 250)
   const began = Date.now()
   const status = await new Promise<number>((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/ledger.xlsx?from=2025-01-01&to=2026-03-02', headers: { cookie: agent.cookieHeader() } }, (res) => {
+    http.get({ host: '127.0.0.1', port, path: '/ledger.xlsx?from=2025-01-01&to=2026-03-02', headers: { cookie: agent.cookieHeader(), 'sec-fetch-site': 'same-origin' } }, (res) => {
       const sink = fs.createWriteStream(file)
       res.pipe(sink)
       sink.on('finish', () => resolve(res.statusCode!))

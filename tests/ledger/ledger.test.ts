@@ -71,7 +71,7 @@ t.test('a CSV export of a large range streams: server memory stays flat', async 
     peak = Math.max(peak, process.memoryUsage().heapUsed)
   }, 50)
   const { lines, bytes } = await new Promise<{ lines: number; bytes: number }>((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/ledger.csv', headers: { cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } }, (res) => {
+    http.get({ host: '127.0.0.1', port, path: '/ledger.csv', headers: { cookie: [...agent.cookies].map(([k, v]) => `${k}=${v}`).join('; '), 'sec-fetch-site': 'same-origin' } }, (res) => {
       let lines = 0
       let bytes = 0
       res.on('data', (chunk: Buffer) => {
