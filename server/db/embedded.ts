@@ -7,6 +7,7 @@ import { makeDataDirPrivate } from '../config/data-dir.ts'
 import { userInfo } from 'node:os'
 import pg from 'pg'
 import { identify, isPostmasterOf, isRunning, stopPostmaster } from '../lifecycle/processes.ts'
+import { forgetChild, stopWhenThisProcessDies } from '../lifecycle/watchdog.ts'
 
 export interface EmbeddedServer {
   /** The cluster owner's address: migrations, backups and the bench, never the app's requests. */
@@ -116,6 +117,9 @@ export async function startEmbeddedPostgres(options: {
       await clearLeftovers(databaseDir, log)
     }
   }
+  // Stopped by the watchdog should this process die without stopping it (lifecycle/watchdog.ts).
+  const postmasterPid = readPostmasterPid(databaseDir)
+  if (postmasterPid !== null) stopWhenThisProcessDies(postmasterPid, 'postgres', `the embedded PostgreSQL of ${databaseDir}`)
   const url = (database: string, secret = password.value) => `postgres://${USER}:${encodeURIComponent(secret)}@127.0.0.1:${options.port}/${database}`
   // A cluster from before generated passwords still has the fixed one: replace it now.
   if (initialised && password.created) {
@@ -131,6 +135,9 @@ export async function startEmbeddedPostgres(options: {
   return {
     url: (database: string) => url(database),
     port: options.port,
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop()
+      if (postmasterPid !== null) forgetChild(postmasterPid)
+    },
   }
 }
