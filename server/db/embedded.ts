@@ -6,7 +6,7 @@ import { readOrCreateSecret } from '../config/secret-file.ts'
 import { makeDataDirPrivate } from '../config/data-dir.ts'
 import { userInfo } from 'node:os'
 import pg from 'pg'
-import { identify, isPostmasterOf, isRunning, stopPostmaster } from '../lifecycle/processes.ts'
+import { identify, isPostmasterOf, isRunning, parentIsNode, stopPostmaster } from '../lifecycle/processes.ts'
 import { forgetChild, stopWhenThisProcessDies } from '../lifecycle/watchdog.ts'
 
 export interface EmbeddedServer {
@@ -55,8 +55,11 @@ function readPostmasterPid(databaseDir: string): number | null {
  * Clears the way for a start over what an earlier run left in the folder. A postmaster.pid whose
  * process is gone (a power cut) or is some other process (its pid reused after a reboot) is removed:
  * PostgreSQL would refuse to start while the pid is alive. A live postmaster of this very folder
- * (a server that crashed before its watchdog existed, or whose watchdog was killed with it) is ours
- * to stop: it holds the folder and the port, and nothing else can use it any more.
+ * whose server is gone — its parent is no longer a node process: a crash before the watchdog
+ * existed, or with the watchdog killed too — is ours to stop: it holds the folder and the port, and
+ * nothing can use it any more. One a running server or command still owns is left alone, so a
+ * second start on the same DATA_DIR still stops with an error rather than pull the database from
+ * under the first.
  */
 async function clearLeftovers(databaseDir: string, log: (message: string) => void): Promise<void> {
   const pidFile = path.join(databaseDir, 'postmaster.pid')
@@ -64,6 +67,7 @@ async function clearLeftovers(databaseDir: string, log: (message: string) => voi
   const pid = readPostmasterPid(databaseDir)
   const leftover = pid === null ? null : identify(pid)
   if (leftover && isRunning(leftover) && isPostmasterOf(leftover.pid, databaseDir)) {
+    if (parentIsNode(leftover.pid)) return
     log(`A PostgreSQL left running by an earlier start (pid ${leftover.pid}) holds ${databaseDir}; stopping it first.`)
     await stopPostmaster(leftover)
   }

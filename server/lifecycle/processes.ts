@@ -11,7 +11,7 @@ export interface ProcessIdentity {
   startTime: string | null
 }
 
-function stat(pid: number): { state: string; processGroup: number; startTime: string } | null {
+function stat(pid: number): { state: string; parent: number; processGroup: number; startTime: string } | null {
   let text: string
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8')
@@ -20,7 +20,7 @@ function stat(pid: number): { state: string; processGroup: number; startTime: st
   }
   // "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses, so split after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-  return { state: fields[0], processGroup: Number(fields[2]), startTime: fields[19] }
+  return { state: fields[0], parent: Number(fields[1]), processGroup: Number(fields[2]), startTime: fields[19] }
 }
 
 export function identify(pid: number): ProcessIdentity {
@@ -49,6 +49,21 @@ export function isPostmasterOf(pid: number, dataDir: string): boolean {
     } catch {
       return false
     }
+  }
+}
+
+/**
+ * Whether a process's parent is a node process like this one: a server or a command that started
+ * it and still runs. An orphan's parent is init (or a subreaper), never node. Unknown (no /proc)
+ * counts as yes, to leave alone what cannot be told apart.
+ */
+export function parentIsNode(pid: number): boolean {
+  const parent = stat(pid)?.parent
+  if (parent === undefined) return true
+  try {
+    return realpathSync(`/proc/${parent}/exe`) === realpathSync(process.execPath)
+  } catch {
+    return parent !== 1
   }
 }
 

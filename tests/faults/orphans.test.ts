@@ -10,7 +10,8 @@ import { freePort } from '../fixtures/ports.ts'
  * killed with SIGKILL after it has started its embedded PostgreSQL and, for a PDF, its Chromium:
  * within 10 s neither runs any more, and a new start on the same folder answers /healthz. And a
  * start over a PostgreSQL an earlier crash left running in the same folder (its watchdog killed
- * too, as before there was one) stops that one and starts.
+ * too, as before there was one) stops that one and starts — while a second start on the folder of
+ * a server still running is refused, as before.
  */
 const root = path.resolve(import.meta.dirname, '../..')
 
@@ -166,7 +167,7 @@ t.test('after a SIGKILL of the server alone, its PostgreSQL and PDF Chromium sto
   t.pass('a clean stop leaves nothing running either')
 })
 
-t.test('a start over a live PostgreSQL an earlier crash left in the same folder stops it and starts', async (t) => {
+t.test('a start over a live PostgreSQL an earlier crash left in the same folder stops it and starts; one a running server owns is left alone', async (t) => {
   const dataDir = mkdtempSync(path.join(root, 'data', 'leftover-'))
   const [port, pgPort] = [await freePort(), await freePort()]
   let child = await start(dataDir, port, pgPort)
@@ -175,6 +176,16 @@ t.test('a start over a live PostgreSQL an earlier crash left in the same folder 
     killAll([child.pid!, ...stillRunning(leftover).map((p) => p.pid), ...namingFolder(dataDir).map((p) => p.pid)])
     rmSync(dataDir, { recursive: true, force: true })
   })
+
+  // A postmaster whose server still runs is not a leftover: a second start on the folder is
+  // refused and the first keeps its database.
+  const secondAt = Date.now()
+  const second = await start(dataDir, await freePort(), pgPort).then(
+    (c) => (c.kill('SIGKILL'), 'started'),
+    (error: Error) => error.message,
+  )
+  t.match(second, /the server exited with 1/, `a second start on the folder of a running server stops with an error (${Date.now() - secondAt} ms)`)
+  t.ok((await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 'and the first one still answers /healthz')
 
   // A crash as before the watchdog existed: the watchdog (if any) goes first, then the server.
   const below = descendants(child.pid!)
