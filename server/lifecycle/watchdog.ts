@@ -34,9 +34,10 @@ let watchdog: ChildProcess | null = null
 
 function startWatchdog(): ChildProcess {
   const here = fileURLToPath(import.meta.url)
-  // watchdog-main.ts under tsx, watchdog-main.js compiled; tsx's loader comes along in execArgv.
+  // watchdog-main.js compiled; watchdog-main.ts under tsx, whose loader it then needs. Nothing else
+  // of this process's flags (a test runner's hooks, an inspector, its heap size) is wanted there.
   const entry = path.join(path.dirname(here), `watchdog-main${path.extname(here)}`)
-  const execArgv = [...process.execArgv.filter((arg) => !arg.startsWith('--max-old-space-size') && !arg.startsWith('--inspect')), '--max-old-space-size=32']
+  const execArgv = [...(entry.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : []), '--max-old-space-size=32']
   const child = fork(entry, [], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv })
   child.on('error', () => {
     if (watchdog === child) watchdog = null
