@@ -1,4 +1,5 @@
 import { loadConfig, ConfigError } from './config/config.ts'
+import { makeDataDirPrivate } from './config/data-dir.ts'
 import { openDatabase } from './db/open.ts'
 import { buildApp } from './app.ts'
 import { seedDemoIfEmpty } from './demo/seed.ts'
@@ -16,6 +17,7 @@ async function main() {
     }
     throw error
   }
+  makeDataDirPrivate(config.dataDir)
   const database = await openDatabase(config)
   const app = await buildApp({ config, db: database.db })
   if (config.demoData) {

@@ -11,7 +11,8 @@ import path from 'node:path'
  */
 export function readOrCreateSecret(file: string, make: () => string = () => randomBytes(48).toString('base64url')): { value: string; created: boolean } {
   if (existsSync(file)) return { value: readFileSync(file, 'utf8').trim(), created: false }
-  mkdirSync(path.dirname(file), { recursive: true })
+  // DATA_DIR, on a first start: its owner's only (data-dir.ts).
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
   const candidate = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
   writeFileSync(candidate, `${make()}\n`, { mode: 0o600 })
   let created = true

