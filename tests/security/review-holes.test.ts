@@ -31,6 +31,12 @@ t.test('next= accepts same-origin paths only', async (t) => {
     ['https://evil.com', '/'],
     ['javascript:alert(1)', '/'],
     ['', '/'],
+    ['/.//evil.com', '/'],
+    ['/%2e//evil.com', '/'],
+    ['/%2E%2E//evil.com', '/'],
+    ['/a/..//evil.com', '/'],
+    ['/./\\evil.com', '/'],
+    ['/a/./b/../c', '/a/c'],
   ]
   for (const [given, expected] of cases) t.equal(safeNext(given), expected, JSON.stringify(given))
 
@@ -38,6 +44,10 @@ t.test('next= accepts same-origin paths only', async (t) => {
   const browser = w.browser()
   const lang = await browser.get('/lang/en?next=/%09/evil.com')
   t.equal(lang.headers.location, '/', 'a %09-prefixed host on /lang goes home')
+  for (const url of ['/lang/en?next=/.//evil.com', '/text-size/large?next=/%2e//evil.com', '/text-size/large?next=/%252e//evil.com', '/text-size/normal?next=/a/..//evil.com']) {
+    const res = await browser.get(url)
+    t.equal(res.headers.location, '/', `${url}: a dot segment before a second slash goes home`)
+  }
   await browser.get('/login')
   const login = await browser.post('/login', { username: w.agent.username, password: w.agent.password, next: '/\t/evil.com' })
   t.equal(login.statusCode, 303)
