@@ -20,6 +20,8 @@ import layoutLocals, { isAssetUrl } from './views/layout-locals.ts'
 import recordedLinks from './privacy/recorded-links.ts'
 import textSizeRoutes from './views/text-size.ts'
 import { AJV_OPTIONS } from './views/forms.ts'
+import { checkSubmitted } from './views/submitted-values.ts'
+import { RuleViolation, TooDeep } from './errors/errors.ts'
 import exportSlots from './ledger/export-slots.ts'
 import { useIdVault } from './privacy/id-vault.ts'
 import healthRoutes, { benchFloorRoutes } from './health/health.routes.ts'
@@ -74,17 +76,6 @@ export interface BuildOptions {
 export const BODY_LIMIT_BYTES = 256 * 1024
 export const MAX_FORM_FIELDS = 300
 
-function dropNulCharacters(value: unknown): void {
-  if (!value || typeof value !== 'object') return
-  const record = value as Record<string, unknown>
-  for (const key of Object.keys(record)) {
-    const v = record[key]
-    if (typeof v === 'string') {
-      if (v.includes('\u0000')) record[key] = v.replaceAll('\u0000', '')
-    } else dropNulCharacters(v)
-  }
-}
-
 /**
  * What a request log line says about the request: the path without its query, because queries
  * carry what people search for (an ID number, a phone) and logs are kept and shared.
@@ -111,12 +102,31 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const now = options.now ?? (() => new Date())
   app.decorate('now', now)
   app.decorate('today', () => formatLocalDate(now(), config.timeZone))
-  // PostgreSQL text cannot hold a NUL character and no form has a use for one: it is dropped from
-  // every submitted value before validation, so it can never fail a query further on.
+  // One check of every submitted value, before any schema or route sees it (views/submitted-values.ts).
+  // PostgreSQL text cannot hold a NUL character and no form has a use for one: it is dropped. A body
+  // nested deeper than any form is refused. A control character is refused naming its field: a form
+  // route (attachValidation) gets it as one more validation error after its schema has run, so the
+  // form is re-shown with the values typed; any other route answers 400 through its error handler.
   app.addHook('preValidation', async (request) => {
-    dropNulCharacters(request.body)
-    dropNulCharacters(request.query)
-    dropNulCharacters(request.params)
+    const found: { context: ValidationContext; at: string }[] = []
+    for (const [context, value] of [['body', request.body], ['querystring', request.query], ['params', request.params]] as const) {
+      const check = checkSubmitted(value)
+      if (check.tooDeep) throw new TooDeep()
+      for (const at of check.controlCharacterAt) found.push({ context, at })
+    }
+    if (found.length === 0) return
+    if (request.routeOptions.attachValidation) request.controlCharactersAt = found
+    else throw RuleViolation.all(found.map(({ at }) => new RuleViolation('validation.controlCharacterIn', at.slice(1), { field: at.slice(1) })))!
+  })
+  app.addHook('preHandler', async (request) => {
+    const found = request.controlCharactersAt
+    if (!found) return
+    const refused = found.map(({ at }) => ({ keyword: 'controlCharacter', instancePath: at, schemaPath: '', params: {}, message: 'must not contain control characters' }))
+    const earlier = request.validationError
+    request.validationError = Object.assign(earlier ?? new Error('control characters'), {
+      validation: [...refused, ...(earlier?.validation ?? [])],
+      validationContext: earlier?.validationContext ?? found[0].context,
+    })
   })
 
   app.decorate('routeTable', [])
@@ -231,7 +241,13 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   return app
 }
 
+type ValidationContext = 'body' | 'querystring' | 'params'
+
 declare module 'fastify' {
+  interface FastifyRequest {
+    /** Where a form route's submitted values hold a control character; merged into validationError after its schema ran. */
+    controlCharactersAt?: { context: ValidationContext; at: string }[]
+  }
   interface FastifyContextConfig {
     /**
      * Set false only for machine endpoints that take no cookies; 'after-body' for a file upload,

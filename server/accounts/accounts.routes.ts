@@ -87,13 +87,14 @@ export default async function accountRoutes(fastify: FastifyInstance) {
     return reply.viewAsync('accounts/password.hbs', { title: request.t('password.title'), done: false })
   })
 
-  app.post('/account/password', { schema: { body: passwordBody }, attachValidation: true }, async (request, reply) => {
+  // Limited per address like the login; the current password is checked under the login's back-off.
+  app.post('/account/password', { config: { rateLimit: { max: app.config.loginRateLimitPerMinute, timeWindow: '1 minute' } }, schema: { body: passwordBody }, attachValidation: true }, async (request, reply) => {
     const render = (status: number, errors: Record<string, string>) =>
       reply.code(status).viewAsync('accounts/password.hbs', { title: request.t('password.title'), errors })
     if (request.validationError) return render(400, fieldErrorsFromValidation(request.validationError.validation, request.t))
     const body = request.body
     try {
-      const tokenVersion = await changePassword(app.db, request.actor!, body.current, body.password, body.confirm, app.now())
+      const tokenVersion = await changePassword(app.db, request.actor!, body.current, body.password, body.confirm, request.ip, app.now())
       // The password change ends every other session; this one continues with the new version.
       await reply.startSession(request.actor!.id, tokenVersion)
       return reply.viewAsync('accounts/password.hbs', { title: request.t('password.title'), done: true })

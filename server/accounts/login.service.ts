@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 import { verifyPassword, timingDummyHash } from './passwords.ts'
-import { clearLoginFailures, findUserByUsername, listLoginFailuresSince, recordLoginFailure } from './users.repository.ts'
+import { clearLoginFailures, findUserById, findUserByUsername, listLoginFailuresSince, recordLoginFailure } from './users.repository.ts'
 import { recordAudit } from '../audit/audit.ts'
 
 /** Failures from one address on one account that cost nothing; after them each attempt waits longer. */
@@ -28,11 +28,44 @@ export function nextAttemptAt(failures: readonly Date[], now: Date): Date | null
   return at > now ? at : null
 }
 
+type UserRow = NonNullable<Awaited<ReturnType<typeof findUserById>>>
+
+/** What a password check under the back-off found: the user, a wrong password, or an address that must wait first. */
+export type PasswordCheck = { ok: true; user: UserRow } | { ok: false; waitUntil: Date | null }
+
+/**
+ * Checks an account's password under the one back-off rule (`nextAttemptAt`), for the login and
+ * for a password change alike: a stolen session must not guess the current password faster than
+ * the login page would let anyone guess it. Attempts on one account queue on a lock and read the
+ * failures afresh, so a burst of parallel guesses cannot all be checked before the back-off starts.
+ * While an address must wait even the right password is refused, after the same argon2 work.
+ * Run it in its own transaction and act on a refusal after it commits: the failure must be kept.
+ */
+export async function checkPasswordUnderBackOff(trx: Db, userId: number, password: string, ip: string, now: Date): Promise<PasswordCheck | null> {
+  await sql`select pg_advisory_xact_lock(hashtext('login'), ${userId})`.execute(trx)
+  const user = await findUserById(trx, userId)
+  if (!user) return null
+  const failures = await listLoginFailuresSince(trx, user.id, ip, new Date(now.getTime() - FAILURE_WINDOW_MS))
+  const waitUntil = nextAttemptAt(failures, now)
+  if (waitUntil) {
+    await verifyPassword(await timingDummyHash(), password)
+    return { ok: false, waitUntil }
+  }
+  if (!(await verifyPassword(user.passwordHash, password))) {
+    await recordLoginFailure(trx, user.id, ip, now)
+    if (failures.length + 1 === FREE_FAILURES) {
+      await recordAudit(trx, { countyId: user.countyId, actorId: null, action: 'user.login_throttled', subjectType: 'user', subjectId: user.id, data: { ip } })
+    }
+    return { ok: false, waitUntil: null }
+  }
+  await clearLoginFailures(trx, user.id, ip)
+  return { ok: true, user }
+}
+
 /**
  * Checks a username and password. Every refusal a guesser can meet (unknown name, wrong password,
  * waiting out the back-off) gets the same answer after the same work, so the page tells nobody
- * which usernames exist or when one is being throttled; while an address must wait, even the
- * right password from it is refused.
+ * which usernames exist or when one is being throttled.
  */
 export async function logIn(db: Db, username: string, password: string, ip: string, now: Date): Promise<LoginResult> {
   const found = await findUserByUsername(db, username)
@@ -40,27 +73,9 @@ export async function logIn(db: Db, username: string, password: string, ip: stri
     await verifyPassword(await timingDummyHash(), password)
     return { ok: false, reason: 'invalid' }
   }
-  // Attempts on one account queue here and read the failures afresh: a burst of parallel guesses
-  // cannot all be checked before the back-off starts.
-  return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext('login'), ${found.id})`.execute(trx)
-    const user = (await findUserByUsername(trx, username)) ?? found
-    const failures = await listLoginFailuresSince(trx, user.id, ip, new Date(now.getTime() - FAILURE_WINDOW_MS))
-    if (nextAttemptAt(failures, now)) {
-      await verifyPassword(await timingDummyHash(), password)
-      return { ok: false, reason: 'invalid' } as const
-    }
-    const passwordOk = await verifyPassword(user.passwordHash, password)
-    if (!passwordOk) {
-      await recordLoginFailure(trx, user.id, ip, now)
-      if (failures.length + 1 === FREE_FAILURES) {
-        await recordAudit(trx, { countyId: user.countyId, actorId: null, action: 'user.login_throttled', subjectType: 'user', subjectId: user.id, data: { ip } })
-      }
-      return { ok: false, reason: 'invalid' } as const
-    }
-    // A disabled account is told so only after the right password, so the message reveals nothing to a guesser.
-    if (user.disabled) return { ok: false, reason: 'disabled' } as const
-    await clearLoginFailures(trx, user.id, ip)
-    return { ok: true, userId: user.id, tokenVersion: user.tokenVersion } as const
-  })
+  const checked = await db.transaction().execute((trx) => checkPasswordUnderBackOff(trx, found.id, password, ip, now))
+  if (!checked?.ok) return { ok: false, reason: 'invalid' }
+  // A disabled account is told so only after the right password, so the message reveals nothing to a guesser.
+  if (checked.user.disabled) return { ok: false, reason: 'disabled' }
+  return { ok: true, userId: checked.user.id, tokenVersion: checked.user.tokenVersion }
 }

@@ -2,9 +2,10 @@ import type { Db } from '../db/connect.ts'
 import type { Role } from '../db/schema.ts'
 import type { Actor } from './actor.ts'
 import { RuleViolation, NotFound } from '../errors/errors.ts'
-import { hashPassword, verifyPassword, MIN_PASSWORD_LENGTH } from './passwords.ts'
+import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.ts'
 import { findUserById, findUserByUsername, insertUser, updateUser } from './users.repository.ts'
 import { recordAudit } from '../audit/audit.ts'
+import { checkPasswordUnderBackOff } from './login.service.ts'
 
 export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$'
 
@@ -121,10 +122,16 @@ export async function setUserDisabled(db: Db, actor: Actor, userId: number, disa
 }
 
 /** Returns the new token version: every other session of the user ends. */
-export async function changePassword(db: Db, actor: Actor, current: string, password: string, confirm: string, now: Date): Promise<number> {
-  const user = await findUserById(db, actor.id)
-  if (!user) throw new NotFound()
-  if (!(await verifyPassword(user.passwordHash, current))) throw new RuleViolation('password.currentWrong', 'current')
+export async function changePassword(db: Db, actor: Actor, current: string, password: string, confirm: string, ip: string, now: Date): Promise<number> {
+  // The current password is checked under the login's back-off (per account and address), and the
+  // failure is kept before the form is refused: a stolen session guesses no faster than the login page.
+  const checked = await db.transaction().execute((trx) => checkPasswordUnderBackOff(trx, actor.id, current, ip, now))
+  if (!checked) throw new NotFound()
+  if (!checked.ok) {
+    if (checked.waitUntil) throw new RuleViolation('password.currentWait', 'current', { seconds: Math.ceil((checked.waitUntil.getTime() - now.getTime()) / 1000) })
+    throw new RuleViolation('password.currentWrong', 'current')
+  }
+  const user = checked.user
   if (password !== confirm) throw new RuleViolation('password.mismatch', 'confirm')
   if (password === current) throw new RuleViolation('password.sameAsOld', 'password')
   checkPasswordStrength(password)

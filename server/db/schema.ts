@@ -96,6 +96,8 @@ export interface UsersTable {
 export interface LookupFailuresTable {
   id: Generated<string>
   caseNo: string
+  /** The address the wrong tail came from: failures are counted per address and number. */
+  ip: string
   at: CreatedAt
 }
 

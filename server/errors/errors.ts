@@ -10,6 +10,8 @@ export const BadRequest = createError('APP_ERR_BAD_REQUEST', 'errors.badRequest'
 export const Conflict = createError('APP_ERR_CONFLICT', 'errors.conflict', 409)
 export const Stale = createError('APP_ERR_CASE_STALE', 'errors.stale', 409)
 export const DatabaseUnavailable = createError('APP_ERR_DB_DOWN', 'errors.databaseDown', 503)
+/** A body nested deeper than any form or API body (views/submitted-values.ts); walking it further would exhaust the stack. */
+export const TooDeep = createError('APP_ERR_TOO_DEEP', 'errors.tooDeep', 400)
 export const Busy = createError('APP_ERR_BUSY', 'errors.busy', 503)
 
 /**

@@ -46,7 +46,9 @@ const SAME_ORIGIN = 'http://bianmin.invalid'
 /**
  * Only same-origin paths: an open redirect would let a link on another site send users anywhere.
  * The value is parsed as a browser would read it: `/\t/evil.com` (a decoded %09) loses its tab
- * and becomes `//evil.com`, another host, so a prefix check alone is not enough.
+ * and becomes `//evil.com`, another host, so a prefix check alone is not enough. The parser also
+ * resolves dot segments (`/.//evil.com`, `/%2e//evil.com` → `//evil.com`): a path that then starts
+ * with two slashes would be read by the browser as protocol-relative, another host, so it goes home.
  */
 export function safeNext(next: unknown): string {
   // Anything but one local path (a repeated field arrives as an array) goes home.
@@ -57,7 +59,7 @@ export function safeNext(next: unknown): string {
   } catch {
     return '/'
   }
-  if (url.origin !== SAME_ORIGIN) return '/'
+  if (url.origin !== SAME_ORIGIN || url.pathname.startsWith('//')) return '/'
   return `${url.pathname}${url.search}${url.hash}`
 }
 

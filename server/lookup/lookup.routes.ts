@@ -19,7 +19,12 @@ const lookupBody = {
   },
 } as const
 
-/** Wrong tails for one typed case number within an hour before that number answers nothing more. */
+/**
+ * Wrong tails for one typed case number from one address within an hour before that number answers
+ * nothing more to that address. Per address and number, not per number: the Open311 feed lists open
+ * case numbers, and five wrong tails from anywhere must not lock the villager out of their own case.
+ * One address is also capped across numbers by the route's rate limit.
+ */
 export const LOOKUP_FAILURES_PER_CASE = 5
 const LOOKUP_FAILURE_WINDOW_MS = 60 * 60 * 1000
 
@@ -69,23 +74,28 @@ export default async function lookupRoutes(fastify: FastifyInstance) {
       const body = request.body
       const values = { no: body.no, tail: body.tail }
       const caseNo = body.no.trim().toUpperCase()
-      // Failures are counted per number typed, whether or not such a case exists, so the refusal
-      // says nothing about it; checks of one number queue on a lock so a parallel burst cannot all
-      // be checked before the count is reached.
+      // Failures are counted per address and number typed, whether or not such a case exists, so the
+      // refusal says nothing about it; checks of one number queue on a lock so a parallel burst
+      // cannot all be checked before the count is reached.
       const since = new Date(app.now().getTime() - LOOKUP_FAILURE_WINDOW_MS)
+      const ip = request.ip
       const found = await app.db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(hashtext('lookup'), hashtext(${caseNo}))`.execute(trx)
-        const failures = await trx.selectFrom('lookupFailures').select((eb) => eb.fn.countAll<string>().as('n')).where('caseNo', '=', caseNo).where('at', '>', since).executeTakeFirstOrThrow()
-        if (Number(failures.n) >= LOOKUP_FAILURES_PER_CASE) return 'too-many' as const
+        const failures = await trx.selectFrom('lookupFailures').select((eb) => eb.fn.countAll<string>().as('n')).where('ip', '=', ip).where('caseNo', '=', caseNo).where('at', '>', since).executeTakeFirstOrThrow()
+        const failed = Number(failures.n)
+        if (failed >= LOOKUP_FAILURES_PER_CASE) return 'too-many' as const
         const row = await findLookupCase(trx, caseNo)
         if (!tailMatches(row?.phone, body.tail) || !row) {
-          await trx.insertInto('lookupFailures').values({ caseNo, at: app.now() }).execute()
-          return null
+          await trx.insertInto('lookupFailures').values({ caseNo, ip, at: app.now() }).execute()
+          return { triesLeft: LOOKUP_FAILURES_PER_CASE - failed - 1 }
         }
         return row
       })
       if (found === 'too-many') return render(request, reply, 429, values, { _form: request.t('lookup.tooManyForCase') })
-      if (!found) return render(request, reply, 404, values, { _form: request.t('lookup.notFound') })
+      if ('triesLeft' in found) {
+        const message = found.triesLeft > 0 ? request.t('lookup.notFoundTriesLeft', { left: found.triesLeft }) : request.t('lookup.notFoundNoTriesLeft')
+        return render(request, reply, 404, values, { _form: message })
+      }
       const row = found
       const calendar = await loadCalendar(app.db, row.countyId)
       const onTheSpot = isOnTheSpot(row.caseType, row.serviceForm)

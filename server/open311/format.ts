@@ -16,6 +16,18 @@ const builder = new XMLBuilder({ ignoreAttributes: false, format: true, suppress
 /** A list inside an item is written as its plural element around one singular element per entry. */
 const SINGULAR: Record<string, string> = { endpoints: 'endpoint', formats: 'format', attributes: 'attribute', values: 'value' }
 
+/**
+ * What XML 1.0 does not allow in a document (https://www.w3.org/TR/xml/#charsets): C0 controls but
+ * tab, line feed and carriage return, lone surrogates, U+FFFE and U+FFFF; and the controls it
+ * discourages (DEL, C1). Forms refuse them, but a value stored before that (or by a path that does
+ * not pass a form) must not make the whole feed unreadable for every partner: it is dropped here.
+ */
+// eslint-disable-next-line no-control-regex
+const NOT_XML_TEXT = /[^\t\n\r\u0020-\u007E\u00A0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
+
+/** Text as an XML document may carry it. */
+export const xmlText = (text: string): string => text.replace(NOT_XML_TEXT, '')
+
 /** null becomes an empty element, booleans and numbers their text: XML has no other way to say them. */
 function forXml(value: unknown): unknown {
   if (value === null || value === undefined) return ''
@@ -25,7 +37,7 @@ function forXml(value: unknown): unknown {
       Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, Array.isArray(v) && SINGULAR[k] ? { [SINGULAR[k]]: forXml(v) } : forXml(v)]),
     )
   }
-  return String(value)
+  return xmlText(String(value))
 }
 
 /**

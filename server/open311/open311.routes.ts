@@ -87,6 +87,8 @@ export default async function open311Routes(app: FastifyInstance) {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const format = formatOf(request)
     if (error instanceof Open311Failure) return sendErrors(reply, format, error.errors)
+    // Refused before any route ran (app.ts: a control character in a field), named as the POST names its own refusals.
+    if (error instanceof RuleViolation) return sendErrors(reply, format, [error, ...error.others].map((v) => ({ code: 400, description: `${v.field}: ${request.t(v.key, v.params)}` })))
     const status = error.statusCode ?? 500
     if (status === 429) return sendErrors(reply, format, [{ code: 429, description: request.t('open311.errors.tooMany') }])
     if (status >= 400 && status < 500) return sendErrors(reply, format, [{ code: 400, description: request.t('open311.errors.badRequest') }])

@@ -45,6 +45,9 @@ export function fieldErrorsFromValidation(errors: FastifySchemaValidationError[]
       case 'minimum':
         result[field] = t('validation.minimum', { limit: params.limit })
         break
+      case 'controlCharacter':
+        result[field] = t('validation.controlCharacter')
+        break
       case 'enum':
         result[field] = t('validation.enum')
         break

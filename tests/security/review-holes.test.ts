@@ -31,6 +31,12 @@ t.test('next= accepts same-origin paths only', async (t) => {
     ['https://evil.com', '/'],
     ['javascript:alert(1)', '/'],
     ['', '/'],
+    ['/.//evil.com', '/'],
+    ['/%2e//evil.com', '/'],
+    ['/%2E%2E//evil.com', '/'],
+    ['/a/..//evil.com', '/'],
+    ['/./\\evil.com', '/'],
+    ['/a/./b/../c', '/a/c'],
   ]
   for (const [given, expected] of cases) t.equal(safeNext(given), expected, JSON.stringify(given))
 
@@ -38,6 +44,10 @@ t.test('next= accepts same-origin paths only', async (t) => {
   const browser = w.browser()
   const lang = await browser.get('/lang/en?next=/%09/evil.com')
   t.equal(lang.headers.location, '/', 'a %09-prefixed host on /lang goes home')
+  for (const url of ['/lang/en?next=/.//evil.com', '/text-size/large?next=/%2e//evil.com', '/text-size/large?next=/%252e//evil.com', '/text-size/normal?next=/a/..//evil.com']) {
+    const res = await browser.get(url)
+    t.equal(res.headers.location, '/', `${url}: a dot segment before a second slash goes home`)
+  }
   await browser.get('/login')
   const login = await browser.post('/login', { username: w.agent.username, password: w.agent.password, next: '/\t/evil.com' })
   t.equal(login.statusCode, 303)
@@ -98,24 +108,35 @@ t.test('logs carry no query strings and no full phone numbers', async (t) => {
   t.match(JSON.stringify(entries), '139****5678')
 })
 
-t.test('wrong tails are counted per case number, from any address: after five, the number answers nothing for an hour', async (t) => {
+t.test('wrong tails are counted per address and case number: after five, the number answers nothing to that address for an hour, and the villager elsewhere still gets in', async (t) => {
   const w = await setupCaseWorld(t, '2026-02-13 10:00', { lookupRateLimitPerMinute: 1000 })
   const agent = await loggedIn(w, w.agent)
   const { caseId } = await submitIntake(agent, await w.matterId('MZ-03'), { ...APPLICANT, materialsReceived: [] })
   const { caseNo } = await w.db.selectFrom('cases').select('caseNo').where('id', '=', caseId!).executeTakeFirstOrThrow()
   const tail = APPLICANT.phone.slice(-4)
-  const villager = w.browser()
-  await villager.get('/lookup')
-  const burst = await Promise.all(Array.from({ length: 8 }, (_, i) => villager.post('/lookup', { no: caseNo, tail: String(1000 + i) })))
-  t.same(burst.map((r) => r.statusCode).sort(), [404, 404, 404, 404, 404, 429, 429, 429], 'five wrong tails are checked, then the number is closed')
-  const right = await villager.post('/lookup', { no: caseNo, tail })
-  t.equal(right.statusCode, 429, 'even the right tail waits')
+  const guesser = w.browser('203.0.113.7')
+  await guesser.get('/lookup')
+  const first = await guesser.post('/lookup', { no: caseNo, tail: '1000' })
+  t.equal(first.statusCode, 404)
+  t.match(first.body, '还可以再试 4 次', 'a wrong tail says how many tries are left')
+  const burst = await Promise.all(Array.from({ length: 7 }, (_, i) => guesser.post('/lookup', { no: caseNo, tail: String(1001 + i) })))
+  t.same(burst.map((r) => r.statusCode).sort(), [404, 404, 404, 404, 429, 429, 429], 'five wrong tails are checked, then the number is closed to that address')
+  t.ok(burst.some((r) => r.statusCode === 404 && r.body.includes('查询次数已用完')), 'the fifth wrong tail says none are left')
+  const right = await guesser.post('/lookup', { no: caseNo, tail })
+  t.equal(right.statusCode, 429, 'even the right tail waits, from that address')
   t.match(right.body, '查询错误次数过多')
+
+  const villager = w.browser('198.51.100.20')
+  await villager.get('/lookup')
+  const own = await villager.post('/lookup', { no: caseNo, tail })
+  t.equal(own.statusCode, 200, 'the villager at another address still sees their case: a guesser cannot lock them out')
+  t.match(own.body, caseNo)
+
   const unknownNo = caseNo.replace(/\d{3}$/, '999')
-  for (let i = 0; i < 5; i++) await villager.post('/lookup', { no: unknownNo, tail: '0000' })
-  t.equal((await villager.post('/lookup', { no: unknownNo, tail: '0000' })).statusCode, 429, 'a number that does not exist closes the same way: nothing tells them apart')
+  for (let i = 0; i < 5; i++) await guesser.post('/lookup', { no: unknownNo, tail: '0000' })
+  t.equal((await guesser.post('/lookup', { no: unknownNo, tail: '0000' })).statusCode, 429, 'a number that does not exist closes the same way: nothing tells them apart')
 
   w.clock.set('2026-02-13 11:01')
-  const later = await villager.post('/lookup', { no: caseNo, tail })
+  const later = await guesser.post('/lookup', { no: caseNo, tail })
   t.equal(later.statusCode, 200, 'an hour later the right tail works')
 })
