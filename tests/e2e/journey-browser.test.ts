@@ -21,7 +21,7 @@ t.test('in a browser, agent, clerk and supervisor take a case from intake to clo
   async function step(page: Page, action: string, fill?: (page: Page) => Promise<void>) {
     await page.click(`#step-${action} > summary`)
     await fill?.(page)
-    await Promise.all([page.waitForNavigation(), page.click(`#step-${action} button[type=submit]`)])
+    await Promise.all([page.waitForNavigation(), page.click(`#step-${action} > form > button[type=submit]`)])
   }
   const text = (page: Page) => page.evaluate(() => document.body.innerText)
 
@@ -81,6 +81,12 @@ t.test('in a browser, agent, clerk and supervisor take a case from intake to clo
   await supervisor.goto(`${base}/`)
   t.match(await text(supervisor), '辖区在办件')
 
+  // The reply step's phone is masked; its button (outside forms, joined by form="reply-call") reveals it to call.
+  await agent.goto(caseUrl)
+  await agent.click('#step-reply > summary')
+  t.notMatch(await text(agent), '13912345678', 'the reply step shows the phone masked')
+  await Promise.all([agent.waitForNavigation(), agent.click('#step-reply button[form=reply-call]')])
+  t.equal(await agent.$eval('[data-revealed] a', (a) => a.getAttribute('href')), 'tel:13912345678', 'the revealed phone is a tel: link')
   await agent.goto(caseUrl)
   await step(agent, 'reply', async (p) => {
     await p.select('#step-reply select[name=how]', 'station')
