@@ -73,6 +73,12 @@ export async function* workbookRows(filePath: string, kind: ReturnType<typeof sp
   }
 }
 
+/** A problem's parameters as kept with the job: a name or value quoted from a cell may hold an ID number. */
+function maskedParams(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!params) return params
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? maskIdNumbersIn(v) : v]))
+}
+
 interface Tally {
   rows: number
   problems: ImportProblem[]
@@ -96,7 +102,7 @@ async function pass(db: Db, jobId: number, filePath: string, ctx: ImportContext,
       tally.rowsWithProblems++
       for (const p of checked.problems) {
         tally.problemCount++
-        if (tally.problems.length < MAX_KEPT_PROBLEMS) tally.problems.push({ row: item.row, column: p.column, value: maskIdNumbersIn(p.value.slice(0, 200)), key: p.key, params: p.params })
+        if (tally.problems.length < MAX_KEPT_PROBLEMS) tally.problems.push({ row: item.row, column: p.column, value: maskIdNumbersIn(p.value.slice(0, 200)), key: p.key, params: maskedParams(p.params) })
       }
     } else if (each) {
       // A record listed twice in one workbook is one record; alike visits are separate ones.
@@ -143,7 +149,7 @@ export async function runImportJob(db: Db, jobId: number, timeZone: string, now:
     })
     await finish({ ...counts, status: 'done', added, alreadyThere: already })
   } catch (error) {
-    await finish({ status: 'failed', message: JSON.stringify({ key: 'imports.failed', params: { detail: String((error as Error).message ?? error).slice(0, 300) } }) })
+    await finish({ status: 'failed', message: JSON.stringify({ key: 'imports.failed', params: { detail: maskIdNumbersIn(String((error as Error).message ?? error).slice(0, 300)) } }) })
     throw error
   }
 }
