@@ -233,8 +233,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * Set false only for machine endpoints that take no cookies; 'after-body' for a file upload,
-     * whose form (token included) is read after this check would run: the route checks it itself
-     * in its preHandler (imports/imports.routes.ts).
+     * whose token comes inside its multipart body: the route checks it itself, with the same
+     * plugin, as it reads the body and before it reads the file (imports/imports.routes.ts).
      */
     csrf?: boolean | 'after-body'
   }
