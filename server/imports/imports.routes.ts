@@ -17,11 +17,10 @@ import { countedRows } from '../privacy/export-record.ts'
 import { cellText } from './cells.ts'
 import { specOf } from './kinds.ts'
 import { runImportJob, workbookRows } from './run-import.ts'
+import { CUT_OFF_MS, failCutOffImportJobs } from './cut-off.ts'
 
 /** Uploads larger than this are refused: a county's ledger of 100,000 rows is about 8 MB. */
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-/** A running job whose heartbeat is older than this was cut off (the server restarted). */
-const STALE_MS = 5 * 60 * 1000
 
 const kindQuery = { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: IMPORT_KINDS } } } as const
 
@@ -40,6 +39,19 @@ export default async function importRoutes(fastify: FastifyInstance) {
   const admin = { roles: ['admin'] as const }
   const dir = path.join(app.config.dataDir, 'imports')
   const limits = { heapMb: app.config.importWorkerHeapMb }
+
+  // Jobs a previous process left queued or running are failed at start, and once more when a job
+  // cut off just before this start has gone quiet long enough to tell (cut-off.ts).
+  let again: NodeJS.Timeout | undefined
+  app.addHook('onReady', async () => {
+    const failed = await failCutOffImportJobs(app.db, app.now())
+    if (failed) app.log.warn({ failed }, 'import jobs cut off by a restart marked failed')
+    again = setTimeout(() => {
+      failCutOffImportJobs(app.db, app.now()).catch((error: unknown) => app.log.error({ err: error }, 'marking cut-off import jobs failed'))
+    }, CUT_OFF_MS + 1000)
+    again.unref()
+  })
+  app.addHook('onClose', async () => clearTimeout(again))
 
   /** Starts a job in the background: the request returns at once, the page follows it. */
   function start(jobId: number) {
@@ -72,7 +84,7 @@ export default async function importRoutes(fastify: FastifyInstance) {
     const running = job.status === 'queued' || job.status === 'running'
     // A job never started (the server stopped right after the upload) has only its creation time.
     const lastSign = new Date(job.heartbeatAt ?? job.createdAt).getTime()
-    const cutOff = running && app.now().getTime() - lastSign > STALE_MS
+    const cutOff = running && app.now().getTime() - lastSign > CUT_OFF_MS
     return { ...job, running: running && !cutOff, cutOff }
   }
 

@@ -6,6 +6,7 @@ import { recordAudit } from '../audit/audit.ts'
 import { importContext, specOf, type ImportContext } from './kinds.ts'
 import { workbookRows, type WorkbookLimits } from './workbook-rows.ts'
 import { WorkbookRefused } from './zip-check.ts'
+import { HEARTBEAT_MS } from './cut-off.ts'
 
 export { workbookRows }
 
@@ -71,6 +72,11 @@ export async function runImportJob(db: Db, jobId: number, timeZone: string, now:
   const actorRow = await db.selectFrom('users').select(['id', 'role', 'countyId']).where('id', '=', job.createdBy).executeTakeFirstOrThrow()
   await db.updateTable('importJobs').set({ status: 'running', heartbeatAt: now() }).where('id', '=', jobId).execute()
   const finish = (set: Updateable<ImportJobsTable>) => db.updateTable('importJobs').set({ ...set, finishedAt: now(), heartbeatAt: now() }).where('id', '=', jobId).execute()
+  // Alive, however long a row or a batch takes: a job whose heartbeat stops was cut off (cut-off.ts).
+  const heartbeat = setInterval(() => {
+    db.updateTable('importJobs').set({ heartbeatAt: now() }).where('id', '=', jobId).where('status', '=', 'running').execute().catch(() => {})
+  }, HEARTBEAT_MS)
+  heartbeat.unref()
   try {
     const ctx = await importContext(db, job.countyId, { id: actorRow.id, role: actorRow.role, countyId: actorRow.countyId }, job.fileName, now(), timeZone)
     const checked = await pass(db, jobId, job.filePath, ctx, kind, now, null, null, limits)
@@ -105,5 +111,7 @@ export async function runImportJob(db: Db, jobId: number, timeZone: string, now:
     }
     await finish({ status: 'failed', message: JSON.stringify({ key: 'imports.failed', params: { detail: maskIdNumbersIn(String((error as Error).message ?? error).slice(0, 300)) } }) })
     throw error
+  } finally {
+    clearInterval(heartbeat)
   }
 }

@@ -12,6 +12,11 @@ import { makeUser } from '../fixtures/factories.ts'
 import type { Browser } from '../fixtures/browser.ts'
 import { zipBombWorkbook } from '../fixtures/imports.ts'
 import { MAX_UPLOAD_BYTES } from '../../server/imports/imports.routes.ts'
+import { buildApp } from '../../server/app.ts'
+import { removeOldImportWorkbooks } from '../../server/privacy/retention.ts'
+import { Browser as AppBrowser } from '../fixtures/browser.ts'
+import { writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 
 /**
  * The import as an attacker (or an accident) meets it, through HTTP: ID numbers typed spaced or
@@ -205,4 +210,43 @@ test('a zip bomb fails its job with a message in the reader\'s words, and the se
   t.equal(liedJob.status, 'failed', `the lying bomb's job failed: ${liedJob.message}`)
   t.match(liedPage.body, /内存超过了上限|解压后过大|打不开/, 'with a message in the reader\'s words')
   t.equal((await browser.get('/imports')).statusCode, 200, 'and the server goes on serving')
+})
+
+test('jobs a crash cut off are failed when the server starts again, and their workbooks go with retention', async (t) => {
+  const { w, admin } = await world(t)
+  // Two jobs a previous process left behind: one running (its heartbeat long stopped), one never started.
+  const workbooks = path.join(w.config.dataDir, 'imports')
+  await import('node:fs/promises').then((fs) => fs.mkdir(workbooks, { recursive: true, mode: 0o700 }))
+  const ids: number[] = []
+  for (const [status, heartbeatAt] of [['running', new Date(w.app.now().getTime() - 10 * 60_000)], ['queued', null]] as const) {
+    const file = path.join(workbooks, `${status}.xlsx`)
+    await writeFile(file, 'PK workbook with ID numbers in clear', { mode: 0o600 })
+    const { id } = await w.db
+      .insertInto('importJobs')
+      .values({ countyId: w.org.countyId, kind: 'applicants', mode: 'dry_run', status, fileName: 'x.xlsx', filePath: file, fileSha256: '0'.repeat(64), dryRunId: null, createdBy: admin.id, createdAt: new Date(w.app.now().getTime() - 10 * 60_000), heartbeatAt })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    ids.push(id)
+  }
+
+  // The server starts again on the same database.
+  const restarted = await buildApp({ config: w.config, db: w.db, logger: false, now: w.app.now })
+  await restarted.ready()
+  t.teardown(() => restarted.close())
+  const browser = new AppBrowser(restarted)
+  await browser.login(admin.username, admin.password)
+  for (const id of ids) {
+    const job = await w.db.selectFrom('importJobs').select(['status', 'message', 'finishedAt']).where('id', '=', id).executeTakeFirstOrThrow()
+    t.equal(job.status, 'failed', `job ${id} left ${id === ids[0] ? 'running' : 'queued'} is failed at start`)
+    t.ok(job.finishedAt, 'with the time it was found')
+    const page = await browser.get(`/imports/${id}`)
+    t.match(page.body, /导入被中断（服务器重启），没有写完/, 'its page says it was cut off')
+    t.notMatch(page.body, /http-equiv="refresh"/, 'and does not reload')
+  }
+
+  // Retention takes their workbooks like any finished job's.
+  const later = new Date(w.app.now().getTime() + (w.config.importWorkbookDays + 1) * 86_400_000)
+  const removed = await removeOldImportWorkbooks(w.db, later, { days: w.config.importWorkbookDays })
+  t.equal(removed, 2, 'both workbooks removed')
+  for (const status of ['running', 'queued']) t.notOk(existsSync(path.join(workbooks, `${status}.xlsx`)), `the ${status} job's workbook is gone`)
 })
