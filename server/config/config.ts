@@ -69,7 +69,7 @@ export interface AppConfig {
   accessRecordYears: number
   /** Days an uploaded import workbook (names, ID numbers in clear) stays in DATA_DIR after its import finished. */
   importWorkbookDays: number
-  /** Heap (MB) of the worker thread that reads an uploaded workbook, outside the web process's own. */
+  /** Heap (MB) of the child process that reads an uploaded workbook, outside the web process. */
   importWorkerHeapMb: number
   /** The unusual-access page lists whoever revealed this many different applicants' ID numbers or phones in one day. */
   unusualRevealsPerDay: number

@@ -12,7 +12,7 @@ export { workbookRows }
 
 /**
  * Runs an import job on the server, so a browser closed midway loses nothing: it reads the
- * workbook row by row (exceljs's streaming reader, in a worker thread with its own memory limit:
+ * workbook row by row (exceljs's streaming reader, in a child process with its own memory limit:
  * workbook-rows.ts; memory stays flat however long the sheet),
  * checks every row and records every problem. A dry run stops there. An import checks again and,
  * only when no row has a problem, writes every row in one transaction: all or nothing.

@@ -1,16 +1,14 @@
-import { parentPort, workerData } from 'node:worker_threads'
 import { readWorkbookRows, type ColumnKey, type WorkbookItem } from './workbook-read.ts'
 import { checkWorkbookZip, WorkbookRefused } from './zip-check.ts'
 
 /**
- * The import's worker thread (started by workbook-rows.ts, with its own memory limit): checks the
- * zip's sizes, then reads the workbook and hands its rows over a batch at a time, each when asked,
- * so neither side holds more than a batch.
+ * The import's reader, a child process of its own (started by workbook-rows.ts with its own heap
+ * limit): checks the zip's sizes, then reads the workbook and hands its rows over a batch at a
+ * time, each when asked, so neither side holds more than a batch. It ends with its parent.
  */
 export type WorkerReply = { rows: WorkbookItem[]; done: boolean } | { refused: { key: string; params: Record<string, unknown> } } | { error: string }
 
-const { filePath, columns, batch } = workerData as { filePath: string; columns: ColumnKey[]; batch: number }
-const port = parentPort!
+const { filePath, columns, batch } = JSON.parse(process.argv[2]) as { filePath: string; columns: ColumnKey[]; batch: number }
 let rows: AsyncGenerator<WorkbookItem> | null = null
 
 async function next(): Promise<WorkerReply> {
@@ -33,6 +31,7 @@ async function next(): Promise<WorkerReply> {
   }
 }
 
-port.on('message', () => {
-  void next().then((reply) => port.postMessage(reply))
+process.on('message', () => {
+  void next().then((reply) => process.send!(reply))
 })
+process.on('disconnect', () => process.exit(0))
