@@ -252,9 +252,9 @@ export default async function importRoutes(fastify: FastifyInstance) {
   /** The uploaded workbook again, every row with its problems in a last column. */
   app.get('/imports/:id/errors.xlsx', { config: admin, schema: { params: idParams } }, async (request, reply) => {
     const job = await findJob(request, request.params.id)
-    // Its rows went with the workbook; the page says when. Only a job that read the workbook
-    // through and found problems has any to mark (a failed one, a refused bomb, has none).
-    if (job.workbookRemovedAt || job.errorCount === 0 || (job.status !== 'done' && job.status !== 'refused')) throw new NotFound()
+    // Its rows went with the workbook; the page says when. A failed job's workbook (a refused
+    // bomb, one cut off) is not read again: it has no problems to mark.
+    if (job.workbookRemovedAt || job.status === 'failed') throw new NotFound()
     const kind = specOf(job.kind)
     const t = request.t
     const byRow = new Map<number, string[]>()
