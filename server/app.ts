@@ -197,7 +197,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   // Hooks: CSRF on every state-changing request, before its body is validated or used.
   app.addHook('preValidation', (request, reply, done) => {
     const checked = request.routeOptions.config.csrf
-    if (request.method === 'GET' || request.method === 'HEAD' || checked === false || checked === 'after-body') return done()
+    // An upload's token is inside its multipart body, not read yet: its route checks it (after sign-in and role).
+    const upload = checked === 'after-body' && String(request.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')
+    if (request.method === 'GET' || request.method === 'HEAD' || checked === false || upload) return done()
     app.csrfProtection(request, reply, done)
   })
   await app.register(layoutLocals)
@@ -251,8 +253,9 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * Set false only for machine endpoints that take no cookies; 'after-body' for a file upload,
-     * whose form (token included) is read after this check would run: the route checks it itself
-     * in its preHandler (imports/imports.routes.ts).
+     * whose token comes inside its multipart body: for a multipart request the route checks it
+     * itself, with the same plugin, as it reads the body and before it reads the file, after the
+     * sign-in and role checks (imports/imports.routes.ts); any other request is checked here.
      */
     csrf?: boolean | 'after-body'
   }

@@ -69,6 +69,8 @@ export interface AppConfig {
   accessRecordYears: number
   /** Days an uploaded import workbook (names, ID numbers in clear) stays in DATA_DIR after its import finished. */
   importWorkbookDays: number
+  /** Heap (MB) of the child process that reads an uploaded workbook, outside the web process. */
+  importWorkerHeapMb: number
   /** The unusual-access page lists whoever revealed this many different applicants' ID numbers or phones in one day. */
   unusualRevealsPerDay: number
 }
@@ -206,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     anonymiseAfterYears: readYears(env, 'ANONYMISE_AFTER_YEARS', 5, 1, 'a file is anonymised no sooner than a year after its last case or visit'),
     accessRecordYears: readYears(env, 'ACCESS_RECORD_YEARS', 3, 3, 'records of access to personal data are kept three years'),
     importWorkbookDays: Math.max(1, readInt(env, 'IMPORT_WORKBOOK_DAYS', 30)),
+    importWorkerHeapMb: Math.max(16, readInt(env, 'IMPORT_WORKER_HEAP_MB', 160)),
     unusualRevealsPerDay: Math.max(1, readInt(env, 'UNUSUAL_REVEALS_PER_DAY', 20)),
     ...overrides,
   }

@@ -155,7 +155,9 @@ export function readIdNumber(cell: unknown): Read<string | null> {
   if (valid) return ok(valid)
   const expected = idCheckChar(id.slice(0, 17))
   // Only the check character is wrong when the same 17 digits with the right one form a valid number.
-  if (id[17] !== expected && normaliseIdNumber(id.slice(0, 17) + expected)) return fail('idCheck', { expected })
+  // The right one is not told: the message is kept with the job, and with it 17 digits and the
+  // check would be a whole ID number.
+  if (id[17] !== expected && normaliseIdNumber(id.slice(0, 17) + expected)) return fail('idCheck')
   return fail('idFormat')
 }
 

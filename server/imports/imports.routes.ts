@@ -1,9 +1,12 @@
-import { createHash } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { createHash, randomUUID } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { chmod, mkdir, open, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Transform } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
-import multipart from '@fastify/multipart'
+import multipart, { type MultipartFile } from '@fastify/multipart'
 import ExcelJS from '../exports/exceljs.ts'
 import { IMPORT_KINDS, type ImportKind, type ImportProblem } from '../db/schema.ts'
 import { NotFound } from '../errors/errors.ts'
@@ -14,11 +17,10 @@ import { countedRows } from '../privacy/export-record.ts'
 import { cellText } from './cells.ts'
 import { specOf } from './kinds.ts'
 import { runImportJob, workbookRows } from './run-import.ts'
+import { CUT_OFF_MS, failCutOffImportJobs } from './cut-off.ts'
 
 /** Uploads larger than this are refused: a county's ledger of 100,000 rows is about 8 MB. */
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-/** A running job whose heartbeat is older than this was cut off (the server restarted). */
-const STALE_MS = 5 * 60 * 1000
 
 const kindQuery = { type: 'object', required: ['kind'], properties: { kind: { type: 'string', enum: IMPORT_KINDS } } } as const
 
@@ -35,21 +37,37 @@ function describe(t: Translate, p: ImportProblem) {
 export default async function importRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const admin = { roles: ['admin'] as const }
-  await app.register(multipart, {
-    attachFieldsToBody: 'keyValues',
-    limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5 },
-    // The file in memory (at most MAX_UPLOAD_BYTES), and its name for the job's page.
-    async onFile(part) {
-      ;(part as unknown as { value: Buffer }).value = await part.toBuffer()
-      ;(this as unknown as { uploadName?: string }).uploadName = part.filename
-    },
-  })
   const dir = path.join(app.config.dataDir, 'imports')
+  const limits = { heapMb: app.config.importWorkerHeapMb }
+
+  // Jobs a previous process left queued or running are failed at start, and once more when a job
+  // cut off just before this start has gone quiet long enough to tell (cut-off.ts).
+  let again: NodeJS.Timeout | undefined
+  app.addHook('onReady', async () => {
+    const failed = await failCutOffImportJobs(app.db, app.now())
+    if (failed) app.log.warn({ failed }, 'import jobs cut off by a restart marked failed')
+    again = setTimeout(() => {
+      failCutOffImportJobs(app.db, app.now()).catch((error: unknown) => app.log.error({ err: error }, 'marking cut-off import jobs failed'))
+    }, CUT_OFF_MS + 1000)
+    again.unref()
+  })
+  app.addHook('onClose', async () => clearTimeout(again))
 
   /** Starts a job in the background: the request returns at once, the page follows it. */
   function start(jobId: number) {
     setImmediate(() => {
-      runImportJob(app.db, jobId, app.config.timeZone, app.now).catch((error: unknown) => app.log.error({ err: error, jobId }, 'import job failed'))
+      runImportJob(app.db, jobId, app.config.timeZone, app.now, limits).catch((error: unknown) => app.log.error({ err: error, jobId }, 'import job failed'))
+    })
+  }
+
+  /**
+   * The form's CSRF token checked as the app-wide hook checks it (app.ts), for the upload whose
+   * token comes inside its multipart body: the same plugin's check, handed the token read so far.
+   */
+  function checkCsrf(request: FastifyRequest, token: string | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const asRead = { cookies: request.cookies, headers: request.headers, body: token ? { _csrf: token } : {}, log: request.log }
+      app.csrfProtection(asRead as unknown as FastifyRequest, { send: reject } as unknown as FastifyReply, () => resolve())
     })
   }
 
@@ -66,7 +84,7 @@ export default async function importRoutes(fastify: FastifyInstance) {
     const running = job.status === 'queued' || job.status === 'running'
     // A job never started (the server stopped right after the upload) has only its creation time.
     const lastSign = new Date(job.heartbeatAt ?? job.createdAt).getTime()
-    const cutOff = running && app.now().getTime() - lastSign > STALE_MS
+    const cutOff = running && app.now().getTime() - lastSign > CUT_OFF_MS
     return { ...job, running: running && !cutOff, cutOff }
   }
 
@@ -105,31 +123,101 @@ export default async function importRoutes(fastify: FastifyInstance) {
     return reply.type(XLSX_TYPE).send(Buffer.from(buffer))
   })
 
-  // The upload's form is read by the multipart hook, after the app-wide CSRF check: checked here,
-  // once the form is read and before anything else (as the app-wide check would be).
-  app.post('/imports', { config: { ...admin, csrf: 'after-body' }, preValidation: app.csrfProtection }, async (request, reply) => {
-    const body = (request.body ?? {}) as { kind?: unknown; file?: unknown }
-    const kind = typeof body.kind === 'string' && (IMPORT_KINDS as readonly string[]).includes(body.kind) ? (body.kind as ImportKind) : null
-    const file = Buffer.isBuffer(body.file) ? body.file : null
-    // An .xlsx is a zip: it starts with PK.
-    const problem = !kind ? 'imports.chooseKind' : !file || file.length === 0 ? 'imports.chooseFile' : file.subarray(0, 2).toString('latin1') !== 'PK' ? 'imports.notXlsx' : null
-    if (problem) {
-      const { view } = await renderIndex(request, 400, request.t(problem), { kind: kind ?? '' })
-      return reply.code(400).viewAsync('imports/index.hbs', view)
-    }
-    const sha256 = createHash('sha256').update(file!).digest('hex')
-    await mkdir(dir, { recursive: true, mode: 0o700 })
-    const filePath = path.join(dir, `${sha256}.xlsx`)
-    await writeFile(filePath, file!, { mode: 0o600 })
-    const fileName = (request as unknown as { uploadName?: string }).uploadName || `${kind}.xlsx`
-    const { id } = await app.db
-      .insertInto('importJobs')
-      .values({ countyId: request.actor!.countyId, kind: kind!, mode: 'dry_run', fileName: fileName.slice(0, 200), filePath, fileSha256: sha256, dryRunId: null, createdBy: request.actor!.id, createdAt: app.now() })
-      .returning('id')
-      .executeTakeFirstOrThrow()
-    start(id)
-    return reply.redirect(`/imports/${id}`, 303)
+  /**
+   * The upload, in its own scope: only this route takes multipart. Nothing of the body is read
+   * before the sign-in and the administrator's role are checked (auth's preHandler, which runs
+   * before this handler: an anonymous or non-admin upload is refused with its 19 MB unread), and
+   * not the file before the form's CSRF token (sent first by the form) is checked. The file goes
+   * to disk as it arrives, hashed on the way, never whole in memory; past MAX_UPLOAD_BYTES it is
+   * refused and the part written is deleted.
+   */
+  await app.register(async (scope) => {
+    await scope.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 5, fieldSize: 1024, parts: 6 } })
+
+    scope.post('/imports', { config: { ...admin, csrf: 'after-body' } }, async (request, reply) => {
+      const fields: { _csrf?: string; kind?: string } = {}
+      let saved: { filePath: string; sha256: string; name: string } | null = null
+      let csrfChecked = false
+      try {
+        // A form sent another way has no file: its token is checked all the same, then it is refused.
+        if (!request.isMultipart()) Object.assign(fields, { _csrf: (request.body as { _csrf?: string } | undefined)?._csrf })
+        else for await (const part of request.parts()) {
+          if (part.type === 'field') {
+            if (part.fieldname === '_csrf' || part.fieldname === 'kind') fields[part.fieldname] = String(part.value)
+            continue
+          }
+          if (saved) continue
+          await checkCsrf(request, fields._csrf)
+          csrfChecked = true
+          saved = await saveUpload(part)
+        }
+        if (!csrfChecked) await checkCsrf(request, fields._csrf)
+      } catch (error) {
+        if (saved) await rm(saved.filePath, { force: true })
+        throw error
+      }
+      const kind = fields.kind && (IMPORT_KINDS as readonly string[]).includes(fields.kind) ? (fields.kind as ImportKind) : null
+      // An .xlsx is a zip: it starts with PK.
+      const problem = !kind ? 'imports.chooseKind' : !saved ? 'imports.chooseFile' : !(await startsWithPk(saved.filePath)) ? 'imports.notXlsx' : null
+      if (problem) {
+        if (saved) await rm(saved.filePath, { force: true })
+        const { view } = await renderIndex(request, 400, request.t(problem), { kind: kind ?? '' })
+        return reply.code(400).viewAsync('imports/index.hbs', view)
+      }
+      const { filePath, sha256, name } = saved!
+      const fileName = name || `${kind}.xlsx`
+      const { id } = await app.db
+        .insertInto('importJobs')
+        .values({ countyId: request.actor!.countyId, kind: kind!, mode: 'dry_run', fileName: fileName.slice(0, 200), filePath, fileSha256: sha256, dryRunId: null, createdBy: request.actor!.id, createdAt: app.now() })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      start(id)
+      return reply.redirect(`/imports/${id}`, 303)
+    })
   })
+
+  /** Streams an uploaded file to DATA_DIR/imports (0700), as <sha256>.xlsx (0600); null when empty. */
+  async function saveUpload(part: MultipartFile): Promise<{ filePath: string; sha256: string; name: string } | null> {
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await chmod(dir, 0o700)
+    const partial = path.join(dir, `upload-${randomUUID()}.part`)
+    const hash = createHash('sha256')
+    let size = 0
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk)
+        size += chunk.length
+        done(null, chunk)
+      },
+    })
+    try {
+      await pipeline(part.file, hashing, createWriteStream(partial, { mode: 0o600, flags: 'wx' }))
+      // Cut at the limit by the multipart reader: refused (413) rather than imported half.
+      if (part.file.truncated) throw Object.assign(new Error('upload too large'), { statusCode: 413, code: 'APP_UPLOAD_TOO_LARGE' })
+    } catch (error) {
+      await rm(partial, { force: true })
+      throw error
+    }
+    if (size === 0) {
+      await rm(partial, { force: true })
+      return null
+    }
+    const sha256 = hash.digest('hex')
+    const filePath = path.join(dir, `${sha256}.xlsx`)
+    await rename(partial, filePath)
+    return { filePath, sha256, name: part.filename }
+  }
+
+  async function startsWithPk(filePath: string): Promise<boolean> {
+    const file = await open(filePath, 'r')
+    try {
+      const head = Buffer.alloc(2)
+      await file.read(head, 0, 2, 0)
+      return head.toString('latin1') === 'PK'
+    } finally {
+      await file.close()
+    }
+  }
 
   app.get('/imports/:id', { config: admin, schema: { params: idParams } }, async (request, reply) => {
     const job = await findJob(request, request.params.id)
@@ -164,8 +252,9 @@ export default async function importRoutes(fastify: FastifyInstance) {
   /** The uploaded workbook again, every row with its problems in a last column. */
   app.get('/imports/:id/errors.xlsx', { config: { ...admin, recordsAccess: true }, schema: { params: idParams } }, async (request, reply) => {
     const job = await findJob(request, request.params.id)
-    // Its rows went with the workbook; the page says when.
-    if (job.workbookRemovedAt) throw new NotFound()
+    // Its rows went with the workbook; the page says when. A failed job's workbook (a refused
+    // bomb, one cut off) is not read again: it has no problems to mark.
+    if (job.workbookRemovedAt || job.status === 'failed') throw new NotFound()
     const kind = specOf(job.kind)
     const t = request.t
     const byRow = new Map<number, string[]>()
@@ -174,7 +263,7 @@ export default async function importRoutes(fastify: FastifyInstance) {
       byRow.set(p.row, [...(byRow.get(p.row) ?? []), `${d.column}：${d.message}`])
     }
     async function* rows() {
-      for await (const item of workbookRows(job.filePath, kind)) if (!('missing' in item)) yield item
+      for await (const item of workbookRows(job.filePath, kind, limits)) if (!('missing' in item)) yield item
     }
     return sendXlsx(reply, {
       filename: `import-${job.id}-errors`,

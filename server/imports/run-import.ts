@@ -1,15 +1,19 @@
-import ExcelJS from '../exports/exceljs.ts'
 import { maskIdNumbersIn } from '../privacy/mask.ts'
 import type { Db } from '../db/connect.ts'
 import type { Updateable } from 'kysely'
 import type { ImportJobsTable, ImportProblem } from '../db/schema.ts'
-import { LOCALES, translate } from '../i18n/i18n.ts'
 import { recordAudit } from '../audit/audit.ts'
 import { importContext, specOf, type ImportContext } from './kinds.ts'
+import { workbookRows, type WorkbookLimits } from './workbook-rows.ts'
+import { WorkbookRefused } from './zip-check.ts'
+import { HEARTBEAT_MS } from './cut-off.ts'
+
+export { workbookRows }
 
 /**
  * Runs an import job on the server, so a browser closed midway loses nothing: it reads the
- * workbook row by row (exceljs's streaming reader: memory stays flat however long the sheet),
+ * workbook row by row (exceljs's streaming reader, in a child process with its own memory limit:
+ * workbook-rows.ts; memory stays flat however long the sheet),
  * checks every row and records every problem. A dry run stops there. An import checks again and,
  * only when no row has a problem, writes every row in one transaction: all or nothing.
  * Progress is written as it goes, outside that transaction, for the page that refreshes itself.
@@ -19,58 +23,10 @@ import { importContext, specOf, type ImportContext } from './kinds.ts'
 export const MAX_KEPT_PROBLEMS = 5000
 const PROGRESS_EVERY = 250
 
-/** The column key of each header text: its label in either language, or the key itself; '*' marks a required column. */
-function headerKeys(headerRow: unknown[], kind: ReturnType<typeof specOf>): Map<number, string> {
-  const byLabel = new Map<string, string>()
-  const norm = (s: string) => s.replace(/[*＊\s]/g, '').toLowerCase()
-  // A label's words in brackets may be left out: '村（服务站）' is also '村'.
-  const short = (s: string) => norm(s.replace(/[（(].*?[)）]/g, ''))
-  for (const c of kind.columns) {
-    byLabel.set(norm(c.key), c.key)
-    for (const locale of LOCALES) {
-      const label = translate(locale, `imports.columns.${c.key}`)
-      byLabel.set(norm(label), c.key)
-      byLabel.set(short(label), c.key)
-    }
-  }
-  const keys = new Map<number, string>()
-  headerRow.forEach((cell, index) => {
-    const key = byLabel.get(norm(cellString(cell)))
-    if (key) keys.set(index, key)
-  })
-  return keys
-}
-
-const cellString = (cell: unknown): string => (cell === null || cell === undefined ? '' : typeof cell === 'object' && 'richText' in (cell as object) ? (cell as { richText: { text: string }[] }).richText.map((r) => r.text).join('') : String(cell))
-
-/** Every data row of the first worksheet, as {row number, cells by column key}; blank rows skipped. */
-export async function* workbookRows(filePath: string, kind: ReturnType<typeof specOf>): AsyncGenerator<{ row: number; cells: Record<string, unknown> } | { missing: string[] }> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(filePath, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'emit' })
-  for await (const worksheet of reader) {
-    let keys: Map<number, string> | null = null
-    for await (const row of worksheet) {
-      const values = (row.values as unknown[]) ?? []
-      if (!keys) {
-        keys = headerKeys(values, kind)
-        const present = new Set(keys.values())
-        const missing = kind.columns.filter((c) => c.required && !present.has(c.key)).map((c) => c.key)
-        if (missing.length) {
-          yield { missing }
-          return
-        }
-        continue
-      }
-      const cells: Record<string, unknown> = {}
-      let blank = true
-      for (const [index, key] of keys) {
-        const v = values[index]
-        cells[key] = v
-        if (v !== null && v !== undefined && cellString(v).trim() !== '') blank = false
-      }
-      if (!blank) yield { row: row.number, cells }
-    }
-    return // the first worksheet only: the second explains the columns
-  }
+/** A problem's parameters as kept with the job: a name or value quoted from a cell may hold an ID number. */
+function maskedParams(params: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!params) return params
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? maskIdNumbersIn(v) : v]))
 }
 
 interface Tally {
@@ -85,10 +41,10 @@ async function progress(db: Db, jobId: number, set: { rowsDone?: number; totalRo
 }
 
 /** Reads and checks every row, calling `each` with the rows that are fine. */
-async function pass(db: Db, jobId: number, filePath: string, ctx: ImportContext, kind: ReturnType<typeof specOf>, now: () => Date, each: ((values: unknown, key: string, row: number) => Promise<void>) | null, total: number | null): Promise<Tally | { missing: string[] }> {
+async function pass(db: Db, jobId: number, filePath: string, ctx: ImportContext, kind: ReturnType<typeof specOf>, now: () => Date, each: ((values: unknown, key: string, row: number) => Promise<void>) | null, total: number | null, limits: WorkbookLimits): Promise<Tally | { missing: string[] }> {
   const tally: Tally = { rows: 0, problems: [], problemCount: 0, rowsWithProblems: 0 }
   const seen = new Map<string, number>()
-  for await (const item of workbookRows(filePath, kind)) {
+  for await (const item of workbookRows(filePath, kind, limits)) {
     if ('missing' in item) return item
     tally.rows++
     const checked = kind.check(item.cells, ctx)
@@ -96,7 +52,7 @@ async function pass(db: Db, jobId: number, filePath: string, ctx: ImportContext,
       tally.rowsWithProblems++
       for (const p of checked.problems) {
         tally.problemCount++
-        if (tally.problems.length < MAX_KEPT_PROBLEMS) tally.problems.push({ row: item.row, column: p.column, value: maskIdNumbersIn(p.value.slice(0, 200)), key: p.key, params: p.params })
+        if (tally.problems.length < MAX_KEPT_PROBLEMS) tally.problems.push({ row: item.row, column: p.column, value: maskIdNumbersIn(p.value.slice(0, 200)), key: p.key, params: maskedParams(p.params) })
       }
     } else if (each) {
       // A record listed twice in one workbook is one record; alike visits are separate ones.
@@ -110,15 +66,20 @@ async function pass(db: Db, jobId: number, filePath: string, ctx: ImportContext,
   return tally
 }
 
-export async function runImportJob(db: Db, jobId: number, timeZone: string, now: () => Date): Promise<void> {
+export async function runImportJob(db: Db, jobId: number, timeZone: string, now: () => Date, limits: WorkbookLimits = {}): Promise<void> {
   const job = await db.selectFrom('importJobs').selectAll().where('id', '=', jobId).executeTakeFirstOrThrow()
   const kind = specOf(job.kind)
   const actorRow = await db.selectFrom('users').select(['id', 'role', 'countyId']).where('id', '=', job.createdBy).executeTakeFirstOrThrow()
   await db.updateTable('importJobs').set({ status: 'running', heartbeatAt: now() }).where('id', '=', jobId).execute()
   const finish = (set: Updateable<ImportJobsTable>) => db.updateTable('importJobs').set({ ...set, finishedAt: now(), heartbeatAt: now() }).where('id', '=', jobId).execute()
+  // Alive, however long a row or a batch takes: a job whose heartbeat stops was cut off (cut-off.ts).
+  const heartbeat = setInterval(() => {
+    db.updateTable('importJobs').set({ heartbeatAt: now() }).where('id', '=', jobId).where('status', '=', 'running').execute().catch(() => {})
+  }, HEARTBEAT_MS)
+  heartbeat.unref()
   try {
     const ctx = await importContext(db, job.countyId, { id: actorRow.id, role: actorRow.role, countyId: actorRow.countyId }, job.fileName, now(), timeZone)
-    const checked = await pass(db, jobId, job.filePath, ctx, kind, now, null, null)
+    const checked = await pass(db, jobId, job.filePath, ctx, kind, now, null, null, limits)
     if ('missing' in checked) {
       await finish({ status: 'refused', message: JSON.stringify({ key: 'imports.missingColumns', params: { columns: checked.missing } }) })
       return
@@ -136,14 +97,21 @@ export async function runImportJob(db: Db, jobId: number, timeZone: string, now:
       const written = await pass(db, jobId, job.filePath, ctx, kind, now, async (values, key, row) => {
         if (await kind.write(trx, values as never, key, row, ctx)) added++
         else already++
-      }, checked.rows)
+      }, checked.rows, limits)
       if ('missing' in written || written.problemCount > 0) throw new Error('the workbook changed between the two passes')
       already += written.rows - written.rowsWithProblems - added - already
       await recordAudit(trx, { countyId: job.countyId, actorId: job.createdBy, action: 'import.done', subjectType: 'import_job', subjectId: jobId, data: { kind: job.kind, file: job.fileName, sha256: job.fileSha256, rows: checked.rows, added, alreadyThere: already } })
     })
     await finish({ ...counts, status: 'done', added, alreadyThere: already })
   } catch (error) {
-    await finish({ status: 'failed', message: JSON.stringify({ key: 'imports.failed', params: { detail: String((error as Error).message ?? error).slice(0, 300) } }) })
+    // A workbook refused before it was unpacked, or one that outgrew its worker: said in the reader's words.
+    if (error instanceof WorkbookRefused) {
+      await finish({ status: 'failed', message: JSON.stringify({ key: error.key, params: error.params }) })
+      return
+    }
+    await finish({ status: 'failed', message: JSON.stringify({ key: 'imports.failed', params: { detail: maskIdNumbersIn(String((error as Error).message ?? error).slice(0, 300)) } }) })
     throw error
+  } finally {
+    clearInterval(heartbeat)
   }
 }

@@ -8,6 +8,7 @@ import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { deliverSms, LogSender, WebhookSender } from '../sms/outbox.ts'
 import { deliverRatings, WebhookRatingSender } from '../ratings/rating-push.ts'
 import { anonymiseDormantApplicants, purgeExpiredAccessRecords, removeOldImportWorkbooks } from '../privacy/retention.ts'
+import { failCutOffImportJobs } from '../imports/cut-off.ts'
 import { applyDeemedApprovals, followUpUnrated, remindCalendar, snapshotMonthlyStats } from './case-rules-jobs.ts'
 
 /** Scheduled work, in the configured local time zone; every instance schedules, one runs each slot (run-job.ts). */
@@ -53,7 +54,11 @@ async function jobsPlugin(app: FastifyInstance, options: { enabled: boolean }) {
     // Retention (PIPL): files with no case or visit for years are anonymised; old access records go.
     job('anonymise-dormant-applicants', '40 1 * * *', () => anonymiseDormantApplicants(app.db, app.now(), { years: app.config.anonymiseAfterYears, timeZone: app.config.timeZone })),
     job('purge-access-records', '50 1 * * *', () => purgeExpiredAccessRecords(app.db, app.now(), { years: app.config.accessRecordYears })),
-    job('remove-import-workbooks', '55 1 * * *', () => removeOldImportWorkbooks(app.db, app.now(), { days: app.config.importWorkbookDays })),
+    // A job cut off by a crash is failed first, so its workbook goes too (imports/cut-off.ts).
+    job('remove-import-workbooks', '55 1 * * *', async () => {
+      await failCutOffImportJobs(app.db, app.now())
+      return removeOldImportWorkbooks(app.db, app.now(), { days: app.config.importWorkbookDays })
+    }),
     job('sms-delivery', '* * * * *', () => deliverSms(app.db, sender, app.now())),
   ]
   // Without RATING_PUSH_URL the ratings stay queued (held) until one is configured.

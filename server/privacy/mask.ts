@@ -55,10 +55,19 @@ export function maskIdNumber(id: string | null): string {
   return `${id.slice(0, 6)}${'*'.repeat(Math.max(0, id.length - 7))}${id.slice(-1)}`
 }
 
+/** What people type between an ID number's digits: spaces, dashes of any width, underscores (up to three together, as in "110101 - 1990"). */
+const ID_SEPARATORS = '[\\s\\-\u2010\u2011\u2013\u2014\uFF0D_]{0,3}'
+/** 15 to 18 characters of an ID number, the last possibly X, however spaced or dashed. */
+const ID_RUN = new RegExp(`\\d(?:${ID_SEPARATORS}\\d){13,16}(?:${ID_SEPARATORS}[\\dXx×])?`, 'g')
+/** Full-width digits and X, which people type too: read as ASCII before looking for a run. */
+const foldDigits = (text: string) => text.replace(/[\uFF10-\uFF19\uFF38\uFF58]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+
 /**
  * Text kept for later that may hold an ID number someone typed (an import's problem list): every
- * run that looks like one (15 to 18 characters) is masked, so the database holds none in clear.
+ * run that looks like one (15 to 18 characters, spaced or dashed as people write it: "110101
+ * 19900307 7715", "110101-1990-0307-7715") is masked, so the database holds none in clear. A run
+ * of more digits is masked too: a problem list loses nothing it needs by that.
  */
 export function maskIdNumbersIn(text: string): string {
-  return text.replace(/\d{14,17}[\dXx]/g, (run) => maskIdNumber(run))
+  return foldDigits(text).replace(ID_RUN, (run) => maskIdNumber(run.replace(/[^\dXx×]/g, '').replace(/[x×]$/, 'X')))
 }
