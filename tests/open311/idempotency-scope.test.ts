@@ -1,6 +1,5 @@
 import tap, { test } from 'tap'
-import { randomUUID } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import ExcelJS from '../../server/exports/exceljs.ts'
@@ -9,7 +8,7 @@ import { demoCatalogue } from '../../server/demo/matters.ts'
 import { idempotencyKeyOf } from '../../server/cases/intake.ts'
 import { setupCaseWorld, loggedIn, type CaseWorld } from '../fixtures/cases.ts'
 import { makeOrg, makeUser, type MadeUser, type Org } from '../fixtures/factories.ts'
-import type { Browser } from '../fixtures/browser.ts'
+import { CASES_HEADER, importWorkbook } from '../fixtures/import-upload.ts'
 
 // A database per test and an import job: longer than tap's default 30 s on a loaded machine.
 tap.setTimeout(5 * 60_000)
@@ -98,29 +97,6 @@ test("an agent who posts the station form with a partner's derived key does not 
   t.equal(again.headers.location, claimedOther.res.headers.location, "a station's form posted again lands on its first case")
 })
 
-/** Posts the upload form as a browser does: multipart, the token first, then the file. */
-async function upload(w: CaseWorld, browser: Browser, kind: string, file: string) {
-  await browser.get('/imports')
-  const boundary = `----bianmin${randomUUID()}`
-  const head = (name: string, extra = '') => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${extra}\r\n`
-  const body = Buffer.concat([
-    Buffer.from(`${head('_csrf')}\r\n${browser.csrf}\r\n`),
-    Buffer.from(`${head('kind')}\r\n${kind}\r\n`),
-    Buffer.from(`${head('file', `; filename="${path.basename(file)}"`)}Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`),
-    await readFile(file),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ])
-  return w.app.inject({ method: 'POST', url: '/imports', payload: body, headers: { cookie: browser.cookieHeader(), 'content-type': `multipart/form-data; boundary=${boundary}` } })
-}
-
-async function follow(browser: Browser, url: string) {
-  for (;;) {
-    const page = await browser.get(url)
-    if (!page.body.includes('http-equiv="refresh"')) return page
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
-
 test("an agent cannot claim an import's natural key: the past case is still imported", async (t) => {
   const w = await setupCaseWorld(t, '2026-03-02 09:30', { dataDir: await mkdtemp(path.join(tmpdir(), 'bianmin-import-')) })
   const dir = await mkdtemp(path.join(tmpdir(), 'bianmin-xlsx-'))
@@ -135,23 +111,15 @@ test("an agent cannot claim an import's natural key: the past case is still impo
   const file = path.join(dir, '台账.xlsx')
   const workbook = new ExcelJS.Workbook()
   const sheet = workbook.addWorksheet('历史办件')
-  sheet.addRow(['村（服务站）', '姓名*', '身份证号', '联系电话*', '村民小组', '事项*', '办理窗口', '登记日期*', '受理日期', '报送日期', '办结日期*', '答复日期', '办理结果*', '原台账编号', '诉求摘要'])
+  sheet.addRow(CASES_HEADER)
   sheet.addRow([village.name, '导入人', '', '13911112222', '', 'MZ-01', '', '2025-05-03', '2025-05-03', '', '2025-05-20', '', '批准', 'OLD-7', '历史台账'])
   await workbook.xlsx.writeFile(file)
 
   const admin = await loggedIn(w, await makeUser(w.db, w.org, 'admin'))
-  const uploaded = await upload(w, admin, 'cases', file)
-  t.equal(uploaded.statusCode, 303)
-  await follow(admin, uploaded.headers.location as string)
-  const run = await admin.post(`${uploaded.headers.location}/run`)
-  const done = await follow(admin, run.headers.location as string)
+  const done = await importWorkbook(w.app, admin, 'cases', file)
   t.match(done.body, /新增 1 条，0 条系统里已有/, 'the row is added, not taken for the agent\'s case')
   const imported = await w.db.selectFrom('caseEvents').innerJoin('cases', 'cases.id', 'caseEvents.caseId').select(['cases.registeredOn', 'cases.stage']).where('caseEvents.action', '=', 'imported').execute()
   t.same(imported, [{ registeredOn: '2025-05-03', stage: 'closed' }], 'the past case is in the system')
 
-  // Imported again: the natural key still refuses a second copy in the county.
-  const again = await upload(w, admin, 'cases', file)
-  await follow(admin, again.headers.location as string)
-  const rerun = await admin.post(`${again.headers.location}/run`)
-  t.match((await follow(admin, rerun.headers.location as string)).body, /新增 0 条，1 条系统里已有/)
+  t.match((await importWorkbook(w.app, admin, 'cases', file)).body, /新增 0 条，1 条系统里已有/, 'imported again: the natural key still refuses a second copy in the county')
 })
