@@ -6,6 +6,8 @@ import ExcelJS from '../../server/exports/exceljs.ts'
 import { importCatalogue } from '../../server/matters/matters.service.ts'
 import { demoCatalogue } from '../../server/demo/matters.ts'
 import { idempotencyKeyOf } from '../../server/cases/intake.ts'
+import { fillScopes } from '../../migrations/2026_12_07_001_scope_idempotency_keys.ts'
+import { sql } from 'kysely'
 import { setupCaseWorld, loggedIn, type CaseWorld } from '../fixtures/cases.ts'
 import { makeOrg, makeUser, type MadeUser, type Org } from '../fixtures/factories.ts'
 import { CASES_HEADER, importWorkbook } from '../fixtures/import-upload.ts'
@@ -122,4 +124,29 @@ test("an agent cannot claim an import's natural key: the past case is still impo
   t.same(imported, [{ registeredOn: '2025-05-03', stage: 'closed' }], 'the past case is in the system')
 
   t.match((await importWorkbook(w.app, admin, 'cases', file)).body, /新增 0 条，1 条系统里已有/, 'imported again: the natural key still refuses a second copy in the county')
+})
+
+test('the migration gives each existing case the scope of its issuer: its partner key, the import, else its station', async (t) => {
+  const w = await setupCaseWorld(t, '2026-03-02 09:30', { dataDir: await mkdtemp(path.join(tmpdir(), 'bianmin-import-')), open311RateLimitPerMinute: 100_000 })
+  const dir = await mkdtemp(path.join(tmpdir(), 'bianmin-xlsx-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const { key, id: keyId } = await issueKey(w, w.org, '县12345热线')
+  t.equal((await partnerPost(w, { api_key: key, address_id: w.org.villages[0].code }, 'p-1')).statusCode, 201)
+  await claimAtStation(w, w.otherAgent, idempotencyKeyOf('whatever'), '站内')
+  const file = path.join(dir, '台账.xlsx')
+  const workbook = new ExcelJS.Workbook()
+  const sheet = workbook.addWorksheet('历史办件')
+  sheet.addRow(CASES_HEADER)
+  sheet.addRow([w.org.villages[0].name, '导入人', '', '13911112222', '', 'MZ-01', '', '2025-05-03', '2025-05-03', '', '2025-05-20', '', '批准', 'OLD-7', ''])
+  await workbook.xlsx.writeFile(file)
+  await importWorkbook(w.app, await loggedIn(w, await makeUser(w.db, w.org, 'admin')), 'cases', file)
+  const scopes = async () => (await w.db.selectFrom('cases').select(['idempotencyScope']).orderBy('id').execute()).map((r) => r.idempotencyScope)
+  const written = await scopes()
+  t.same(written, [`partner:${keyId}`, `station:${w.org.villages[2].id}`, 'import'], 'as the code writes them')
+
+  // The rows as they stood before the migration, without a scope; then its fill.
+  await sql`alter table cases drop constraint cases_idempotency_scope_check, alter column idempotency_scope drop not null`.execute(w.db)
+  await sql`update cases set idempotency_scope = null`.execute(w.db)
+  await fillScopes(w.db)
+  t.same(await scopes(), written, 'the migration fills the same')
 })
