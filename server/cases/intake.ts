@@ -4,7 +4,7 @@ import { sql } from 'kysely'
 import type { Db } from '../db/connect.ts'
 import type { Actor } from '../accounts/actor.ts'
 import type { Case, Stage } from '../db/schema.ts'
-import { NotFound, RuleViolation, Forbidden } from '../errors/errors.ts'
+import { RuleViolation, Forbidden } from '../errors/errors.ts'
 import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { computeDueDate } from '../calendar/working-days.ts'
 import { normaliseIdNumber } from '../applicants/id-number.ts'
@@ -50,6 +50,32 @@ export interface IntakeResult {
 export function idempotencyKeyOf(text: string): string {
   const h = createHash('sha256').update(text).digest('hex')
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
+}
+
+/**
+ * Who issued an idempotency key: a key is unique per county and issuer, never across issuers, so
+ * no one can claim another's key first (a partner's is predictable from its header, an import's
+ * natural key from the ledger row) and have the other's request answered with their case.
+ */
+export const idempotencyScope = {
+  station: (villageId: number) => `station:${villageId}`,
+  partner: (apiKeyId: number) => `partner:${apiKeyId}`,
+  /** The county's imports of its old ledgers: one past case, one copy in the county. */
+  import: 'import',
+} as const
+
+/** The database's name for that uniqueness (migration 2026_12_07_001): a lost race is found by it. */
+export const IDEMPOTENCY_CONSTRAINT = 'cases_idempotency_key_scope_key'
+
+/** The case an issuer's key already made, if any: never another issuer's. */
+export function findCaseByIdempotencyKey(db: Db, countyId: number, scope: string, key: string) {
+  return db
+    .selectFrom('cases')
+    .select(['id', 'caseNo', 'stage', 'villageId', 'registeredOn'])
+    .where('countyId', '=', countyId)
+    .where('idempotencyScope', '=', scope)
+    .where('idempotencyKey', '=', key)
+    .executeTakeFirst()
 }
 
 /** The station's next case number of the day: numbers run without gaps, whoever files the case. */
@@ -130,11 +156,9 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
   if (actor.role !== 'agent' || !actor.villageId) throw new Forbidden()
   const problems = RuleViolation.all(intakeInputProblems(input))
   if (problems) throw problems
-  const existing = await db.selectFrom('cases').select(['id', 'caseNo', 'stage', 'villageId']).where('idempotencyKey', '=', input.idempotencyKey).executeTakeFirst()
-  if (existing) {
-    if (existing.villageId !== actor.villageId) throw new NotFound()
-    return { caseId: existing.id, caseNo: existing.caseNo, stage: existing.stage, duplicate: true }
-  }
+  const scope = idempotencyScope.station(actor.villageId)
+  const existing = await findCaseByIdempotencyKey(db, actor.countyId, scope, input.idempotencyKey)
+  if (existing) return { caseId: existing.id, caseNo: existing.caseNo, stage: existing.stage, duplicate: true }
   const calendar = await loadCalendar(db, actor.countyId)
   try {
     return await db.transaction().execute(async (trx) => {
@@ -170,6 +194,7 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
           villageId: actor.villageId!,
           caseNo,
           idempotencyKey: input.idempotencyKey,
+          idempotencyScope: scope,
           applicantId,
           matterId: matter.id,
           matterVersionId: mv.id,
@@ -202,8 +227,8 @@ export async function intakeCase(db: Db, actor: Actor, input: IntakeInput, today
     })
   } catch (error) {
     // Two submissions of one form raced: the loser finds the winner's case.
-    if (isUniqueViolation(error, 'cases_idempotency_key_key')) {
-      const winner = await db.selectFrom('cases').select(['id', 'caseNo', 'stage']).where('idempotencyKey', '=', input.idempotencyKey).executeTakeFirstOrThrow()
+    if (isUniqueViolation(error, IDEMPOTENCY_CONSTRAINT)) {
+      const winner = (await findCaseByIdempotencyKey(db, actor.countyId, scope, input.idempotencyKey))!
       return { caseId: winner.id, caseNo: winner.caseNo, stage: winner.stage, duplicate: true }
     }
     // Two stations filed the same new person at once: the second is told the file exists.

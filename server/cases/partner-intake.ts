@@ -10,7 +10,7 @@ import { notify } from '../notifications/notifications.service.ts'
 import type { PartnerKey } from '../partners/api-keys.ts'
 import { REGISTRATION_LIMIT } from './case-deadlines.ts'
 import { appendEvent, type EventActor } from './case-events.ts'
-import { idempotencyKeyOf, isUniqueViolation, nextCaseNo } from './intake.ts'
+import { findCaseByIdempotencyKey, idempotencyKeyOf, idempotencyScope, IDEMPOTENCY_CONSTRAINT, isUniqueViolation, nextCaseNo } from './intake.ts'
 
 /**
  * A request filed for a villager by a partner channel (the 12345 hotline, a mini-program, the
@@ -127,7 +127,8 @@ export async function registerPartnerRequest(db: Db, key: PartnerKey, input: Par
     const calendar = await loadCalendar(db, village.countyId)
     return { caseId, caseNo, villageName: village.name, townName: village.townName, stationPhone: village.stationPhone, registrationDue: computeDueDate(calendar, registeredOn, REGISTRATION_LIMIT).due, duplicate }
   }
-  const earlier = input.idempotencyKey ? await db.selectFrom('cases').select(['id', 'caseNo', 'villageId', 'registeredOn']).where('idempotencyKey', '=', idempotencyKey).executeTakeFirst() : undefined
+  const scope = idempotencyScope.partner(key.id)
+  const earlier = input.idempotencyKey ? await findCaseByIdempotencyKey(db, key.countyId, scope, idempotencyKey) : undefined
   if (earlier) return resultOf(earlier.id, earlier.caseNo, earlier.villageId, earlier.registeredOn, true)
 
   const { problems, matter, station, agent, phone } = await check(db, key, input)
@@ -159,6 +160,7 @@ export async function registerPartnerRequest(db: Db, key: PartnerKey, input: Par
           villageId: station!.id,
           caseNo,
           idempotencyKey,
+          idempotencyScope: scope,
           applicantId,
           matterId: matter!.matterId,
           matterVersionId: matter!.versionId,
@@ -196,8 +198,8 @@ export async function registerPartnerRequest(db: Db, key: PartnerKey, input: Par
     })
   } catch (error) {
     // The partner retried while its first POST was still being filed: the first one's case.
-    if (isUniqueViolation(error, 'cases_idempotency_key_key')) {
-      const winner = await db.selectFrom('cases').select(['id', 'caseNo', 'villageId', 'registeredOn']).where('idempotencyKey', '=', idempotencyKey).executeTakeFirstOrThrow()
+    if (isUniqueViolation(error, IDEMPOTENCY_CONSTRAINT)) {
+      const winner = (await findCaseByIdempotencyKey(db, key.countyId, scope, idempotencyKey))!
       return resultOf(winner.id, winner.caseNo, winner.villageId, winner.registeredOn, true)
     }
     throw error

@@ -281,6 +281,8 @@ export interface CasesTable {
   villageId: number
   caseNo: string
   idempotencyKey: string
+  /** Who issued the key: `station:<village id>`, `partner:<api key id>` or `import` (unique per county and scope). */
+  idempotencyScope: string
   applicantId: number
   matterId: number
   matterVersionId: number

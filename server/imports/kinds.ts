@@ -9,7 +9,7 @@ import { loadCalendar } from '../calendar/calendar.repository.ts'
 import { formatLocalDate } from '../calendar/local-time.ts'
 import { completeDue, forwardDue } from '../cases/case-deadlines.ts'
 import { appendEvent, type EventActor } from '../cases/case-events.ts'
-import { idempotencyKeyOf, nextCaseNo } from '../cases/intake.ts'
+import { findCaseByIdempotencyKey, idempotencyKeyOf, idempotencyScope, nextCaseNo } from '../cases/intake.ts'
 import { listMatters } from '../matters/matters.repository.ts'
 import { cellText, matchName, readChoice, readDate, readIdNumber, readInteger, readOptionalDate, readPhone, readRequiredText, readText, type Read } from './cells.ts'
 
@@ -21,7 +21,8 @@ import { cellText, matchName, readChoice, readDate, readIdNumber, readInteger, r
  * - applicants: one file per ID number in the county; without one, per station, name and phone.
  * - cases: per station, applicant (ID number, else name and phone), matter and registration date
  *   (the old ledger's own number instead of the applicant when the row has one); the key is the
- *   case's idempotency key, so the database refuses a second copy.
+ *   case's idempotency key in the county's import scope, so the database refuses a second copy
+ *   (and no station form can claim the key first: its keys are in the station's scope).
  * - visits: per station, date, time, people, purpose, name and what was told, and how many such
  *   rows came before it in the workbook (two identical visits on one day are two visits).
  */
@@ -222,7 +223,7 @@ const cases: ImportKindSpec<CaseValues> = {
     return { ok: true, values, naturalKey: idempotencyKeyOf(['import-case', ctx.countyId, applicant.villageId, who, m.code, values.registeredOn].join('\u0001')) }
   },
   async write(trx, v, naturalKey, row, ctx) {
-    const exists = await trx.selectFrom('cases').select('id').where('idempotencyKey', '=', naturalKey).executeTakeFirst()
+    const exists = await findCaseByIdempotencyKey(trx, ctx.countyId, idempotencyScope.import, naturalKey)
     if (exists) return false
     const village = ctx.villages.find((x) => x.id === v.applicant.villageId)!
     const m = ctx.matters[v.matterIndex]
@@ -237,6 +238,7 @@ const cases: ImportKindSpec<CaseValues> = {
         villageId: village.id,
         caseNo,
         idempotencyKey: naturalKey,
+        idempotencyScope: idempotencyScope.import,
         applicantId,
         matterId: m.matterId,
         matterVersionId: m.versionId,

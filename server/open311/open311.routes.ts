@@ -8,10 +8,10 @@ import { auditRefusedRequest, registerPartnerRequest, type PartnerRequestInput }
 import { CASE_NO_PATTERN } from '../cases/case-rules.ts'
 import { FORMATS, Open311Failure, sendErrors, sendOpen311, type Format, type Open311Error } from './format.ts'
 import { serviceDefinitionOf, serviceOf } from './services.ts'
-import { DEFAULT_LIST_DAYS, DEFAULT_LIST_LIMIT, MAX_LIST_DAYS, findServiceRequests, serviceRequestOf, type RequestFilter } from './service-requests.ts'
+import { DEFAULT_LIST_DAYS, DEFAULT_LIST_LIMIT, MAX_LIST_DAYS, MAX_REQUEST_IDS, findServiceRequests, serviceRequestOf, type RequestFilter } from './service-requests.ts'
 
 /** When the shape of this API last changed: discovery's changeset. */
-const CHANGESET = '2026-12-06T00:00:00+08:00'
+const CHANGESET = '2026-12-07T00:00:00+08:00'
 const SPECIFICATION = 'http://wiki.open311.org/GeoReport_v2'
 const DAY_MS = 24 * 60 * 60 * 1000
 
@@ -156,6 +156,10 @@ export default async function open311Routes(app: FastifyInstance) {
     return key.id
   }
 
+  /** The start of the default list: a request asked by number is shown only if the list would show it. */
+  const recentSince = () => new Date(app.now().getTime() - DEFAULT_LIST_DAYS * DAY_MS)
+  const isOwn = (r: { apiKeyId: number | null }, apiKeyId: number | null) => apiKeyId !== null && r.apiKeyId === apiKeyId
+
   app.get('/v2/requests.:format', { config: open }, async (request, reply) => {
     const f = format(request, reply)
     const fields = request.query as Fields
@@ -166,10 +170,12 @@ export default async function open311Routes(app: FastifyInstance) {
     const filter: RequestFilter = { countyId: county.id, apiKeyId, limit: DEFAULT_LIST_LIMIT }
     const ids = list(fields, 'service_request_id')
     if (ids) {
-      // Asked by number, the other filters do not apply (as the specification says).
+      // Asked by number, the other filters do not apply (as the specification says); what the
+      // default list would show, a few at a time, so numbers cannot be walked for old cases.
       const pattern = new RegExp(CASE_NO_PATTERN)
-      if (ids.length > DEFAULT_LIST_LIMIT || ids.some((id) => !pattern.test(id))) fail(400, t('open311.errors.requestId'))
+      if (ids.length > MAX_REQUEST_IDS || ids.some((id) => !pattern.test(id))) fail(400, t('open311.errors.requestId', { max: MAX_REQUEST_IDS }))
       filter.caseNos = ids.map((id) => id.toUpperCase())
+      filter.requestedSince = recentSince()
     } else {
       filter.serviceCodes = list(fields, 'service_code')
       const statuses = list(fields, 'status')
@@ -186,8 +192,8 @@ export default async function open311Routes(app: FastifyInstance) {
       filter.to = to
     }
     if (errors.length > 0) throw new Open311Failure(errors)
-    const rows = await findServiceRequests(app.db, filter)
-    return sendOpen311(reply, f, 200, rows.map((r) => serviceRequestOf(t, timeZone, r)), 'service_requests', 'request')
+    const rows = await findServiceRequests(app.db, timeZone, filter)
+    return sendOpen311(reply, f, 200, rows.map((r) => serviceRequestOf(t, timeZone, r, isOwn(r, apiKeyId))), 'service_requests', 'request')
   })
 
   app.get('/v2/requests/:id.:format', { config: open }, async (request, reply) => {
@@ -196,9 +202,10 @@ export default async function open311Routes(app: FastifyInstance) {
     const county = await jurisdiction(app.db, fields, request.t)
     const apiKeyId = await askingPartner(fields, county.id, request.t)
     const id = ((request.params as Params).id ?? '').toUpperCase()
-    const rows = new RegExp(CASE_NO_PATTERN).test(id) ? await findServiceRequests(app.db, { countyId: county.id, apiKeyId, caseNos: [id], limit: 1 }) : []
-    if (rows.length === 0) fail(404, request.t('open311.errors.requestUnknown'))
-    return sendOpen311(reply, f, 200, rows.map((r) => serviceRequestOf(request.t, timeZone, r)), 'service_requests', 'request')
+    // The same rule as a list asked by number: what the default list would show, or the partner's own.
+    const rows = new RegExp(CASE_NO_PATTERN).test(id) ? await findServiceRequests(app.db, timeZone, { countyId: county.id, apiKeyId, caseNos: [id], requestedSince: recentSince(), limit: 1 }) : []
+    if (rows.length === 0) fail(404, request.t('open311.errors.requestUnknown', { days: DEFAULT_LIST_DAYS }))
+    return sendOpen311(reply, f, 200, rows.map((r) => serviceRequestOf(request.t, timeZone, r, isOwn(r, apiKeyId))), 'service_requests', 'request')
   })
 
   app.post('/v2/requests.:format', { config: open }, async (request, reply) => {

@@ -60,7 +60,7 @@ const mv: MatterVersion = {
 
 function caseOf(overrides: Partial<CaseView> = {}): CaseView {
   return {
-    id: '42', countyId: 1, townId: 2, villageId: 3, caseNo: 'JP01-20260302-001', idempotencyKey: 'k', applicantId: 5, matterId: 3, matterVersionId: 7, channel: 'station',
+    id: '42', countyId: 1, townId: 2, villageId: 3, caseNo: 'JP01-20260302-001', idempotencyKey: 'k', idempotencyScope: 'station:3', applicantId: 5, matterId: 3, matterVersionId: 7, channel: 'station',
     apiKeyId: null, serviceForm: 'proxy', homeService: false, stage: 'registered', version: 1, agentId: 11, windowId: null, materialsReceived: [], summary: '', registeredOn: TODAY,
     acceptedOn: null, forwardDue: null, forwardedOn: null, receivedOn: null, completeDue: null, completedOn: null, replyDue: null, repliedOn: null, closedOn: null,
     dueOn: null, dueLimit: null, pauses: [], pausedSince: null, outcome: null, outcomeReason: '', deemedApproved: false, handback: [], extensionToTell: false,

@@ -262,8 +262,8 @@ t.test('a download the user abandons stops the workbook and frees the export slo
   const w = await setupCaseWorld(t, '2026-03-02 10:00')
   const agent = await loggedIn(w, w.agent)
   const { caseId } = await submitIntake(agent, await w.matterId('LB-03'), { ...APPLICANT, materialsReceived: ['居民身份证', '户口簿'] })
-  await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on)
-    select county_id, town_id, village_id, case_no || '-' || g, gen_random_uuid(), applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on
+  await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, idempotency_scope, applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on)
+    select county_id, town_id, village_id, case_no || '-' || g, gen_random_uuid(), idempotency_scope, applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on
     from cases, generate_series(1, 20000) g where cases.id = ${caseId}`.execute(w.db)
   await w.app.listen({ port: 0, host: '127.0.0.1' })
   const port = (w.app.server.address() as { port: number }).port
@@ -302,8 +302,8 @@ t.test('acceptance (issue 20): a ledger of 100,000 rows opens with its ID number
   await sql`insert into applicants (county_id, village_id, name, id_number_sealed, id_number_hash, phone)
     select ${template.countyId}, ${template.villageId}, '批量' || g, s.sealed, s.hash, ${sql.lit('139')} || lpad(g::text, 8, '0')
     from unnest(${sealed.map((s) => s.idNumberSealed)}::text[], ${sealed.map((s) => s.idNumberHash)}::text[]) with ordinality as s(sealed, hash, g)`.execute(w.db)
-  await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on, accepted_on)
-    select c.county_id, c.town_id, c.village_id, 'BULK' || lpad(g::text, 7, '0'), gen_random_uuid(), a.id, c.matter_id, c.matter_version_id, c.channel, c.service_form, c.stage, c.agent_id,
+  await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, idempotency_scope, applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on, accepted_on)
+    select c.county_id, c.town_id, c.village_id, 'BULK' || lpad(g::text, 7, '0'), gen_random_uuid(), c.idempotency_scope, a.id, c.matter_id, c.matter_version_id, c.channel, c.service_form, c.stage, c.agent_id,
       date '2025-01-01' + (g % 400), date '2025-01-01' + (g % 400)
     from cases c, generate_series(1, ${ROWS}) g join applicants a on a.name = '批量' || g where c.id = ${template.id}`.execute(w.db)
   await sql`analyze cases`.execute(w.db)

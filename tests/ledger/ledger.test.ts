@@ -55,8 +55,8 @@ t.test('a CSV export of a large range streams: server memory stays flat', async 
   await submitIntake(agent, await w.matterId('LB-03'), { ...APPLICANT, materialsReceived: ['居民身份证', '户口簿'] })
   const template = await w.db.selectFrom('cases').selectAll().executeTakeFirstOrThrow()
   const ROWS = 60000
-  await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on, summary)
-    select county_id, town_id, village_id, case_no || '-' || g, gen_random_uuid(), applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on, repeat('摘要', 40)
+  await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, idempotency_scope, applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on, summary)
+    select county_id, town_id, village_id, case_no || '-' || g, gen_random_uuid(), idempotency_scope, applicant_id, matter_id, matter_version_id, channel, service_form, stage, agent_id, registered_on, repeat('摘要', 40)
     from cases, generate_series(1, ${ROWS}) g where cases.id = ${template.id}`.execute(w.db)
   await w.app.listen({ port: 0, host: '127.0.0.1' })
   const port = (w.app.server.address() as { port: number }).port

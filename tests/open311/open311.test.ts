@@ -268,6 +268,8 @@ test('a partner files a request and follows it through the Open311 API, in JSON 
   const publicOne = (await get(`/open311/v2/requests/${filedNos[1].toLowerCase()}.json`)).json() as Json[]
   t.same(publicOne.map((x) => x.service_request_id), [filedNos[1]], 'a public matter\'s request by number, anonymously (case-insensitive)')
   t.equal(publicOne[0].agency_responsible, `第1镇${village.name}便民服务站`)
+  t.equal(publicOne[0].address, village.name, 'anonymously: the village without the group the partner gave')
+  t.equal(publicOne[0].status_notes, '', 'anonymously: open or closed, not the stage in words')
   const listXml = xml.parse((await get('/open311/v2/requests.xml?service_code=LB-07')).body).service_requests.request as Json[]
   t.same(listXml.map((x) => x.service_request_id), [filedNos[1]], 'XML list with a filter')
   for (const x of [...all, ...listXml]) t.same(extra(x, SPEC.request), [], `${x.service_request_id}: only the specification's fields`)

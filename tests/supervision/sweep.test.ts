@@ -91,9 +91,9 @@ t.test('the overdue board with many open cases: on-time ones counted, the 100 la
   const { caseId } = await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
   // 120 copies of the case due on 25 February and 30 due in April, as a county's backlog would be.
   for (const [count, dueOn, tag] of [[120, '2026-02-25', 'L'], [30, '2026-04-30', 'F']] as const) {
-    await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, applicant_id, matter_id, matter_version_id, channel, service_form,
+    await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, idempotency_scope, applicant_id, matter_id, matter_version_id, channel, service_form,
                 stage, agent_id, registered_on, accepted_on, forward_due, complete_due, due_on, due_limit)
-              select county_id, town_id, village_id, case_no || ${tag} || n, gen_random_uuid(), applicant_id, matter_id, matter_version_id, channel, service_form,
+              select county_id, town_id, village_id, case_no || ${tag} || n, gen_random_uuid(), idempotency_scope, applicant_id, matter_id, matter_version_id, channel, service_form,
                 stage, agent_id, registered_on, accepted_on, forward_due, complete_due, ${dueOn}::date, due_limit
               from cases, generate_series(1, ${count}) n where id = ${caseId}`.execute(w.db)
   }
@@ -114,9 +114,9 @@ t.test('worklists at scale: the most urgent 500 are listed and the page says the
   const agent = await loggedIn(w, w.agent)
   const { caseId } = await submitIntake(agent, await w.matterId('MZ-01'), { ...APPLICANT, materialsReceived: ['书面申请', '居民身份证', '受灾情况说明'] })
   t.notMatch((await agent.get('/')).body, '还有更多未列出', 'one case: no note')
-  await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, applicant_id, matter_id, matter_version_id, channel, service_form,
+  await sql`insert into cases (county_id, town_id, village_id, case_no, idempotency_key, idempotency_scope, applicant_id, matter_id, matter_version_id, channel, service_form,
               stage, agent_id, registered_on, accepted_on, forward_due, complete_due, due_on, due_limit)
-            select county_id, town_id, village_id, case_no || 'C' || n, gen_random_uuid(), applicant_id, matter_id, matter_version_id, channel, service_form,
+            select county_id, town_id, village_id, case_no || 'C' || n, gen_random_uuid(), idempotency_scope, applicant_id, matter_id, matter_version_id, channel, service_form,
               stage, agent_id, registered_on, accepted_on, forward_due, complete_due, due_on, due_limit
             from cases, generate_series(1, 520) n where id = ${caseId}`.execute(w.db)
   const home = await agent.get('/')
