@@ -64,7 +64,7 @@ export const idempotencyScope = {
   import: 'import',
 } as const
 
-/** The database's name for that uniqueness (migration 2026_12_07_001): a lost race is found by it. */
+/** The database's name for that uniqueness (migration 2026_12_07_022): a lost race is found by it. */
 export const IDEMPOTENCY_CONSTRAINT = 'cases_idempotency_key_scope_key'
 
 /** The case an issuer's key already made, if any: never another issuer's. */
