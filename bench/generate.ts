@@ -371,7 +371,7 @@ function* caseDrafts(org: Org, matters: MatterRow[], scale: Scale, calendar: Cal
 
 
 const CASE_COLUMNS = [
-  'id', 'county_id', 'town_id', 'village_id', 'case_no', 'idempotency_key', 'applicant_id', 'matter_id', 'matter_version_id', 'channel', 'service_form',
+  'id', 'county_id', 'town_id', 'village_id', 'case_no', 'idempotency_key', 'idempotency_scope', 'applicant_id', 'matter_id', 'matter_version_id', 'channel', 'service_form',
   'home_service', 'stage', 'version', 'agent_id', 'window_id', 'materials_received', 'summary', 'registered_on', 'accepted_on', 'forward_due', 'forwarded_on',
   'received_on', 'complete_due', 'completed_on', 'reply_due', 'replied_on', 'closed_on', 'due_on', 'due_limit', 'pauses', 'paused_since', 'outcome',
   'outcome_reason', 'rating', 'created_at', 'updated_at',
@@ -386,7 +386,7 @@ function caseRow(d: CaseDraft, org: Org, events: number): unknown[] {
   const village = org.villages[d.villageIndex]
   const materials = d.stage === 'awaiting_materials' ? d.matter.materials.slice(0, 1) : d.matter.materials
   return [
-    d.id, org.countyId, village.townId, village.id, d.caseNo, randomUUID(), d.applicantId, d.matter.id, d.matter.versionId, 'station', d.matter.serviceForm,
+    d.id, org.countyId, village.townId, village.id, d.caseNo, randomUUID(), `station:${village.id}`, d.applicantId, d.matter.id, d.matter.versionId, 'station', d.matter.serviceForm,
     false, d.stage, events, d.agentId, d.windowId, materials, '', d.registeredOn, d.acceptedOn, d.forwardDue, d.forwardedOn,
     d.receivedOn, d.completeDue, d.completedOn, d.replyDue, d.repliedOn, d.closedOn, d.dueOn, d.dueLimit,
     d.pausedSince ? [{ from: d.pausedSince, to: null, reason: '等待公示' }] : [], d.pausedSince, d.outcome, '',
