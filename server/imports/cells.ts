@@ -9,6 +9,7 @@
  * (#N/A, #REF! …) counts as empty.
  */
 import { idCheckChar, normaliseIdNumber } from '../applicants/id-number.ts'
+import { CONTROL_CHARACTER } from '../views/submitted-values.ts'
 
 export type Read<T> = { ok: true; value: T } | { ok: false; key: string; params?: Record<string, unknown> }
 
@@ -78,6 +79,8 @@ const length = (s: string) => [...s].length
 /** Optional text with a max length (in characters); '' allowed. */
 export function readText(cell: unknown, max: number): Read<string> {
   const text = cellText(cell)
+  // The rule every form field follows (views/submitted-values.ts): a workbook is another way in.
+  if (CONTROL_CHARACTER.test(text)) return fail('controlCharacter')
   return length(text) > max ? fail('tooLong', { max }) : ok(text)
 }
 
