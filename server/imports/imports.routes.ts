@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises'
+import { chmod, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -46,12 +46,27 @@ export default async function importRoutes(fastify: FastifyInstance) {
   app.addHook('onReady', async () => {
     const failed = await failCutOffImportJobs(app.db, app.now())
     if (failed) app.log.warn({ failed }, 'import jobs cut off by a restart marked failed')
+    await removeStaleUploads()
     again = setTimeout(() => {
       failCutOffImportJobs(app.db, app.now()).catch((error: unknown) => app.log.error({ err: error }, 'marking cut-off import jobs failed'))
     }, CUT_OFF_MS + 1000)
     again.unref()
   })
   app.addHook('onClose', async () => clearTimeout(again))
+
+  /**
+   * Uploads a crash cut off mid-way (upload-*.part): no job names them, so retention would never
+   * remove them, and they hold ID numbers in clear. An hour old, no instance is still writing one.
+   */
+  async function removeStaleUploads() {
+    const names = await readdir(dir).catch(() => [] as string[])
+    const cutOff = Date.now() - 60 * 60 * 1000
+    for (const name of names.filter((n) => /^upload-.*\.part$/.test(n))) {
+      const file = path.join(dir, name)
+      const info = await stat(file).catch(() => null)
+      if (info && info.mtimeMs < cutOff) await rm(file, { force: true })
+    }
+  }
 
   /** Starts a job in the background: the request returns at once, the page follows it. */
   function start(jobId: number) {
@@ -160,23 +175,35 @@ export default async function importRoutes(fastify: FastifyInstance) {
       // An .xlsx is a zip: it starts with PK.
       const problem = !kind ? 'imports.chooseKind' : !saved ? 'imports.chooseFile' : !(await startsWithPk(saved.filePath)) ? 'imports.notXlsx' : null
       if (problem) {
+        // Still under its upload's own name: an earlier job's workbook of the same content is not touched.
         if (saved) await rm(saved.filePath, { force: true })
         const { view } = await renderIndex(request, 400, request.t(problem), { kind: kind ?? '' })
         return reply.code(400).viewAsync('imports/index.hbs', view)
       }
-      const { filePath, sha256, name } = saved!
+      const { sha256, name } = saved!
       const fileName = name || `${kind}.xlsx`
-      const { id } = await app.db
-        .insertInto('importJobs')
-        .values({ countyId: request.actor!.countyId, kind: kind!, mode: 'dry_run', fileName: fileName.slice(0, 200), filePath, fileSha256: sha256, dryRunId: null, createdBy: request.actor!.id, createdAt: app.now() })
-        .returning('id')
-        .executeTakeFirstOrThrow()
+      // The same workbook uploaded twice is one file, <sha256>.xlsx, which each of its jobs names.
+      const filePath = path.join(dir, `${sha256}.xlsx`)
+      await rename(saved!.filePath, filePath)
+      let id: number
+      try {
+        ;({ id } = await app.db
+          .insertInto('importJobs')
+          .values({ countyId: request.actor!.countyId, kind: kind!, mode: 'dry_run', fileName: fileName.slice(0, 200), filePath, fileSha256: sha256, dryRunId: null, createdBy: request.actor!.id, createdAt: app.now() })
+          .returning('id')
+          .executeTakeFirstOrThrow())
+      } catch (error) {
+        // No job names it: nothing would ever remove it (retention goes by jobs), and it holds ID numbers in clear.
+        const named = await app.db.selectFrom('importJobs').select('id').where('filePath', '=', filePath).executeTakeFirst().catch(() => ({ id: 0 }))
+        if (!named) await rm(filePath, { force: true })
+        throw error
+      }
       start(id)
       return reply.redirect(`/imports/${id}`, 303)
     })
   })
 
-  /** Streams an uploaded file to DATA_DIR/imports (0700), as <sha256>.xlsx (0600); null when empty. */
+  /** Streams an uploaded file to DATA_DIR/imports (0700) under a name of its own (0600), hashed on the way; null when empty. */
   async function saveUpload(part: MultipartFile): Promise<{ filePath: string; sha256: string; name: string } | null> {
     await mkdir(dir, { recursive: true, mode: 0o700 })
     await chmod(dir, 0o700)
@@ -202,10 +229,7 @@ export default async function importRoutes(fastify: FastifyInstance) {
       await rm(partial, { force: true })
       return null
     }
-    const sha256 = hash.digest('hex')
-    const filePath = path.join(dir, `${sha256}.xlsx`)
-    await rename(partial, filePath)
-    return { filePath, sha256, name: part.filename }
+    return { filePath: partial, sha256: hash.digest('hex'), name: part.filename }
   }
 
   async function startsWithPk(filePath: string): Promise<boolean> {

@@ -98,9 +98,9 @@ test('ID numbers typed spaced or dashed are masked in everything an import keeps
  * A multipart upload of `fileBytes` bytes, its body a stream that counts what the server reads:
  * the token and kind first (as the form sends them), then the file, made as it is read.
  */
-function countedUpload(boundary: string, csrf: string, fileBytes: number) {
+function countedUpload(boundary: string, csrf: string, fileBytes: number, kind = 'applicants') {
   const read = { bytes: 0 }
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n--${boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\napplicants\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.xlsx"\r\nContent-Type: application/octet-stream\r\n\r\nPK`)
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n--${boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\n${kind}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.xlsx"\r\nContent-Type: application/octet-stream\r\n\r\nPK`)
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
   const chunk = Buffer.alloc(64 * 1024, 'x')
   let left = fileBytes - 2
@@ -124,9 +124,9 @@ test('an upload is authorised before its body is read, and streamed to disk with
   const dir = path.join(w.config.dataDir, 'imports')
   const files = async () => (await readdir(dir).catch(() => [] as string[])).sort()
   const MB19 = 19 * 1024 * 1024
-  const post = async (cookie: string, csrf: string, bytes: number, url = '/imports') => {
+  const post = async (cookie: string, csrf: string, bytes: number, url = '/imports', kind = 'applicants') => {
     const boundary = `----bianmin${randomUUID()}`
-    const body = countedUpload(boundary, csrf, bytes)
+    const body = countedUpload(boundary, csrf, bytes, kind)
     const res = await w.app.inject({ method: 'POST', url, payload: body.stream, headers: { cookie, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(body.length) } })
     return { res, read: body.read.bytes }
   }
@@ -176,6 +176,12 @@ test('an upload is authorised before its body is read, and streamed to disk with
   const job = await w.db.selectFrom('importJobs').select(['fileSha256', 'filePath']).executeTakeFirstOrThrow()
   t.equal(`${job.fileSha256}.xlsx`, saved[0], 'the job names the same file')
   await follow(browser, ok.res.headers.location as string)
+
+  // The same workbook again, refused (no kind chosen): the earlier job's file, of the same content, stays.
+  await browser.get('/imports')
+  const refused = await post(browser.cookieHeader(), browser.csrf!, 2 * 1024 * 1024, '/imports', '')
+  t.equal(refused.res.statusCode, 400, 'no kind: the form again')
+  t.same(await files(), saved, "the earlier job's workbook is still there, and nothing else")
 })
 
 test('a zip bomb fails its job with a message in the reader\'s words, and the server goes on', async (t) => {
@@ -229,12 +235,22 @@ test('jobs a crash cut off are failed when the server starts again, and their wo
     ids.push(id)
   }
 
+  // An upload a crash cut off mid-way, an hour old, and one another instance is writing now.
+  const stale = path.join(workbooks, 'upload-cut-off.part')
+  const fresh = path.join(workbooks, 'upload-in-progress.part')
+  await writeFile(stale, 'half an upload with ID numbers in clear', { mode: 0o600 })
+  await writeFile(fresh, 'an upload arriving now', { mode: 0o600 })
+  const anHourAgo = new Date(Date.now() - 61 * 60_000)
+  await import('node:fs/promises').then((fs) => fs.utimes(stale, anHourAgo, anHourAgo))
+
   // The server starts again on the same database.
   const restarted = await buildApp({ config: w.config, db: w.db, logger: false, now: w.app.now })
   await restarted.ready()
   t.teardown(() => restarted.close())
   const browser = new AppBrowser(restarted)
   await browser.login(admin.username, admin.password)
+  t.notOk(existsSync(stale), 'an upload cut off an hour ago is removed at start')
+  t.ok(existsSync(fresh), 'one still arriving is left alone')
   for (const id of ids) {
     const job = await w.db.selectFrom('importJobs').select(['status', 'message', 'finishedAt']).where('id', '=', id).executeTakeFirstOrThrow()
     t.equal(job.status, 'failed', `job ${id} left ${id === ids[0] ? 'running' : 'queued'} is failed at start`)
