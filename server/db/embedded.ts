@@ -71,8 +71,11 @@ async function clearLeftovers(databaseDir: string, log: (message: string) => voi
     log(`A PostgreSQL left running by an earlier start (pid ${leftover.pid}) holds ${databaseDir}; stopping it first.`)
     await stopPostmaster(leftover)
   }
-  // A fast shutdown removes the file itself; after anything rougher it stays.
-  if (existsSync(pidFile) && !(leftover && isRunning(leftover))) unlinkSync(pidFile)
+  // A fast shutdown removes the file itself; after anything rougher it stays. A pid that now
+  // belongs to some other process (reused after a power cut) is no postmaster of ours: PostgreSQL
+  // would refuse to start over its file, so the file goes too.
+  const stillOurs = leftover !== null && isRunning(leftover) && isPostmasterOf(leftover.pid, databaseDir)
+  if (existsSync(pidFile) && !stillOurs) unlinkSync(pidFile)
 }
 const START_ATTEMPTS = 10
 

@@ -20,8 +20,7 @@ export const CONFIRM_PARAM = 'confirm'
  * daily ledger export follow them), so CSRF tokens do not guard it: another site could make a
  * staff member's browser open `/ledger.csv` and plant a record in their name. Such a route answers
  * only when the request came from this site:
- * - the browser says so (`Sec-Fetch-Site: same-origin`, or `none` for an address typed or
- *   bookmarked by the person), or
+ * - the browser says one of its pages made it (`Sec-Fetch-Site: same-origin`), or
  * - the link carries this session's token (`?confirm=`), which the pages put there and another
  *   site cannot know (an HMAC of the user, the token version and the sign-in).
  * Otherwise the page asks the person to confirm, with a link that carries the token, and nothing
@@ -34,7 +33,10 @@ export function recordedLinkToken(secret: string, request: FastifyRequest): stri
   return createHmac('sha256', secret).update(`recorded-link\0${actor.id}\0${actor.tokenVersion}\0${request.signedIn.session}`).digest('base64url').slice(0, 32)
 }
 
-const SAME_SITE_REQUEST = new Set(['same-origin', 'none'])
+// Only a request one of this site's pages made. Not 'none': a browser sends it for an address
+// typed or bookmarked, but also for a link opened from a mail, a chat or a document, which anyone
+// can send; such a request gets the confirm page once.
+const SAME_SITE_REQUEST = new Set(['same-origin'])
 
 /** Whether a request to a recorded route was made by this site (see above). */
 export function madeByThisSite(request: FastifyRequest, expected: string | null): boolean {

@@ -60,7 +60,7 @@ t.test('every GET that records an access answers another site with a confirm pag
           if (planted.statusCode !== 200 || !planted.body.includes('确认打开')) problems.push(`${who.key} ${address}: another site's link got ${planted.statusCode} without the confirm page`)
           if (own.statusCode !== 200) problems.push(`${who.key} ${address}: recorded and answered ${own.statusCode}`)
           // The confirm page's own link carries the token, and opens it from any browser.
-          const href = /<a href="([^"]+confirm(?:=|&#x3D;)[^"]+)" role="button">/.exec(planted.body)?.[1]?.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&')
+          const href = /<a href="([^"]+confirm(?:=|&#x3D;)[^"]+)" role="button" id="confirm-recorded">/.exec(planted.body)?.[1]?.replace(/&#x3D;/g, '=').replace(/&amp;/g, '&')
           const middle = await count(w)
           const confirmed = href ? await browser.get(href, { 'sec-fetch-site': 'cross-site' }) : null
           if (!confirmed || confirmed.statusCode !== 200 || (await count(w)) !== middle + 1) problems.push(`${who.key} ${address}: the confirm link did not open it (${confirmed?.statusCode}) with one record`)
@@ -112,6 +112,14 @@ t.test('the pages put the session token on their recorded links', async (t) => {
     t.notMatch(res.body, '确认打开', `${link}: opens without asking`)
     t.equal(await count(w), before + 1, `${link}: one record`)
   }
+  // Opened from outside any page (a link in a mail, a chat or a document: Sec-Fetch-Site none), without the token: asked first.
+  const bare = links[0].replace(/[?&]confirm=[\w-]+/, '')
+  const before = await count(w)
+  const outside = await browser.get(bare, { 'sec-fetch-site': 'none' })
+  t.equal(outside.statusCode, 200)
+  t.match(outside.body, '确认打开', 'a link from a mail or a chat asks first')
+  t.equal(await count(w), before, 'and records nothing')
+
   // Another session of the same person has another token: a link copied from one does not serve another.
   const other = w.browser()
   await other.login(agent.username, agent.password)
