@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net'
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts'
@@ -54,6 +55,22 @@ function findLookupCase(db: Db, caseNo: string) {
 }
 
 /** Public case lookup: case number + last 4 phone digits → progress, never personal data. */
+/**
+ * Whom the look-up's count of wrong tails is kept for: an IPv4 address, or an IPv6 address's /64
+ * (one household's or one server's whole block: counted per address, a guesser there would have
+ * 2^64 of them).
+ */
+export function addressGroup(ip: string): string {
+  if (!isIPv6(ip)) return ip
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)
+  if (mapped) return mapped[1]
+  const [head, tail = ''] = ip.toLowerCase().split('::')
+  const front = head ? head.split(':') : []
+  const back = ip.includes('::') ? (tail ? tail.split(':') : []) : []
+  const groups = ip.includes('::') ? [...front, ...Array(8 - front.length - back.length).fill('0'), ...back] : front
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
+}
+
 export default async function lookupRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<JsonSchemaToTsProvider>()
   const render = (request: FastifyRequest, reply: FastifyReply, status: number, values: Record<string, unknown>, errors: FieldErrors, result?: object) =>
@@ -78,7 +95,7 @@ export default async function lookupRoutes(fastify: FastifyInstance) {
       // refusal says nothing about it; checks of one number queue on a lock so a parallel burst
       // cannot all be checked before the count is reached.
       const since = new Date(app.now().getTime() - LOOKUP_FAILURE_WINDOW_MS)
-      const ip = request.ip
+      const ip = addressGroup(request.ip)
       const found = await app.db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(hashtext('lookup'), hashtext(${caseNo}))`.execute(trx)
         const failures = await trx.selectFrom('lookupFailures').select((eb) => eb.fn.countAll<string>().as('n')).where('ip', '=', ip).where('caseNo', '=', caseNo).where('at', '>', since).executeTakeFirstOrThrow()

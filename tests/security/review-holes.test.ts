@@ -136,6 +136,16 @@ t.test('wrong tails are counted per address and case number: after five, the num
   for (let i = 0; i < 5; i++) await guesser.post('/lookup', { no: unknownNo, tail: '0000' })
   t.equal((await guesser.post('/lookup', { no: unknownNo, tail: '0000' })).statusCode, 429, 'a number that does not exist closes the same way: nothing tells them apart')
 
+  // An IPv6 guesser holds a whole /64: its addresses share one count.
+  const v6 = Array.from({ length: 6 }, (_, i) => w.browser(`2001:db8:7:7::${i + 1}`))
+  const v6answers = []
+  for (const [i, b] of v6.entries()) {
+    await b.get('/lookup')
+    v6answers.push((await b.post('/lookup', { no: caseNo, tail: String(2000 + i) })).statusCode)
+  }
+  t.same(v6answers, [404, 404, 404, 404, 404, 429], 'six addresses of one /64: five checks between them, then closed')
+  t.equal((await villager.post('/lookup', { no: caseNo, tail })).statusCode, 200, 'while the villager still gets in')
+
   w.clock.set('2026-02-13 11:01')
   const later = await guesser.post('/lookup', { no: caseNo, tail })
   t.equal(later.statusCode, 200, 'an hour later the right tail works')
