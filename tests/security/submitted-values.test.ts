@@ -84,6 +84,9 @@ t.test('a control character already stored does not break the XML feed', async (
   const { caseId } = await submitIntake(agent, await w.matterId('MZ-03'), { ...APPLICANT, materialsReceived: [] })
   const { applicantId, caseNo } = await w.db.selectFrom('cases').select(['applicantId', 'caseNo']).where('id', '=', caseId!).executeTakeFirstOrThrow()
   await w.db.updateTable('applicants').set({ villageGroup: '三\u0001组\u000b\ufffe' }).where('id', '=', applicantId).execute()
+  // The partner's own case: only the partner that filed a case is shown its village group (issue 29, M1).
+  const { id: apiKeyId } = await w.db.selectFrom('apiKeys').select('id').orderBy('id', 'desc').executeTakeFirstOrThrow()
+  await w.db.updateTable('cases').set({ apiKeyId }).where('id', '=', caseId!).execute()
 
   for (const url of [`/open311/v2/requests.xml?api_key=${key}`, `/open311/v2/requests/${caseNo}.xml?api_key=${key}`]) {
     const res = await w.app.inject({ method: 'GET', url })
