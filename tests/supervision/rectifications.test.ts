@@ -62,6 +62,13 @@ t.test('a rating shown to be mistaken: the station appeals, the supervisor uphol
   await agent.post(`/cases/${caseId}/rate`, { version: versionOn(page.body), overall: 'very_dissatisfied', comment: '误点' })
   const r = await w.db.selectFrom('rectifications').selectAll().executeTakeFirstOrThrow()
   t.equal(r.villageId, w.org.villages[0].id, 'kept at the station: the station is the unit')
+  // A refused appeal (a reason over 1,000 characters) comes back open, with the reason as typed.
+  const long = `申请人回访时说明是误操作${'。'.repeat(1000)}`
+  const refused = await agent.post(`/rectifications/${r.id}/appeal`, { reason: long })
+  t.equal(refused.statusCode, 400, 'too long: refused')
+  t.match(refused.body, `aria-invalid="true">${long}</textarea>`, 'the reason typed is kept, marked')
+  t.match(refused.body, '<details open><summary>', 'and its form is open')
+  t.equal((await w.db.selectFrom('rectifications').select('status').executeTakeFirstOrThrow()).status, 'open', 'nothing changed')
   t.equal((await agent.post(`/rectifications/${r.id}/appeal`, { reason: '申请人回访时说明是误操作' })).statusCode, 303)
   t.equal((await supervisor.post(`/rectifications/${r.id}/decide_appeal`, { decision: 'appeal_upheld', note: '核实属实' })).statusCode, 303)
   t.equal((await w.db.selectFrom('rectifications').select('status').executeTakeFirstOrThrow()).status, 'appeal_upheld')
