@@ -43,8 +43,10 @@ export function madeByThisSite(request: FastifyRequest, expected: string | null)
   const fetchSite = request.headers['sec-fetch-site']
   if (typeof fetchSite === 'string' && SAME_SITE_REQUEST.has(fetchSite)) return true
   const given = new URL(request.url, 'http://x').searchParams.get(CONFIRM_PARAM)
-  if (!expected || !given || given.length !== expected.length) return false
-  return timingSafeEqual(Buffer.from(given), Buffer.from(expected))
+  if (!expected || !given) return false
+  // Compared as bytes of equal length (timingSafeEqual throws otherwise: 中 is one character, three bytes).
+  const [a, b] = [Buffer.from(given), Buffer.from(expected)]
+  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 /** The same address with this session's token (any earlier one replaced). */

@@ -120,6 +120,11 @@ t.test('the pages put the session token on their recorded links', async (t) => {
   t.match(outside.body, '确认打开', 'a link from a mail or a chat asks first')
   t.equal(await count(w), before, 'and records nothing')
 
+  // A token of the right length in characters but not in bytes is no token either (not a 500).
+  const wide = await browser.get(`${bare}&confirm=${encodeURIComponent('中'.repeat(32))}`, { 'sec-fetch-site': 'cross-site' })
+  t.equal(wide.statusCode, 200, 'a token of other characters: the confirm page, not an error')
+  t.match(wide.body, '确认打开')
+
   // Another session of the same person has another token: a link copied from one does not serve another.
   const other = w.browser()
   await other.login(agent.username, agent.password)
