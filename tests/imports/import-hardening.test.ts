@@ -1,16 +1,16 @@
 import tap, { test } from 'tap'
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
 import ExcelJS from '../../server/exports/exceljs.ts'
 import { idCheckChar } from '../../server/applicants/id-number.ts'
-import { setupCaseWorld, loggedIn, type CaseWorld } from '../fixtures/cases.ts'
+import { setupCaseWorld, loggedIn } from '../fixtures/cases.ts'
 import { makeUser } from '../fixtures/factories.ts'
-import type { Browser } from '../fixtures/browser.ts'
 import { zipBombWorkbook } from '../fixtures/imports.ts'
+import { followJob, uploadWorkbook } from '../fixtures/import-upload.ts'
 import { MAX_UPLOAD_BYTES } from '../../server/imports/imports.routes.ts'
 import { buildApp } from '../../server/app.ts'
 import { removeOldImportWorkbooks } from '../../server/privacy/retention.ts'
@@ -25,30 +25,6 @@ import { existsSync } from 'node:fs'
  * its job, not the server.
  */
 tap.setTimeout(5 * 60_000)
-
-/** Posts the upload form as a browser does: multipart, the token first, then the file. */
-async function upload(w: CaseWorld, browser: Browser, kind: string, file: string) {
-  await browser.get('/imports')
-  const boundary = `----bianmin${randomUUID()}`
-  const head = (name: string, extra = '') => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${extra}\r\n`
-  const body = Buffer.concat([
-    Buffer.from(`${head('_csrf')}\r\n${browser.csrf}\r\n`),
-    Buffer.from(`${head('kind')}\r\n${kind}\r\n`),
-    Buffer.from(`${head('file', `; filename="${path.basename(file)}"`)}Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n`),
-    await readFile(file),
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ])
-  return w.app.inject({ method: 'POST', url: '/imports', payload: body, headers: { cookie: browser.cookieHeader(), 'content-type': `multipart/form-data; boundary=${boundary}` } })
-}
-
-/** Follows the job's page as the browser would (it reloads itself while the job runs). */
-async function follow(browser: Browser, url: string) {
-  for (;;) {
-    const page = await browser.get(url)
-    if (!page.body.includes('http-equiv="refresh"')) return page
-    await new Promise((r) => setTimeout(r, 200))
-  }
-}
 
 async function world(t: Parameters<typeof setupCaseWorld>[0]) {
   const w = await setupCaseWorld(t, '2026-03-02 09:30', { dataDir: await mkdtemp(path.join(tmpdir(), 'bianmin-import-')) })
@@ -76,9 +52,9 @@ test('ID numbers typed spaced or dashed are masked in everything an import keeps
   // Too long by one digit, dashed: a format problem, its value kept.
   s.addRow([w.org.villages[0].name, '丁', `${right[3].slice(0, 6)}-${right[3].slice(6, 14)}-${right[3].slice(14)}9`, '13900000004'])
   await wb.xlsx.writeFile(file)
-  const uploaded = await upload(w, browser, 'applicants', file)
+  const uploaded = await uploadWorkbook(w.app, browser, 'applicants', file)
   t.equal(uploaded.statusCode, 303)
-  const page = await follow(browser, uploaded.headers.location as string)
+  const page = await followJob(browser, uploaded.headers.location as string)
   const job = await w.db.selectFrom('importJobs').select(['status', 'message']).executeTakeFirst()
   t.match(page.body, /发现 4 处问题/, `the four problems are listed: ${JSON.stringify(job)}`)
   t.match(page.body, /校验位/, 'a wrong check digit is still reported')
@@ -175,7 +151,7 @@ test('an upload is authorised before its body is read, and streamed to disk with
   t.equal((await stat(dir)).mode & 0o777, 0o700, 'its folder is 0700')
   const job = await w.db.selectFrom('importJobs').select(['fileSha256', 'filePath']).executeTakeFirstOrThrow()
   t.equal(`${job.fileSha256}.xlsx`, saved[0], 'the job names the same file')
-  await follow(browser, ok.res.headers.location as string)
+  await followJob(browser, ok.res.headers.location as string)
 
   // The same workbook again, refused (no kind chosen): the earlier job's file, of the same content, stays.
   await browser.get('/imports')
@@ -193,9 +169,9 @@ test('a zip bomb fails its job with a message in the reader\'s words, and the se
   const bomb = path.join(dir, 'bomb.xlsx')
   const made = await zipBombWorkbook(bomb, header, row, { sharedStringsMb: 360 })
   t.ok(made.bytes < 1024 * 1024 && made.unpacked > 350 * 1024 * 1024, `a real workbook of ${made.bytes} bytes unpacking to ${Math.round(made.unpacked / 1048576)} MB`)
-  const uploaded = await upload(w, browser, 'applicants', bomb)
+  const uploaded = await uploadWorkbook(w.app, browser, 'applicants', bomb)
   t.equal(uploaded.statusCode, 303)
-  const page = await follow(browser, uploaded.headers.location as string)
+  const page = await followJob(browser, uploaded.headers.location as string)
   t.match(page.body, /文字解压后过大（约 361 MB，最多 48 MB）/, 'the job says why, in Chinese')
   const job = await w.db.selectFrom('importJobs').select(['id', 'status']).orderBy('id', 'desc').executeTakeFirstOrThrow()
   t.equal(job.status, 'failed', 'the job failed')
@@ -209,9 +185,9 @@ test('a zip bomb fails its job with a message in the reader\'s words, and the se
   // memory; the worker ends, the job fails, the server does not.
   const liar = path.join(dir, 'liar.xlsx')
   await zipBombWorkbook(liar, header, row, { sharedStringsMb: 360, lie: true })
-  const lied = await upload(w, browser, 'applicants', liar)
+  const lied = await uploadWorkbook(w.app, browser, 'applicants', liar)
   t.equal(lied.statusCode, 303)
-  const liedPage = await follow(browser, lied.headers.location as string)
+  const liedPage = await followJob(browser, lied.headers.location as string)
   const liedJob = await w.db.selectFrom('importJobs').select(['status', 'message']).orderBy('id', 'desc').executeTakeFirstOrThrow()
   t.equal(liedJob.status, 'failed', `the lying bomb's job failed: ${liedJob.message}`)
   t.match(liedPage.body, /内存超过了上限|解压后过大|打不开/, 'with a message in the reader\'s words')
