@@ -1,9 +1,10 @@
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { Client } from '../../bench/harness.ts'
 import { freePort } from '../fixtures/ports.ts'
+import { startServerProcess } from '../fixtures/server-process.ts'
 
 /**
  * A crash leaves nothing of the app running. The server alone (its pid, not its process group) is
@@ -76,28 +77,9 @@ async function until<T>(what: string, ms: number, check: () => T | null | undefi
   }
 }
 
-async function start(dataDir: string, port: number, pgPort: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-    cwd: root,
-    // Its own process group, for the teardown; the kills under test name its pid only.
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production', DATA_DIR: dataDir, DATABASE_URL: '', PORT: String(port), HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(pgPort), DEMO_DATA: 'true', SECURE_COOKIES: 'false', LOG_LEVEL: 'error', PUPPETEER_EXECUTABLE_PATH: '/usr/bin/chromium' },
-  })
-  let stderr = ''
-  child.stderr!.on('data', (chunk) => (stderr += chunk))
-  const deadline = Date.now() + 90_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: ${stderr.slice(-2000)}`)
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`the server did not start within 90 s: ${stderr.slice(-2000)}`)
-}
+/** The server alone is killed in these tests: its pid, not its group (the fixture's group is for the teardown). */
+const start = (dataDir: string, port: number, pgPort: number): Promise<ChildProcess> =>
+  startServerProcess({ dataDir, port, pgPort, env: { PUPPETEER_EXECUTABLE_PATH: '/usr/bin/chromium' }, timeoutMs: 90_000 })
 
 function killAll(pids: number[]): void {
   for (const pid of pids) {

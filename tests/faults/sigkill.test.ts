@@ -1,5 +1,5 @@
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { Kysely, PostgresDialect, CamelCasePlugin, sql } from 'kysely'
@@ -8,6 +8,7 @@ import { Client } from '../../bench/harness.ts'
 import { verifyChain } from '../../server/ledger/chain.ts'
 import type { Database } from '../../server/db/schema.ts'
 import { freePort } from '../fixtures/ports.ts'
+import { startServerProcess } from '../fixtures/server-process.ts'
 
 /**
  * The power goes: the server and its embedded PostgreSQL are killed with SIGKILL in the middle of
@@ -18,28 +19,8 @@ import { freePort } from '../fixtures/ports.ts'
 const root = path.resolve(import.meta.dirname, '../..')
 
 
-async function start(dataDir: string, port: number, pgPort: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-    cwd: root,
-    // Its own process group, so the kill takes PostgreSQL down with it, as a power cut would.
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production', DATA_DIR: dataDir, DATABASE_URL: '', PORT: String(port), HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(pgPort), DEMO_DATA: 'true', SECURE_COOKIES: 'false', LOG_LEVEL: 'error' },
-  })
-  let stderr = ''
-  child.stderr!.on('data', (chunk) => (stderr += chunk))
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: ${stderr.slice(-2000)}`)
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('the server did not start within 60 s')
-}
+// Its own process group, so the kill takes PostgreSQL down with it, as a power cut would.
+const start = (dataDir: string, port: number, pgPort: number): Promise<ChildProcess> => startServerProcess({ dataDir, port, pgPort, timeoutMs: 60_000 })
 
 // Two starts of a real server and its PostgreSQL: more than tap's default 30 s on a busy machine.
 t.setTimeout(3 * 60_000)

@@ -1,11 +1,12 @@
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Client } from '../../bench/harness.ts'
 import { freePort } from '../fixtures/ports.ts'
+import { startServerProcess } from '../fixtures/server-process.ts'
 import { DEMO_PASSWORD } from '../fixtures/demo-logins.ts'
 import { zipBombWorkbook } from '../fixtures/imports.ts'
 
@@ -20,28 +21,9 @@ const root = path.resolve(import.meta.dirname, '../..')
 // A real server and its PostgreSQL, a demo county seeded, two bombs made: minutes on a busy machine.
 t.setTimeout(5 * 60_000)
 
-async function start(dataDir: string, port: number, pgPort: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--max-old-space-size=192', '--import', 'tsx', 'server/index.ts'], {
-    cwd: root,
-    // Its own process group, so the teardown takes PostgreSQL down with it.
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production', DATA_DIR: dataDir, DATABASE_URL: '', PORT: String(port), HOST: '127.0.0.1', EMBEDDED_PG_PORT: String(pgPort), DEMO_DATA: 'true', SECURE_COOKIES: 'false', LOG_LEVEL: 'error' },
-  })
-  let stderr = ''
-  child.stderr!.on('data', (chunk) => (stderr += chunk))
-  const deadline = Date.now() + 120_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}: ${stderr.slice(-2000)}`)
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('the server did not start within 120 s')
-}
+// The web process's heap as `npm start` caps it.
+const start = (dataDir: string, port: number, pgPort: number): Promise<ChildProcess> =>
+  startServerProcess({ dataDir, port, pgPort, nodeArgs: ['--max-old-space-size=192'], timeoutMs: 120_000 })
 
 /** The web process's resident memory (VmRSS), in MB. */
 function rssMb(pid: number): number {
